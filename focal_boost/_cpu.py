@@ -1,0 +1,355 @@
+"""Numba CPU loops over arrays, calling the scalar math in :mod:`focal_boost._math`.
+
+Each task (binary / multiclass; loss / gradient and Hessian) has a serial and
+a ``prange`` kernel; :func:`run_kernel` picks one by size and thread count.
+Kernels read margins of any float dtype and layout, compute in float64, write
+into caller-provided outputs (float32 or float64) and allocate nothing per row.
+
+Validation costs one pass that already happens: every kernel returns
+``(bad_labels, bad_margins, bad_weights)``, the counts of labels outside the
+classes (or NaN), non-finite margins and negative or non-finite weights, and
+the caller raises on any non-zero count. Invalid rows are still computed with
+harmless stand-in values, so a kernel never reads out of bounds.
+
+Compile options: :data:`focal_boost._elementary.JIT_OPTIONS` (no
+division-by-zero branch, FMA allowed, NaN/Inf semantics kept) everywhere; row
+helpers and the scalar math are inlined at Numba's IR level, which is what
+lets LLVM vectorise the binary loops. ``cache=True`` stores machine code in
+``__pycache__`` (or ``NUMBA_CACHE_DIR``); Numba keys that cache on this
+file's timestamp only, so after editing ``_math.py`` or ``_elementary.py``
+clear it (the test suite uses a cache directory keyed by the package's
+source hash).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
+from focal_boost._math import (
+    HESSIAN_CLIP,
+    HESSIAN_EXACT,
+    HESSIAN_UPPER,
+    apply_hessian_policy,
+    focal_derivatives,
+    focal_loss,
+    log_posterior_weight,
+)
+
+__all__ = [
+    "HESSIAN_CLIP",
+    "HESSIAN_EXACT",
+    "HESSIAN_UPPER",
+    "PARALLEL_MIN_ELEMENTS",
+    "run_kernel",
+]
+
+#: Below this many margin elements a kernel runs serially: starting threads
+#: costs more than it saves.
+PARALLEL_MIN_ELEMENTS = 32_768
+
+_JIT = {"cache": True, "nogil": True, **JIT_OPTIONS}
+_ROW = {"inline": "always", **JIT_OPTIONS}  # row helpers are compiled into each kernel
+
+_INF = math.inf
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@njit(**_ROW)
+def _binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos):
+    """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, bads)``.
+
+    Row helpers take and return scalars only: passing arrays into an inlined
+    helper makes Numba add reference counting that stops vectorisation.
+    """
+    positive = y == 1.0
+    label_ok = positive | (y == 0.0)
+    margin_ok = abs(z) < _INF
+    weight_ok = (w >= 0.0) & (w < _INF)
+    sign = 1.0 if positive else -1.0
+    alpha = alpha_pos if positive else alpha_neg
+    gamma = gamma_pos if positive else gamma_neg
+    return sign, sign * z, alpha, gamma, not label_ok, not margin_ok, not weight_ok
+
+
+@njit(**_ROW)
+def _binary_grad_hess_value(y, z, w, a0, a1, g0, g1, policy, floor):
+    """``(gradient, hessian, bad_label, bad_margin, bad_weight)`` for one row."""
+    sign, s, alpha, gamma, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1)
+    magnitude, h_exact, h_upper = focal_derivatives(s, alpha, gamma)
+    hessian = w * apply_hessian_policy(h_exact, h_upper, policy, floor)
+    return -sign * w * magnitude, hessian, bl, bm, bw
+
+
+@njit(**_ROW)
+def _binary_loss_value(y, z, w, a0, a1, g0, g1):
+    """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
+    sign, s, alpha, gamma, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1)
+    return w * focal_loss(s, alpha, gamma), bl, bm, bw
+
+
+@njit(**_ROW)
+def _class_index(y, n_classes):
+    """``(c, ok)``: the class index of label ``y``, or ``(0, False)`` if invalid."""
+    ok = (y >= 0.0) & (y < n_classes) & (math.floor(y) == y)
+    return (int(y) if ok else 0), ok
+
+
+@njit(**_ROW)
+def _rest_logsumexp(z_row, c, scratch):
+    """``(m, total)`` with ``logsumexp_{j != c} z_j = m + log(total)``.
+
+    Writes ``exp(z_j - m)`` for ``j != c`` into ``scratch`` (0 at ``c``), so that
+    ``scratch / total`` is the softmax over the classes other than ``c``.
+    Also returns whether every margin in the row is finite.
+    """
+    n_classes = z_row.shape[0]
+    m = -_INF
+    finite = True
+    for j in range(n_classes):
+        zj = float(z_row[j])
+        finite = finite & (abs(zj) < _INF)
+        if j != c and zj > m:
+            m = zj
+    total = 0.0
+    for j in range(n_classes):
+        e = 0.0 if j == c else exp_nonpositive(float(z_row[j]) - m)
+        scratch[j] = e
+        total += e
+    return m, total, finite
+
+
+@njit(**_ROW)
+def _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor, grad, hess):
+    n_classes = margin.shape[1]
+    z_row = margin[i]
+    g_row = grad[i]
+    h_row = hess[i]
+    c, label_ok = _class_index(float(y[i]), n_classes)
+    w = 1.0 if weight is None else float(weight[i])
+    weight_ok = (w >= 0.0) & (w < _INF)
+    m, total, margin_ok = _rest_logsumexp(z_row, c, g_row)
+    s = float(z_row[c]) - m - math.log(total)
+    magnitude, h_exact, h_upper = focal_derivatives(s, alpha[c], gamma[c])
+    h_true = apply_hessian_policy(h_exact, h_upper, policy, floor)
+    h_rest = h_upper if policy == HESSIAN_UPPER else h_exact
+    for j in range(n_classes):
+        if j == c:
+            continue
+        r = g_row[j] / total  # softmax over the other classes
+        # d/dz_j: ds/dz_j = -r_j and dr_j/dz_j = r_j (1 - r_j).
+        h_jj = h_rest * r * r + magnitude * r * (1.0 - r)
+        if policy == HESSIAN_CLIP:
+            h_jj = max(h_jj, floor)
+        g_row[j] = w * magnitude * r
+        h_row[j] = w * h_jj
+    g_row[c] = -w * magnitude
+    h_row[c] = w * h_true
+    return not label_ok, not margin_ok, not weight_ok
+
+
+@njit(**_ROW)
+def _multiclass_loss_row(i, y, margin, weight, alpha, gamma, scratch, out):
+    n_classes = margin.shape[1]
+    z_row = margin[i]
+    c, label_ok = _class_index(float(y[i]), n_classes)
+    w = 1.0 if weight is None else float(weight[i])
+    weight_ok = (w >= 0.0) & (w < _INF)
+    m, total, margin_ok = _rest_logsumexp(z_row, c, scratch)
+    s = float(z_row[c]) - m - math.log(total)
+    out[i] = w * focal_loss(s, alpha[c], gamma[c])
+    return not label_ok, not margin_ok, not weight_ok
+
+
+# ------------------------------------------------------------------------ kernels
+# Serial and parallel variants are separate functions on purpose: Numba's
+# on-disk cache index does not distinguish jit options of one function.
+
+
+@njit(**_JIT)
+def _binary_grad_hess_serial(y, margin, weight, a0, a1, g0, g1, policy, floor, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(margin.shape[0]):
+        w = 1.0 if weight is None else float(weight[i])
+        grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, policy, floor
+        )
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _binary_grad_hess_parallel(y, margin, weight, a0, a1, g0, g1, policy, floor, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in prange(margin.shape[0]):
+        w = 1.0 if weight is None else float(weight[i])
+        grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, policy, floor
+        )
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _binary_loss_serial(y, margin, weight, a0, a1, g0, g1, out):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(margin.shape[0]):
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = _binary_loss_value(float(y[i]), float(margin[i]), w, a0, a1, g0, g1)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, out):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in prange(margin.shape[0]):
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = _binary_loss_value(float(y[i]), float(margin[i]), w, a0, a1, g0, g1)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, policy, floor, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(margin.shape[0]):
+        bl, bm, bw = _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor, grad, hess)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _multiclass_grad_hess_parallel(y, margin, weight, alpha, gamma, policy, floor, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in prange(margin.shape[0]):
+        bl, bm, bw = _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor, grad, hess)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _multiclass_loss_serial(y, margin, weight, alpha, gamma, out):
+    scratch = np.empty(margin.shape[1])
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(margin.shape[0]):
+        bl, bm, bw = _multiclass_loss_row(i, y, margin, weight, alpha, gamma, scratch, out)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _multiclass_loss_parallel(y, margin, weight, alpha, gamma, out):
+    # One scratch row per chunk of rows, so that threads never share one.
+    n_rows, n_classes = margin.shape
+    n_chunks = min(n_rows, 64 * numba.get_num_threads())
+    chunk = (n_rows + n_chunks - 1) // n_chunks
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for k in prange(n_chunks):
+        scratch = np.empty(n_classes)
+        for i in range(k * chunk, min(n_rows, (k + 1) * chunk)):
+            bl, bm, bw = _multiclass_loss_row(i, y, margin, weight, alpha, gamma, scratch, out)
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+# ------------------------------------------------------------------- posterior
+
+
+@njit(**_JIT)
+def binary_posterior_logit(margin, log_alpha_neg, log_alpha_pos, gamma_neg, gamma_pos, out):
+    """Posterior-corrected logit: ``log(eta / (1 - eta))`` for each margin."""
+    for i in range(margin.shape[0]):
+        z = float(margin[i])
+        out[i] = (log_posterior_weight(z, gamma_pos) - log_alpha_pos) - (
+            log_posterior_weight(-z, gamma_neg) - log_alpha_neg
+        )
+
+
+@njit(**_JIT)
+def multiclass_posterior_log(margin, log_alpha, gamma, out):
+    """Unnormalised log posterior ``log h_k(p_k) - log alpha_k`` for each row."""
+    n_rows, n_classes = margin.shape
+    scratch = np.empty(n_classes)
+    for i in range(n_rows):
+        z_row = margin[i]
+        for k in range(n_classes):
+            m, total, _ = _rest_logsumexp(z_row, k, scratch)
+            s = float(z_row[k]) - m - math.log(total)
+            out[i, k] = log_posterior_weight(s, gamma[k]) - log_alpha[k]
+
+
+# --------------------------------------------------------------------- dispatch
+
+_KERNELS = {
+    "binary_grad_hess": (_binary_grad_hess_serial, _binary_grad_hess_parallel),
+    "binary_loss": (_binary_loss_serial, _binary_loss_parallel),
+    "multiclass_grad_hess": (_multiclass_grad_hess_serial, _multiclass_grad_hess_parallel),
+    "multiclass_loss": (_multiclass_loss_serial, _multiclass_loss_parallel),
+}
+
+
+def resolve_n_threads(n_threads: int | None) -> int:
+    """Threads a kernel may use: ``None`` or ``-1`` means all Numba's threads."""
+    available = numba.config.NUMBA_NUM_THREADS
+    if n_threads is None or n_threads == -1:
+        return available
+    if n_threads < -1:
+        return max(1, available + 1 + n_threads)  # joblib's convention: -2 = all but one
+    return min(n_threads, available)
+
+
+def run_kernel(task: str, n_threads: int | None, *args) -> tuple[int, int, int]:
+    """Run kernel ``task`` on ``args``, in parallel when worthwhile.
+
+    The margin is ``args[1]``. Returns the kernel's ``(bad_labels,
+    bad_margins, bad_weights)`` counts.
+    """
+    serial, parallel = _KERNELS[task]
+    threads = resolve_n_threads(n_threads)
+    if threads <= 1 or args[1].size < PARALLEL_MIN_ELEMENTS:
+        return serial(*args)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        return parallel(*args)
+    finally:
+        numba.set_num_threads(previous)

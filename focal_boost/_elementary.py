@@ -1,0 +1,165 @@
+"""Vectorisable elementary functions for the CPU kernels.
+
+Why this module exists: Numba's LLVM has no SVML here, so ``math.exp`` and
+``math.log1p`` are scalar libm calls, and a loop that calls them cannot be
+vectorised. The two functions below are branch-free (selects only), use only
+``+ - * /`` and integer bit manipulation, and are accurate to 1 ulp in
+float64, so LLVM turns a loop over them into AVX2/AVX-512 code. They cover
+exactly the domains the focal-loss math needs:
+
+* :func:`exp_nonpositive` -- ``exp(x)`` for ``x <= 0`` (and any ``x <= 709``),
+  with correct underflow through the subnormal range to ``0``.
+* :func:`log1p_unit` -- ``log(1 + t)`` for ``t`` in ``[0, 1]``, given
+  ``1 / (1 + t)``, which every caller already has (it is the sigmoid), so the
+  function costs one division instead of two.
+
+The public names are plain Python functions (libm through :mod:`math`), so the
+scalar focal math that calls them runs unchanged in the interpreter (the tests,
+Numba's CUDA simulator); for Numba's ``"cpu"`` target they are overloaded with
+the vectorisable versions. Another target (CUDA) registers its own overload,
+typically its native ``exp``/``log1p``.
+
+Method
+------
+``exp``: Cody-Waite range reduction ``x = k ln2 + r`` with ``|r| <= ln2 / 2``,
+where ``k`` is obtained by the "shifter" trick (adding ``1.5 * 2**52`` rounds
+to the nearest integer and leaves ``k`` in the low mantissa bits, so no
+float-to-int64 conversion is needed, which AVX2 lacks); ``exp(r)`` by its
+degree-13 Taylor polynomial (truncation error below ``4e-18``); ``2**k`` built
+directly in the exponent bits, split into two factors so that results in the
+subnormal range are rounded once, like libm.
+
+``log1p``: ``u = 1 + t`` with the rounding error ``c = t - (u - 1)`` kept as a
+first-order correction ``c / u`` (``c`` times the given reciprocal); ``u`` is reduced to ``[sqrt(2)/2, sqrt(2)]``
+and ``log`` is evaluated with fdlibm's ``e_log.c`` minimax polynomial in
+``s = f / (2 + f)`` (error below 1 ulp).
+"""
+
+from __future__ import annotations
+
+import math
+
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
+
+
+@intrinsic
+def _float64_from_bits(typingctx, bits):  # pragma: no cover - compiled only
+    """Reinterpret the 64 bits of an int64 as a float64 (an LLVM bitcast)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _bits_from_float64(typingctx, value):  # pragma: no cover - compiled only
+    """Reinterpret the 64 bits of a float64 as an int64 (an LLVM bitcast)."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+#: Compile options for all scalar math. Overloads do not inherit the caller's,
+#: and Python's error model adds a division-by-zero branch that stops LLVM from
+#: vectorising a loop. "contract" allows fused multiply-add only (NaN and Inf
+#: semantics are kept).
+JIT_OPTIONS = {"error_model": "numpy", "fastmath": {"contract"}}
+
+_LOG2E = 1.4426950408889634
+# ln 2 split so that k * _LN2_HI is exact for |k| < 2**11 (fdlibm's constants).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+# Adding this rounds a double of magnitude < 2**51 to the nearest integer and
+# leaves that integer in the low bits of the mantissa.
+_SHIFTER = 6755399441055744.0  # 1.5 * 2**52
+_SQRT2 = 1.4142135623730951
+
+# fdlibm e_log.c: minimax coefficients for log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)).
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+
+
+def exp_nonpositive(x: float) -> float:
+    """``exp(x)`` for ``x <= 709`` (the focal-loss math only needs ``x <= 0``).
+
+    Arguments below ``-746`` give ``0``; NaN propagates. Compiled for the CPU,
+    this is the branch-free :func:`_exp_nonpositive_vectorisable`.
+    """
+    return math.exp(min(x, 709.0)) if x == x else x
+
+
+def log1p_unit(t: float, inv_one_plus_t: float) -> float:
+    """``log(1 + t)`` for ``t`` in ``[0, 1]``; ``inv_one_plus_t`` is ``1 / (1 + t)``.
+
+    Compiled for the CPU, this is the branch-free :func:`_log1p_unit_vectorisable`.
+    """
+    return math.log1p(t)
+
+
+def _exp_nonpositive_vectorisable(x):
+    """Branch-free ``exp(x)`` for ``x <= 709``, within 1 ulp of libm."""
+    x = min(max(x, -746.0), 709.0) if x == x else x
+    shifted = x * _LOG2E + _SHIFTER
+    k_bits = _bits_from_float64(shifted) - _bits_from_float64(_SHIFTER)
+    k = shifted - _SHIFTER
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    # exp(r) by Horner's rule on the Taylor series, degree 13.
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    # 2**k as two normal factors, so that subnormal results round only once.
+    k_half = k_bits >> 1
+    scale_1 = _float64_from_bits((k_half + 1023) << 52)
+    scale_2 = _float64_from_bits((k_bits - k_half + 1023) << 52)
+    return p * scale_1 * scale_2
+
+
+def _log1p_unit_vectorisable(t, inv_one_plus_t):
+    """Branch-free ``log(1 + t)`` for ``t`` in ``[0, 1]``, within 1 ulp."""
+    u = 1.0 + t
+    rounding = t - (u - 1.0)  # exact: what 1 + t lost to rounding
+    upper_half = u > _SQRT2
+    m = u * 0.5 if upper_half else u
+    k = 1.0 if upper_half else 0.0
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
+    half_f2 = 0.5 * f * f
+    return k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + (k * _LN2_LO + rounding * inv_one_plus_t))) - f)
+
+
+
+
+@overload(exp_nonpositive, target="cpu", jit_options=JIT_OPTIONS)
+def _overload_exp_nonpositive(x):  # pragma: no cover - runs at compile time
+    return _exp_nonpositive_vectorisable
+
+
+@overload(log1p_unit, target="cpu", jit_options=JIT_OPTIONS)
+def _overload_log1p_unit(t, inv_one_plus_t):  # pragma: no cover - runs at compile time
+    return _log1p_unit_vectorisable

@@ -1,0 +1,156 @@
+r"""Scalar focal-loss math for one example, in margin space.
+
+Every function here is a plain Python function of floats that Numba compiles
+into the kernels (:mod:`focal_boost._cpu`); nothing here touches arrays.
+
+Notation
+--------
+For one example let ``s`` be its *signed margin*: the raw margin ``z`` for a
+positive and ``-z`` for a negative in the binary case; in the multiclass case
+``s = z_c - logsumexp_{j != c} z_j`` for the true class ``c``. Then
+
+.. math::
+
+    p = \sigma(s) = p_t, \qquad q = \sigma(-s) = 1 - p_t, \qquad
+    \ell = \operatorname{softplus}(-s) = -\log p_t ,
+
+and the focal loss (Lin et al., 2017) is
+
+.. math::
+
+    FL(s) = \alpha\, q^\gamma\, \ell .
+
+Derivatives with respect to ``s`` (``dq/ds = -pq``, ``d\ell/ds = -q``):
+
+.. math::
+
+    \frac{dFL}{ds} &= -G, \qquad G = \alpha\, q^\gamma\,(\gamma\, p\, \ell + q) \ \ge 0, \\
+    \frac{d^2FL}{ds^2} &= \alpha\, p\, q^\gamma\,
+        \bigl[(2\gamma + 1)\, q + \gamma^2 p\, \ell - \gamma\, q\, \ell\bigr] .
+
+``G`` has no ``q^{\gamma - 1}`` factor, so ``gamma < 1`` is as stable as any
+other value. The last term ``-\gamma q \ell`` makes the exact second
+derivative negative for badly misclassified examples (``s`` below about
+``-(2 + 1/\gamma)``); dropping it gives the *upper* Hessian
+
+.. math::
+
+    H^{+} = \alpha\, p\, q^\gamma\,\bigl[(2\gamma + 1)\, q + \gamma^2 p\, \ell\bigr]
+          \ \ge\ \frac{d^2FL}{ds^2}, \qquad H^{+} > 0,
+
+which equals the exact value at ``gamma = 0`` (log loss: ``G = q``,
+``H = p q``).
+
+Numerics: one ``t = exp(-|s|)`` gives ``p``, ``q`` (no ``1 - p``
+subtraction), ``\ell`` and ``\log q`` through one ``log1p(t)``;
+``q^\gamma = exp(\gamma \log q)`` with ``\log q = -\operatorname{softplus}(s)``
+computed directly, so nothing overflows or loses precision for any finite
+margin.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, log1p_unit
+
+#: Hessian policies, as the integer codes the kernels take.
+HESSIAN_EXACT = 0
+HESSIAN_CLIP = 1
+HESSIAN_UPPER = 2
+
+#: Decorator for scalar math: a plain function that Numba compiles inline
+#: into any caller, with the kernels' options.
+scalar = njit(inline="always", **JIT_OPTIONS)
+
+
+@scalar
+def sigmoid_terms(s):
+    """``(p, q, ell, log_q)`` for a signed margin ``s``.
+
+    ``p = sigmoid(s)``, ``q = sigmoid(-s)``, ``ell = softplus(-s) = -log p`` and
+    ``log_q = -softplus(s)``, all from one ``exp`` and one ``log1p``.
+    """
+    a = abs(s)
+    t = exp_nonpositive(-a)
+    inv = 1.0 / (1.0 + t)
+    log1p_t = log1p_unit(t, inv)
+    nonnegative = s >= 0.0
+    p = inv if nonnegative else t * inv
+    q = t * inv if nonnegative else inv
+    ell = log1p_t if nonnegative else a + log1p_t
+    log_q = -(a + log1p_t) if nonnegative else -log1p_t
+    return p, q, ell, log_q
+
+
+@scalar
+def focal_loss(s, alpha, gamma):
+    """Focal loss ``alpha * q**gamma * ell`` at signed margin ``s``."""
+    p, q, ell, log_q = sigmoid_terms(s)
+    return alpha * exp_nonpositive(gamma * log_q) * ell
+
+
+@scalar
+def focal_derivatives(s, alpha, gamma):
+    """``(G, h_exact, h_upper)`` at signed margin ``s``.
+
+    ``G = -dFL/ds >= 0``; ``h_exact = d2FL/ds2`` (may be negative);
+    ``h_upper >= h_exact`` is the positive upper Hessian (module docstring).
+    """
+    p, q, ell, log_q = sigmoid_terms(s)
+    modulator = alpha * exp_nonpositive(gamma * log_q)
+    gradient = modulator * (gamma * p * ell + q)
+    curvature = modulator * p
+    positive_part = (2.0 * gamma + 1.0) * q + gamma * gamma * p * ell
+    h_upper = curvature * positive_part
+    h_exact = curvature * (positive_part - gamma * q * ell)
+    return gradient, h_exact, h_upper
+
+
+@scalar
+def apply_hessian_policy(h_exact, h_upper, policy, floor):
+    """The Hessian handed to the booster under ``policy``.
+
+    ``HESSIAN_EXACT``: ``h_exact``; ``HESSIAN_CLIP``: ``max(h_exact, floor)``;
+    ``HESSIAN_UPPER``: ``h_upper``.
+    """
+    if policy == HESSIAN_EXACT:
+        return h_exact
+    if policy == HESSIAN_CLIP:
+        return max(h_exact, floor)
+    return h_upper
+
+
+@scalar
+def log_posterior_weight(s, gamma):
+    r"""``log h_gamma(p)`` at ``p = sigmoid(s)``, for the posterior correction.
+
+    Charoenphakdee et al. (CVPR 2021) show that the minimiser ``p`` of the
+    conditional focal risk relates to the class posterior ``eta`` through
+    ``eta_k alpha_k ∝ h_{gamma_k}(p_k)`` with
+
+    .. math::
+
+        h_\gamma(p) = \frac{p}{(1-p)^{\gamma-1}\,\bigl((1-p) - \gamma\, p \log p\bigr)},
+
+    computed here as ``log p - gamma log(1-p) - log1p(gamma p ell / (1-p))``,
+    with ``ell / (1-p)`` evaluated without cancellation (it tends to 1 as
+    ``s -> inf`` and to ``|s|`` as ``s -> -inf``).
+    """
+    a = abs(s)
+    t = math.exp(-a)
+    log1p_t = math.log1p(t)
+    if s >= 0.0:
+        p = 1.0 / (1.0 + t)
+        ell = log1p_t
+        log_q = -(a + log1p_t)
+        # ell / q = log1p(t) (1 + t) / t, which tends to 1 as t -> 0.
+        ratio = log1p_t * (1.0 + t) / t if t > 1e-300 else 1.0
+    else:
+        p = t / (1.0 + t)
+        ell = a + log1p_t
+        log_q = -log1p_t
+        ratio = ell * (1.0 + t)
+    return -ell - gamma * log_q - math.log1p(gamma * p * ratio)
