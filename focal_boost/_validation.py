@@ -1,0 +1,162 @@
+"""Checks of user input that raise clear errors before any kernel runs.
+
+Value checks that need a pass over the data (labels in range, finite margins,
+valid weights) happen inside the kernels for free and are turned into errors by
+:func:`raise_for_bad_counts`; everything here is about types, shapes and the
+loss's own parameters.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+HESSIAN_POLICIES = ("exact", "clip", "upper")
+
+
+def _is_real_scalar(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_gamma(gamma: Any) -> float | np.ndarray:
+    """``gamma`` as a float, or as a float64 vector of per-class values."""
+    if _is_real_scalar(gamma):
+        value = float(gamma)
+        if not np.isfinite(value) or value < 0.0:
+            raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+        return value
+    if isinstance(gamma, str) or not isinstance(gamma, Sequence | np.ndarray):
+        raise TypeError(f"gamma must be a number >= 0 or a sequence of per-class values, got {gamma!r}")
+    values = _as_float_vector(gamma, "gamma")
+    if not np.all(np.isfinite(values)) or np.any(values < 0.0):
+        raise ValueError(f"every per-class gamma must be a finite number >= 0, got {values.tolist()}")
+    return values
+
+
+def check_alpha(alpha: Any) -> None | str | float | np.ndarray:
+    """``alpha`` as ``None``, ``"balanced"``, a float in [0, 1] or a vector of them."""
+    if alpha is None:
+        return None
+    if isinstance(alpha, str):
+        if alpha != "balanced":
+            raise ValueError(f"alpha must be None, 'balanced', a number in [0, 1] or per-class values; got {alpha!r}")
+        return alpha
+    if _is_real_scalar(alpha):
+        value = float(alpha)
+        if not 0.0 <= value <= 1.0:  # also rejects NaN
+            raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
+        return value
+    if not isinstance(alpha, Sequence | np.ndarray):
+        raise TypeError(
+            f"alpha must be None, 'balanced', a number in [0, 1] or a sequence of per-class values, got {alpha!r}"
+        )
+    values = _as_float_vector(alpha, "alpha")
+    if not np.all((values >= 0.0) & (values <= 1.0)):
+        raise ValueError(f"every per-class alpha must lie in [0, 1], got {values.tolist()}")
+    return values
+
+
+def check_hessian(hessian: Any, floor: Any) -> tuple[str, float]:
+    """The Hessian policy name and its floor."""
+    if hessian not in HESSIAN_POLICIES:
+        raise ValueError(f"hessian must be one of {HESSIAN_POLICIES}, got {hessian!r}")
+    if not _is_real_scalar(floor) or not np.isfinite(floor) or floor < 0.0:
+        raise ValueError(f"hessian_floor must be a finite number >= 0, got {floor!r}")
+    return hessian, float(floor)
+
+
+def _as_float_vector(values: Any, name: str) -> np.ndarray:
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must contain numbers only, got {values!r}") from error
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"per-class {name} must be a non-empty 1-D sequence, got shape {array.shape}")
+    return array
+
+
+def check_margin(margin: Any) -> np.ndarray:
+    """Margins as a float32/float64 array of shape (n,) or (n, K), K >= 2, n >= 1."""
+    array = np.asarray(margin)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"margin must be numeric, got an array of dtype {array.dtype}")
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
+    if array.ndim not in (1, 2):
+        raise ValueError(f"margin must have shape (n,) for binary or (n, K) for multiclass, got {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError("margin is empty: at least one sample is required")
+    if array.ndim == 2 and array.shape[1] < 2:
+        raise ValueError(f"multiclass margins need K >= 2 columns, got shape {array.shape}")
+    return array
+
+
+def check_labels(y: Any, n_samples: int | None = None) -> np.ndarray:
+    """Labels as a numeric 1-D array (values are checked by the kernels)."""
+    array = np.asarray(y)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"y must hold numeric class indices (0/1, or 0..K-1), got dtype {array.dtype}; "
+            "encode other labels first, e.g. with sklearn.preprocessing.LabelEncoder"
+        )
+    if array.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError("y is empty: at least one sample is required")
+    if n_samples is not None and array.shape[0] != n_samples:
+        raise ValueError(f"y has {array.shape[0]} samples but margin has {n_samples}")
+    if array.dtype.kind == "b":
+        array = array.astype(np.float64)
+    return array
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """Sample weights as a numeric 1-D array of length ``n_samples``, or None."""
+    if sample_weight is None:
+        return None
+    array = np.asarray(sample_weight)
+    if array.dtype.kind not in "fiu":
+        raise TypeError(f"sample_weight must be numeric, got dtype {array.dtype}")
+    if array.ndim != 1 or array.shape[0] != n_samples:
+        raise ValueError(f"sample_weight must have shape ({n_samples},), got {array.shape}")
+    return array
+
+
+def check_output(out: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """A caller-provided output array: right shape, float32/float64, writeable."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {out.shape}")
+    if out.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be float32 or float64, got {out.dtype}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    return out
+
+
+def raise_for_bad_counts(
+    counts: tuple[int, int, int],
+    y: np.ndarray,
+    margin: np.ndarray,
+    sample_weight: np.ndarray | None,
+) -> None:
+    """Turn a kernel's ``(bad_labels, bad_margins, bad_weights)`` into a ValueError."""
+    bad_labels, bad_margins, bad_weights = counts
+    if bad_labels:
+        n_nan = int(np.count_nonzero(np.isnan(y))) if y.dtype.kind == "f" else 0
+        if n_nan:
+            raise ValueError(f"y contains NaN ({n_nan} of {y.shape[0]} labels)")
+        if margin.ndim == 1:
+            allowed = "0 and 1 (binary focal loss: margin of shape (n,))"
+        else:
+            allowed = f"integers 0..{margin.shape[1] - 1} (margin has {margin.shape[1]} columns)"
+        found = np.unique(y)
+        raise ValueError(f"y must contain only {allowed}; found labels {found[:10].tolist()}")
+    if bad_margins:
+        raise ValueError(f"margin contains NaN or infinite values ({bad_margins} rows)")
+    if bad_weights:
+        raise ValueError(f"sample_weight must be finite and >= 0 ({bad_weights} invalid values)")

@@ -1,0 +1,447 @@
+r"""The focal loss object: parameters, validation, dispatch to the kernels, the link.
+
+:class:`FocalLoss` owns the math that every integration shares, in the spirit
+of scikit-learn's private ``sklearn._loss`` module: per-sample loss, gradient
+and Hessian with respect to the raw margin, the optimal constant margin
+(initial score), the inverse link and the posterior correction.
+
+Binary: margins of shape ``(n,)``, labels in ``{0, 1}``, link ``sigmoid``.
+Multiclass: margins of shape ``(n, K)``, labels in ``{0..K-1}``, link
+``softmax``; the Hessian returned is the diagonal of the true Hessian.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+import scipy.special
+
+from focal_boost import _cpu
+from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, focal_derivatives
+from focal_boost._validation import (
+    check_alpha,
+    check_gamma,
+    check_hessian,
+    check_labels,
+    check_margin,
+    check_output,
+    check_sample_weight,
+    raise_for_bad_counts,
+)
+
+__all__ = ["FocalLoss"]
+
+_POLICY_CODES = {"exact": HESSIAN_EXACT, "clip": HESSIAN_CLIP, "upper": HESSIAN_UPPER}
+
+
+class FocalLoss:
+    r"""Focal loss (Lin et al., 2017) for binary and multiclass boosting.
+
+    .. math::
+
+        FL = -\alpha_t\,(1 - p_t)^{\gamma_t} \log p_t ,
+
+    where ``p_t`` is the predicted probability of the true class (sigmoid of
+    the margin for binary problems, softmax for multiclass), ``alpha_t`` the
+    weight of the true class and ``gamma_t`` its focusing parameter.
+    ``gamma = 0`` and ``alpha = None`` is the log loss.
+
+    Parameters
+    ----------
+    gamma : float or sequence of float, default=2.0
+        Focusing parameter ``>= 0``. A sequence gives one value per class
+        (class order ``0, 1, ..., K-1``): for binary problems
+        ``gamma=[gamma_negative, gamma_positive]`` is the asymmetric focusing
+        of Ridnik et al. (2021), e.g. ``[4.0, 0.0]`` focuses on hard negatives
+        only. A scalar is the symmetric loss.
+    alpha : float, "balanced", sequence of float or None, default=0.25
+        Class weights ``alpha_t`` in ``[0, 1]``.
+
+        * float (binary only): ``alpha`` on the positive class and
+          ``1 - alpha`` on the negative class, as in
+          ``torchvision.ops.sigmoid_focal_loss``.
+        * sequence: one weight per class.
+        * ``"balanced"``: ``alpha_k`` proportional to ``1 / W_k``, with ``W_k``
+          the (weighted) count of class ``k``, normalised to sum to 1 (binary:
+          ``alpha = W_0 / (W_0 + W_1)``). Resolved from the labels of each call;
+          use :meth:`resolved` to fix it from the training labels.
+        * ``None``: every class weighs 1.
+    hessian : {"upper", "clip", "exact"}, default="upper"
+        What :meth:`gradient_hessian` returns as the Hessian. The exact second
+        derivative is negative for badly misclassified examples, which a
+        booster cannot use:
+
+        * ``"upper"``: the positive upper bound
+          ``alpha p q^gamma [(2 gamma + 1) q + gamma^2 p ell]`` that drops the
+          negative term ``-gamma q ell`` (see :mod:`focal_boost._math`); equal to
+          the exact value at ``gamma = 0``.
+        * ``"clip"``: ``max(exact, hessian_floor)``.
+        * ``"exact"``: the true second derivative (for analysis and tests).
+
+        For multiclass the policy applies to each diagonal entry.
+    hessian_floor : float, default=1e-6
+        The floor of the ``"clip"`` policy, before sample weights.
+
+    Notes
+    -----
+    Gradients and Hessians are with respect to the raw margin and are computed
+    in float64 whatever the input dtype, stably for any finite margin.
+    """
+
+    def __init__(
+        self,
+        gamma: float | Any = 2.0,
+        alpha: float | str | Any | None = 0.25,
+        *,
+        hessian: str = "upper",
+        hessian_floor: float = 1e-6,
+    ) -> None:
+        self._gamma = check_gamma(gamma)
+        self._alpha = check_alpha(alpha)
+        self._hessian, self._hessian_floor = check_hessian(hessian, hessian_floor)
+
+    # ---------------------------------------------------------------- parameters
+
+    @property
+    def gamma(self) -> float | np.ndarray:
+        """Focusing parameter: a float, or per-class values."""
+        return self._gamma
+
+    @property
+    def alpha(self) -> float | str | np.ndarray | None:
+        """Class weighting: None, "balanced", a float or per-class values."""
+        return self._alpha
+
+    @property
+    def hessian(self) -> str:
+        """The Hessian policy."""
+        return self._hessian
+
+    @property
+    def hessian_floor(self) -> float:
+        """The floor of the "clip" Hessian policy."""
+        return self._hessian_floor
+
+    def __repr__(self) -> str:
+        def show(value: Any) -> str:
+            return repr(value.tolist()) if isinstance(value, np.ndarray) else repr(value)
+
+        extra = f", hessian_floor={self._hessian_floor!r}" if self._hessian == "clip" else ""
+        return (
+            f"FocalLoss(gamma={show(self._gamma)}, alpha={show(self._alpha)}, "
+            f"hessian={self._hessian!r}{extra})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FocalLoss):
+            return NotImplemented
+        return repr(self) == repr(other) and self._hessian_floor == other._hessian_floor
+
+    def __hash__(self) -> int:
+        return hash((repr(self), self._hessian_floor))
+
+    def class_weights(self, n_classes: int, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """``alpha`` as a vector of ``n_classes`` per-class weights.
+
+        ``y`` (and ``sample_weight``) are needed only for ``alpha="balanced"``.
+        """
+        alpha = self._alpha
+        if alpha is None:
+            return np.ones(n_classes)
+        if isinstance(alpha, float):
+            if n_classes != 2:
+                raise ValueError(
+                    f"a single alpha is for binary problems; give {n_classes} per-class values for multiclass"
+                )
+            return np.array([1.0 - alpha, alpha])
+        if isinstance(alpha, str):
+            if y is None:
+                raise ValueError("alpha='balanced' needs the labels: call resolved(y) first")
+            counts = _class_totals(check_labels(y), sample_weight, n_classes)
+            inverse = 1.0 / counts
+            return inverse / inverse.sum()
+        if alpha.shape[0] != n_classes:
+            raise ValueError(f"alpha has {alpha.shape[0]} per-class values but there are {n_classes} classes")
+        return alpha
+
+    def class_gammas(self, n_classes: int) -> np.ndarray:
+        """``gamma`` as a vector of ``n_classes`` per-class values."""
+        if isinstance(self._gamma, float):
+            return np.full(n_classes, self._gamma)
+        if self._gamma.shape[0] != n_classes:
+            raise ValueError(f"gamma has {self._gamma.shape[0]} per-class values but there are {n_classes} classes")
+        return self._gamma
+
+    def resolved(self, y: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> FocalLoss:
+        """A copy with ``alpha="balanced"`` replaced by the weights it means on ``y``.
+
+        Boosters and estimators call this once on the training labels, so that
+        every later call (validation data, prediction) uses the same weights.
+        Returns ``self`` when ``alpha`` is not ``"balanced"``.
+        """
+        if not isinstance(self._alpha, str):
+            return self
+        y = check_labels(y)
+        n_classes = _n_classes_from_labels(y, n_classes)
+        weights = self.class_weights(n_classes, y, sample_weight)
+        alpha: float | np.ndarray = float(weights[1]) if n_classes == 2 else weights
+        return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
+
+    # ------------------------------------------------------------- loss and derivatives
+
+    def loss(
+        self,
+        y: Any,
+        margin: Any,
+        sample_weight: Any = None,
+        *,
+        loss_out: np.ndarray | None = None,
+        n_threads: int | None = None,
+    ) -> np.ndarray:
+        """Per-sample focal loss, shape ``(n,)``, times ``sample_weight`` if given.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            Labels: 0/1 for binary margins, 0..K-1 for multiclass margins.
+        margin : array-like of shape (n,) or (n, K)
+            Raw margins (log-odds, or logits before softmax).
+        sample_weight : array-like of shape (n,), optional
+            Non-negative weights that multiply each sample's loss.
+        loss_out : ndarray of shape (n,), optional
+            Where to write the result (float32 or float64).
+        n_threads : int, optional
+            Threads for the kernel (``None``/``-1``: all of Numba's threads).
+        """
+        margin = check_margin(margin)
+        n = margin.shape[0]
+        y = check_labels(y, n)
+        weight = check_sample_weight(sample_weight, n)
+        out = np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
+        alpha, gamma = self._kernel_parameters(y, margin, weight)
+        if margin.ndim == 1:
+            counts = _cpu.run_kernel(
+                "binary_loss", n_threads, y, margin, weight, alpha[0], alpha[1], gamma[0], gamma[1], out
+            )
+        else:
+            counts = _cpu.run_kernel("multiclass_loss", n_threads, y, margin, weight, alpha, gamma, out)
+        raise_for_bad_counts(counts, y, margin, weight)
+        return out
+
+    def gradient_hessian(
+        self,
+        y: Any,
+        margin: Any,
+        sample_weight: Any = None,
+        *,
+        gradient_out: np.ndarray | None = None,
+        hessian_out: np.ndarray | None = None,
+        n_threads: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian of the focal loss with respect to the raw margin.
+
+        Both have the shape of ``margin`` (for multiclass, the Hessian is the
+        diagonal ``d^2 FL / dz_j^2``) and are multiplied by ``sample_weight``
+        if given. The Hessian follows the policy chosen at construction.
+        Outputs default to new arrays of the margin's dtype (as boosters store
+        gradients in float32, float32 margins give float32 outputs); pass
+        ``gradient_out``/``hessian_out`` to reuse memory. Arguments are as in
+        :meth:`loss`.
+        """
+        margin = check_margin(margin)
+        n = margin.shape[0]
+        y = check_labels(y, n)
+        weight = check_sample_weight(sample_weight, n)
+        grad = np.empty_like(margin) if gradient_out is None else check_output(gradient_out, margin.shape, "gradient_out")
+        hess = np.empty_like(margin) if hessian_out is None else check_output(hessian_out, margin.shape, "hessian_out")
+        alpha, gamma = self._kernel_parameters(y, margin, weight)
+        policy, floor = _POLICY_CODES[self._hessian], self._hessian_floor
+        if margin.ndim == 1:
+            a0, a1, g0, g1 = alpha[0], alpha[1], gamma[0], gamma[1]
+            args = (y, margin, weight, a0, a1, g0, g1, policy, floor, grad, hess)
+            counts = _cpu.run_kernel("binary_grad_hess", n_threads, *args)
+        else:
+            args = (y, margin, weight, alpha, gamma, policy, floor, grad, hess)
+            counts = _cpu.run_kernel("multiclass_grad_hess", n_threads, *args)
+        raise_for_bad_counts(counts, y, margin, weight)
+        return grad, hess
+
+    def _kernel_parameters(
+        self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n_classes = 2 if margin.ndim == 1 else margin.shape[1]
+        balanced_labels = y if isinstance(self._alpha, str) else None
+        alpha = self.class_weights(n_classes, balanced_labels, weight)
+        return np.ascontiguousarray(alpha, dtype=np.float64), np.ascontiguousarray(
+            self.class_gammas(n_classes), dtype=np.float64
+        )
+
+    # ------------------------------------------------------------------ initial score
+
+    def init_score(self, y: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> float | np.ndarray:
+        r"""The constant margin that minimises the (weighted) focal loss on ``y``.
+
+        The boosting counterpart of the paper's prior initialisation
+        ``b = -log((1 - pi) / pi)``; at ``gamma = 0, alpha = None`` it is exactly
+        ``logit(pi)`` (binary) or the centred log-priors (multiclass).
+
+        Binary: the unique root of ``d/db sum_i w_i FL(y_i, b)``, found by
+        Brent's method; it is unique because the map from margin to focal
+        posterior (:meth:`posterior_proba`) is strictly increasing, and it
+        satisfies ``posterior_proba(b) = pi`` (the weighted positive rate).
+        Multiclass: BFGS on the ``K`` margins, centred to sum to zero.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            Labels 0/1, or 0..K-1.
+        sample_weight : array-like of shape (n,), optional
+        n_classes : int, optional
+            ``K``; default ``max(y) + 1`` (2 for binary). Pass it to get a
+            multiclass score for ``K = 2`` margins of shape ``(n, 2)``.
+
+        Returns
+        -------
+        float (binary) or ndarray of shape (K,) (multiclass, ``n_classes > 2``
+        or given explicitly).
+        """
+        y = check_labels(y)
+        multiclass_requested = n_classes is not None
+        n_classes = _n_classes_from_labels(y, n_classes)
+        totals = _class_totals(y, sample_weight, n_classes)
+        alpha = self.class_weights(n_classes, y, sample_weight)
+        gamma = self.class_gammas(n_classes)
+        effective = totals * alpha
+        if np.any(effective <= 0.0):
+            missing = [k for k in range(n_classes) if effective[k] <= 0.0]
+            raise ValueError(
+                f"the focal loss has no finite minimiser: classes {missing} have zero (weighted) count or alpha"
+            )
+        if n_classes == 2 and not multiclass_requested:
+            return _binary_init_score(effective, gamma)
+        return self._multiclass_init_score(totals, n_classes)
+
+    def _multiclass_init_score(self, totals: np.ndarray, n_classes: int) -> np.ndarray:
+        # One aggregated row per class: label k, weight W_k / sum(W).
+        labels = np.arange(n_classes, dtype=np.float64)
+        weights = totals / totals.sum()
+        loss = self if not isinstance(self._alpha, str) else self._with_alpha(self.class_weights(n_classes, labels, totals))
+
+        def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
+            margins = np.broadcast_to(b, (n_classes, n_classes)).copy()
+            value = loss.loss(labels, margins, weights, n_threads=1).sum()
+            grad, _ = loss.gradient_hessian(labels, margins, weights, n_threads=1)
+            return float(value), grad.sum(axis=0)
+
+        start = np.log(totals / totals.sum())
+        result = scipy.optimize.minimize(objective, start - start.mean(), jac=True, method="BFGS", options={"gtol": 1e-13})
+        b = result.x - result.x.mean()
+        return b
+
+    def _with_alpha(self, alpha: np.ndarray) -> FocalLoss:
+        return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
+
+    # -------------------------------------------------------------- probabilities
+
+    def predict_proba(self, margin: Any) -> np.ndarray:
+        """The inverse link: ``sigmoid`` / ``softmax`` of the margin, shape ``(n, K)``.
+
+        For a binary margin of shape ``(n,)`` the columns are ``[P(y=0),
+        P(y=1)]``. This is the model's raw probability; a focal-trained model's
+        raw probabilities are not calibrated: see :meth:`posterior_proba`.
+        """
+        margin = np.asarray(check_margin(margin), dtype=np.float64)
+        _check_finite(margin)
+        if margin.ndim == 1:
+            return np.column_stack([scipy.special.expit(-margin), scipy.special.expit(margin)])
+        return scipy.special.softmax(margin, axis=1)
+
+    def posterior_proba(self, margin: Any) -> np.ndarray:
+        r"""Class-posterior estimates from a focal-trained margin, shape ``(n, K)``.
+
+        The minimiser of the focal risk is not the class posterior: focal loss
+        pushes probabilities towards 1/2 (binary) and ``alpha`` shifts them.
+        Charoenphakdee, Vongkulbhisal, Chairatanakul and Sugiyama (CVPR 2021,
+        "On Focal Loss for Class-Posterior Probability Estimation") give the
+        closed-form inverse: if ``p`` minimises the conditional focal risk then
+
+        .. math::
+
+            \eta_k = \frac{h_{\gamma_k}(p_k) / \alpha_k}{\sum_j h_{\gamma_j}(p_j) / \alpha_j},
+            \qquad h_\gamma(p) = \frac{p}{(1 - p)^{\gamma - 1}\,((1 - p) - \gamma p \log p)} ,
+
+        where ``p = sigmoid``/``softmax`` of the margin; the ``1 / alpha_k``
+        undoes the class weighting. With ``gamma = 0`` and ``alpha = None`` this
+        is the identity. Computed in log space, stably for any finite margin.
+        """
+        margin = check_margin(margin)
+        _check_finite(margin)
+        n_classes = 2 if margin.ndim == 1 else margin.shape[1]
+        if isinstance(self._alpha, str):
+            raise ValueError("alpha='balanced' must be fixed from the training labels first: use resolved(y_train)")
+        alpha = self.class_weights(n_classes)
+        if np.any(alpha <= 0.0):
+            raise ValueError(f"the posterior is undefined for a class with alpha = 0 (alpha = {alpha.tolist()})")
+        log_alpha = np.log(alpha)
+        gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
+        if margin.ndim == 1:
+            logit = np.empty(margin.shape[0])
+            _cpu.binary_posterior_logit(margin, log_alpha[0], log_alpha[1], gamma[0], gamma[1], logit)
+            return np.column_stack([scipy.special.expit(-logit), scipy.special.expit(logit)])
+        log_weights = np.empty(margin.shape)
+        _cpu.multiclass_posterior_log(margin, log_alpha, gamma, log_weights)
+        return scipy.special.softmax(log_weights, axis=1)
+
+
+def _check_finite(margin: np.ndarray) -> None:
+    if not np.all(np.isfinite(margin)):
+        raise ValueError("margin contains NaN or infinite values")
+
+
+def _n_classes_from_labels(y: np.ndarray, n_classes: int | None) -> int:
+    if y.dtype.kind == "f" and np.any(np.isnan(y)):
+        raise ValueError("y contains NaN")
+    if np.any(y < 0) or np.any(np.floor(y) != y):
+        raise ValueError(f"y must hold class indices 0..K-1; found labels {np.unique(y)[:10].tolist()}")
+    if n_classes is None:
+        n_classes = max(int(y.max()) + 1, 2)
+    elif not isinstance(n_classes, int | np.integer) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    elif y.max() >= n_classes:
+        raise ValueError(f"y has label {int(y.max())}, outside 0..{n_classes - 1}")
+    return int(n_classes)
+
+
+def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarray:
+    """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i``."""
+    weight = check_sample_weight(sample_weight, y.shape[0])
+    if weight is not None and (not np.all(np.isfinite(weight)) or np.any(weight < 0)):
+        raise ValueError("sample_weight must be finite and >= 0")
+    index = y.astype(np.intp)
+    if index.min() < 0 or index.max() >= n_classes:
+        raise ValueError(f"y must hold class indices 0..{n_classes - 1}")
+    totals = np.bincount(index, weights=weight, minlength=n_classes).astype(np.float64)
+    if np.any(totals <= 0.0):
+        missing = [k for k in range(n_classes) if totals[k] <= 0.0]
+        raise ValueError(f"every class needs a positive (weighted) count; classes {missing} have none")
+    return totals
+
+
+def _binary_init_score(effective: np.ndarray, gamma: np.ndarray) -> float:
+    """Root of ``-A_1 G_1(b) + A_0 G_0(-b)`` with ``A_k = alpha_k W_k``."""
+    a0, a1 = effective / effective.sum()
+
+    def slope(b: float) -> float:
+        return -a1 * focal_derivatives(b, 1.0, gamma[1])[0] + a0 * focal_derivatives(-b, 1.0, gamma[0])[0]
+
+    start = float(np.log(a1) - np.log(a0))  # exact for gamma = 0
+    lo, hi, width = start - 1.0, start + 1.0, 1.0
+    while slope(lo) > 0.0:
+        width *= 2.0
+        lo = start - width
+    while slope(hi) < 0.0:
+        width *= 2.0
+        hi = start + width
+    return float(scipy.optimize.brentq(slope, lo, hi, xtol=1e-15, rtol=8.9e-16, maxiter=500))
