@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 
 import numba
-import numpy as np
 from numba import njit, prange
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
@@ -90,7 +89,7 @@ def _binary_grad_hess_value(y, z, w, a0, a1, g0, g1, policy, floor):
 @njit(**_ROW)
 def _binary_loss_value(y, z, w, a0, a1, g0, g1):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
-    sign, s, alpha, gamma, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1)
+    _, s, alpha, gamma, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1)
     return w * focal_loss(s, alpha, gamma), bl, bm, bw
 
 
@@ -102,27 +101,26 @@ def _class_index(y, n_classes):
 
 
 @njit(**_ROW)
-def _rest_logsumexp(z_row, c, scratch):
-    """``(m, total)`` with ``logsumexp_{j != c} z_j = m + log(total)``.
-
-    Writes ``exp(z_j - m)`` for ``j != c`` into ``scratch`` (0 at ``c``), so that
-    ``scratch / total`` is the softmax over the classes other than ``c``.
-    Also returns whether every margin in the row is finite.
-    """
-    n_classes = z_row.shape[0]
+def _rest_max(z_row, c):
+    """``(max_{j != c} z_j, every z_j finite)`` for one row."""
     m = -_INF
     finite = True
-    for j in range(n_classes):
+    for j in range(z_row.shape[0]):
         zj = float(z_row[j])
         finite = finite & (abs(zj) < _INF)
         if j != c and zj > m:
             m = zj
+    return m, finite
+
+
+@njit(**_ROW)
+def _one_vs_rest_margin(z_row, c, m):
+    """``s = z_c - logsumexp_{j != c} z_j``, given ``m = max_{j != c} z_j``."""
     total = 0.0
-    for j in range(n_classes):
-        e = 0.0 if j == c else exp_nonpositive(float(z_row[j]) - m)
-        scratch[j] = e
-        total += e
-    return m, total, finite
+    for j in range(z_row.shape[0]):
+        if j != c:
+            total += exp_nonpositive(float(z_row[j]) - m)
+    return float(z_row[c]) - m - math.log(total)
 
 
 @njit(**_ROW)
@@ -134,7 +132,13 @@ def _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor,
     c, label_ok = _class_index(float(y[i]), n_classes)
     w = 1.0 if weight is None else float(weight[i])
     weight_ok = (w >= 0.0) & (w < _INF)
-    m, total, margin_ok = _rest_logsumexp(z_row, c, g_row)
+    m, margin_ok = _rest_max(z_row, c)
+    # exp(z_j - m) for j != c, kept in the gradient row until it is overwritten.
+    total = 0.0
+    for j in range(n_classes):
+        e = 0.0 if j == c else exp_nonpositive(float(z_row[j]) - m)
+        g_row[j] = e
+        total += e
     s = float(z_row[c]) - m - math.log(total)
     magnitude, h_exact, h_upper = focal_derivatives(s, alpha[c], gamma[c])
     h_true = apply_hessian_policy(h_exact, h_upper, policy, floor)
@@ -155,16 +159,13 @@ def _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor,
 
 
 @njit(**_ROW)
-def _multiclass_loss_row(i, y, margin, weight, alpha, gamma, scratch, out):
-    n_classes = margin.shape[1]
-    z_row = margin[i]
-    c, label_ok = _class_index(float(y[i]), n_classes)
-    w = 1.0 if weight is None else float(weight[i])
+def _multiclass_loss_value(z_row, y, w, alpha, gamma):
+    """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
+    c, label_ok = _class_index(y, z_row.shape[0])
     weight_ok = (w >= 0.0) & (w < _INF)
-    m, total, margin_ok = _rest_logsumexp(z_row, c, scratch)
-    s = float(z_row[c]) - m - math.log(total)
-    out[i] = w * focal_loss(s, alpha[c], gamma[c])
-    return not label_ok, not margin_ok, not weight_ok
+    m, margin_ok = _rest_max(z_row, c)
+    s = _one_vs_rest_margin(z_row, c, m)
+    return w * focal_loss(s, alpha[c], gamma[c]), not label_ok, not margin_ok, not weight_ok
 
 
 # ------------------------------------------------------------------------ kernels
@@ -260,12 +261,12 @@ def _multiclass_grad_hess_parallel(y, margin, weight, alpha, gamma, policy, floo
 
 @njit(**_JIT)
 def _multiclass_loss_serial(y, margin, weight, alpha, gamma, out):
-    scratch = np.empty(margin.shape[1])
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(margin.shape[0]):
-        bl, bm, bw = _multiclass_loss_row(i, y, margin, weight, alpha, gamma, scratch, out)
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = _multiclass_loss_value(margin[i], float(y[i]), w, alpha, gamma)
         bad_labels += bl
         bad_margins += bm
         bad_weights += bw
@@ -274,20 +275,15 @@ def _multiclass_loss_serial(y, margin, weight, alpha, gamma, out):
 
 @njit(parallel=True, **_JIT)
 def _multiclass_loss_parallel(y, margin, weight, alpha, gamma, out):
-    # One scratch row per chunk of rows, so that threads never share one.
-    n_rows, n_classes = margin.shape
-    n_chunks = min(n_rows, 64 * numba.get_num_threads())
-    chunk = (n_rows + n_chunks - 1) // n_chunks
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    for k in prange(n_chunks):
-        scratch = np.empty(n_classes)
-        for i in range(k * chunk, min(n_rows, (k + 1) * chunk)):
-            bl, bm, bw = _multiclass_loss_row(i, y, margin, weight, alpha, gamma, scratch, out)
-            bad_labels += bl
-            bad_margins += bm
-            bad_weights += bw
+    for i in prange(margin.shape[0]):
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = _multiclass_loss_value(margin[i], float(y[i]), w, alpha, gamma)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
     return bad_labels, bad_margins, bad_weights
 
 
@@ -308,12 +304,11 @@ def binary_posterior_logit(margin, log_alpha_neg, log_alpha_pos, gamma_neg, gamm
 def multiclass_posterior_log(margin, log_alpha, gamma, out):
     """Unnormalised log posterior ``log h_k(p_k) - log alpha_k`` for each row."""
     n_rows, n_classes = margin.shape
-    scratch = np.empty(n_classes)
     for i in range(n_rows):
         z_row = margin[i]
         for k in range(n_classes):
-            m, total, _ = _rest_logsumexp(z_row, k, scratch)
-            s = float(z_row[k]) - m - math.log(total)
+            m, _ = _rest_max(z_row, k)
+            s = _one_vs_rest_margin(z_row, k, m)
             out[i, k] = log_posterior_weight(s, gamma[k]) - log_alpha[k]
 
 

@@ -30,8 +30,8 @@ directly in the exponent bits, split into two factors so that results in the
 subnormal range are rounded once, like libm.
 
 ``log1p``: ``u = 1 + t`` with the rounding error ``c = t - (u - 1)`` kept as a
-first-order correction ``c / u`` (``c`` times the given reciprocal); ``u`` is reduced to ``[sqrt(2)/2, sqrt(2)]``
-and ``log`` is evaluated with fdlibm's ``e_log.c`` minimax polynomial in
+first-order correction ``c / u`` (``c`` times the given reciprocal); ``u`` is
+reduced to ``[sqrt(2)/2, sqrt(2)]`` and ``log`` is evaluated with fdlibm's ``e_log.c`` minimax polynomial in
 ``s = f / (2 + f)`` (error below 1 ulp).
 """
 
@@ -151,8 +151,6 @@ def _log1p_unit_vectorisable(t, inv_one_plus_t):
     r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
     half_f2 = 0.5 * f * f
     return k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + (k * _LN2_LO + rounding * inv_one_plus_t))) - f)
-
-
 
 
 @overload(exp_nonpositive, target="cpu", jit_options=JIT_OPTIONS)

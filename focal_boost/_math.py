@@ -88,7 +88,7 @@ def sigmoid_terms(s):
 @scalar
 def focal_loss(s, alpha, gamma):
     """Focal loss ``alpha * q**gamma * ell`` at signed margin ``s``."""
-    p, q, ell, log_q = sigmoid_terms(s)
+    _, _, ell, log_q = sigmoid_terms(s)
     return alpha * exp_nonpositive(gamma * log_q) * ell
 
 
@@ -100,12 +100,13 @@ def focal_derivatives(s, alpha, gamma):
     ``h_upper >= h_exact`` is the positive upper Hessian (module docstring).
     """
     p, q, ell, log_q = sigmoid_terms(s)
+    # p * ell is bounded (<= 0.28) for every margin, while ell alone reaches
+    # 1e308 and would turn 0 * ell into NaN at the extremes.
+    p_ell = p * ell
     modulator = alpha * exp_nonpositive(gamma * log_q)
-    gradient = modulator * (gamma * p * ell + q)
-    curvature = modulator * p
-    positive_part = (2.0 * gamma + 1.0) * q + gamma * gamma * p * ell
-    h_upper = curvature * positive_part
-    h_exact = curvature * (positive_part - gamma * q * ell)
+    gradient = modulator * (gamma * p_ell + q)
+    h_upper = modulator * ((2.0 * gamma + 1.0) * p * q + gamma * gamma * p * p_ell)
+    h_exact = h_upper - modulator * gamma * q * p_ell
     return gradient, h_exact, h_upper
 
 

@@ -36,13 +36,15 @@ def check_gamma(gamma: Any) -> float | np.ndarray:
     return values
 
 
-def check_alpha(alpha: Any) -> None | str | float | np.ndarray:
+def check_alpha(alpha: Any) -> str | float | np.ndarray | None:
     """``alpha`` as ``None``, ``"balanced"``, a float in [0, 1] or a vector of them."""
     if alpha is None:
         return None
     if isinstance(alpha, str):
         if alpha != "balanced":
-            raise ValueError(f"alpha must be None, 'balanced', a number in [0, 1] or per-class values; got {alpha!r}")
+            raise ValueError(
+                f"alpha must be None, 'balanced', a number in [0, 1] or per-class values; got {alpha!r}"
+            )
         return alpha
     if _is_real_scalar(alpha):
         value = float(alpha)
@@ -51,7 +53,8 @@ def check_alpha(alpha: Any) -> None | str | float | np.ndarray:
         return value
     if not isinstance(alpha, Sequence | np.ndarray):
         raise TypeError(
-            f"alpha must be None, 'balanced', a number in [0, 1] or a sequence of per-class values, got {alpha!r}"
+            "alpha must be None, 'balanced', a number in [0, 1] or a sequence of per-class values, "
+            f"got {alpha!r}"
         )
     values = _as_float_vector(alpha, "alpha")
     if not np.all((values >= 0.0) & (values <= 1.0)):
@@ -86,7 +89,9 @@ def check_margin(margin: Any) -> np.ndarray:
     if array.dtype not in (np.float32, np.float64):
         array = array.astype(np.float64)
     if array.ndim not in (1, 2):
-        raise ValueError(f"margin must have shape (n,) for binary or (n, K) for multiclass, got {array.shape}")
+        raise ValueError(
+            f"margin must have shape (n,) for binary or (n, K) for multiclass, got {array.shape}"
+        )
     if array.shape[0] == 0:
         raise ValueError("margin is empty: at least one sample is required")
     if array.ndim == 2 and array.shape[1] < 2:
@@ -142,7 +147,6 @@ def raise_for_bad_counts(
     counts: tuple[int, int, int],
     y: np.ndarray,
     margin: np.ndarray,
-    sample_weight: np.ndarray | None,
 ) -> None:
     """Turn a kernel's ``(bad_labels, bad_margins, bad_weights)`` into a ValueError."""
     bad_labels, bad_margins, bad_weights = counts

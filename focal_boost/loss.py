@@ -171,7 +171,9 @@ class FocalLoss:
         if isinstance(self._gamma, float):
             return np.full(n_classes, self._gamma)
         if self._gamma.shape[0] != n_classes:
-            raise ValueError(f"gamma has {self._gamma.shape[0]} per-class values but there are {n_classes} classes")
+            raise ValueError(
+                f"gamma has {self._gamma.shape[0]} per-class values but there are {n_classes} classes"
+            )
         return self._gamma
 
     def resolved(self, y: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> FocalLoss:
@@ -219,7 +221,9 @@ class FocalLoss:
         n = margin.shape[0]
         y = check_labels(y, n)
         weight = check_sample_weight(sample_weight, n)
-        out = np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
+        out = (
+            np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
+        )
         alpha, gamma = self._kernel_parameters(y, margin, weight)
         if margin.ndim == 1:
             counts = _cpu.run_kernel(
@@ -227,7 +231,7 @@ class FocalLoss:
             )
         else:
             counts = _cpu.run_kernel("multiclass_loss", n_threads, y, margin, weight, alpha, gamma, out)
-        raise_for_bad_counts(counts, y, margin, weight)
+        raise_for_bad_counts(counts, y, margin)
         return out
 
     def gradient_hessian(
@@ -254,8 +258,16 @@ class FocalLoss:
         n = margin.shape[0]
         y = check_labels(y, n)
         weight = check_sample_weight(sample_weight, n)
-        grad = np.empty_like(margin) if gradient_out is None else check_output(gradient_out, margin.shape, "gradient_out")
-        hess = np.empty_like(margin) if hessian_out is None else check_output(hessian_out, margin.shape, "hessian_out")
+        grad = (
+            np.empty_like(margin)
+            if gradient_out is None
+            else check_output(gradient_out, margin.shape, "gradient_out")
+        )
+        hess = (
+            np.empty_like(margin)
+            if hessian_out is None
+            else check_output(hessian_out, margin.shape, "hessian_out")
+        )
         alpha, gamma = self._kernel_parameters(y, margin, weight)
         policy, floor = _POLICY_CODES[self._hessian], self._hessian_floor
         if margin.ndim == 1:
@@ -265,7 +277,7 @@ class FocalLoss:
         else:
             args = (y, margin, weight, alpha, gamma, policy, floor, grad, hess)
             counts = _cpu.run_kernel("multiclass_grad_hess", n_threads, *args)
-        raise_for_bad_counts(counts, y, margin, weight)
+        raise_for_bad_counts(counts, y, margin)
         return grad, hess
 
     def _kernel_parameters(
@@ -280,7 +292,9 @@ class FocalLoss:
 
     # ------------------------------------------------------------------ initial score
 
-    def init_score(self, y: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> float | np.ndarray:
+    def init_score(
+        self, y: Any, sample_weight: Any = None, *, n_classes: int | None = None
+    ) -> float | np.ndarray:
         r"""The constant margin that minimises the (weighted) focal loss on ``y``.
 
         The boosting counterpart of the paper's prior initialisation
@@ -317,7 +331,8 @@ class FocalLoss:
         if np.any(effective <= 0.0):
             missing = [k for k in range(n_classes) if effective[k] <= 0.0]
             raise ValueError(
-                f"the focal loss has no finite minimiser: classes {missing} have zero (weighted) count or alpha"
+                f"the focal loss has no finite minimiser: classes {missing} have zero "
+                "(weighted) count or zero alpha"
             )
         if n_classes == 2 and not multiclass_requested:
             return _binary_init_score(effective, gamma)
@@ -327,7 +342,11 @@ class FocalLoss:
         # One aggregated row per class: label k, weight W_k / sum(W).
         labels = np.arange(n_classes, dtype=np.float64)
         weights = totals / totals.sum()
-        loss = self if not isinstance(self._alpha, str) else self._with_alpha(self.class_weights(n_classes, labels, totals))
+        loss = (
+            self
+            if not isinstance(self._alpha, str)
+            else self._with_alpha(self.class_weights(n_classes, labels, totals))
+        )
 
         def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
             margins = np.broadcast_to(b, (n_classes, n_classes)).copy()
@@ -336,9 +355,10 @@ class FocalLoss:
             return float(value), grad.sum(axis=0)
 
         start = np.log(totals / totals.sum())
-        result = scipy.optimize.minimize(objective, start - start.mean(), jac=True, method="BFGS", options={"gtol": 1e-13})
-        b = result.x - result.x.mean()
-        return b
+        result = scipy.optimize.minimize(
+            objective, start - start.mean(), jac=True, method="BFGS", options={"gtol": 1e-13}
+        )
+        return result.x - result.x.mean()
 
     def _with_alpha(self, alpha: np.ndarray) -> FocalLoss:
         return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
@@ -380,10 +400,14 @@ class FocalLoss:
         _check_finite(margin)
         n_classes = 2 if margin.ndim == 1 else margin.shape[1]
         if isinstance(self._alpha, str):
-            raise ValueError("alpha='balanced' must be fixed from the training labels first: use resolved(y_train)")
+            raise ValueError(
+                "alpha='balanced' must be fixed from the training labels first: use resolved(y_train)"
+            )
         alpha = self.class_weights(n_classes)
         if np.any(alpha <= 0.0):
-            raise ValueError(f"the posterior is undefined for a class with alpha = 0 (alpha = {alpha.tolist()})")
+            raise ValueError(
+                f"the posterior is undefined for a class with alpha = 0 (alpha = {alpha.tolist()})"
+            )
         log_alpha = np.log(alpha)
         gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
         if margin.ndim == 1:

@@ -1,0 +1,35 @@
+"""Test configuration.
+
+Numba's on-disk cache is keyed on each kernel's own source file, so an edit to
+the scalar math it inlines would not invalidate it. The suite therefore points
+Numba at a cache directory named by a hash of the package's sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+
+import hypothesis
+
+_PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "focal_boost"
+
+
+def _source_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+if "NUMBA_CACHE_DIR" not in os.environ:
+    cache = pathlib.Path(__file__).resolve().parent.parent / ".pytest_cache" / "numba" / _source_hash()
+    os.environ["NUMBA_CACHE_DIR"] = str(cache)
+    import numba.core.config
+
+    numba.core.config.reload_config()
+
+hypothesis.settings.register_profile("default", deadline=None, max_examples=200)
+hypothesis.settings.register_profile("ci", deadline=None, max_examples=200, derandomize=True)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "default")
