@@ -100,7 +100,7 @@ def focal_derivatives(s, alpha, gamma):
     ``h_upper >= h_exact`` is the positive upper Hessian (module docstring).
     """
     p, q, ell, log_q = sigmoid_terms(s)
-    # p * ell is bounded (<= 0.28) for every margin, while ell alone reaches
+    # p * ell = -p log p <= 1/e for every margin, while ell alone reaches
     # 1e308 and would turn 0 * ell into NaN at the extremes.
     p_ell = p * ell
     modulator = alpha * exp_nonpositive(gamma * log_q)

@@ -1,0 +1,137 @@
+"""Bad input reaches the user as a clear error naming the problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from focal_boost import FocalLoss
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"gamma": -0.1}, ValueError, "gamma must be a finite number >= 0"),
+        ({"gamma": float("nan")}, ValueError, "gamma"),
+        ({"gamma": float("inf")}, ValueError, "gamma"),
+        ({"gamma": [1.0, -2.0]}, ValueError, "per-class gamma"),
+        ({"gamma": "2"}, TypeError, "gamma must be a number"),
+        ({"gamma": [[1.0, 2.0]]}, ValueError, "1-D"),
+        ({"alpha": 1.5}, ValueError, r"alpha must lie in \[0, 1\]"),
+        ({"alpha": -0.1}, ValueError, r"alpha must lie in \[0, 1\]"),
+        ({"alpha": float("nan")}, ValueError, r"alpha must lie in \[0, 1\]"),
+        ({"alpha": [0.5, 1.2]}, ValueError, "per-class alpha"),
+        ({"alpha": "auto"}, ValueError, "'balanced'"),
+        ({"alpha": {"a": 1}}, TypeError, "alpha must be"),
+        ({"alpha": ["a", "b"]}, TypeError, "numbers only"),
+        ({"alpha": []}, ValueError, "non-empty"),
+        ({"hessian": "positive"}, ValueError, "hessian must be one of"),
+        ({"hessian": "clip", "hessian_floor": -1.0}, ValueError, "hessian_floor"),
+        ({"gamma": True}, TypeError, "gamma"),
+    ],
+)
+def test_bad_parameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        FocalLoss(**kwargs)
+
+
+BINARY_Y = np.array([0.0, 1.0, 1.0])
+BINARY_Z = np.array([0.1, -0.2, 0.3])
+
+
+@pytest.mark.parametrize("method", ["loss", "gradient_hessian"])
+@pytest.mark.parametrize(
+    ("y", "margin", "weight", "error", "match"),
+    [
+        (np.array([0.0, np.nan, 1.0]), BINARY_Z, None, ValueError, "y contains NaN"),
+        (
+            np.array([0.0, 2.0, 1.0]),
+            BINARY_Z,
+            None,
+            ValueError,
+            r"only 0 and 1 .* found labels \[0.0, 1.0, 2.0\]",
+        ),
+        (np.array([0.0, -1.0, 1.0]), BINARY_Z, None, ValueError, "only 0 and 1"),
+        (np.array([0.0, 0.5, 1.0]), BINARY_Z, None, ValueError, "only 0 and 1"),
+        (BINARY_Y, np.array([0.0, np.nan, 1.0]), None, ValueError, "margin contains NaN or infinite"),
+        (BINARY_Y, np.array([0.0, np.inf, 1.0]), None, ValueError, "margin contains NaN or infinite"),
+        (BINARY_Y, np.array([0.0, -np.inf, 1.0]), None, ValueError, "margin contains NaN or infinite"),
+        (BINARY_Y, BINARY_Z, np.array([1.0, -1.0, 1.0]), ValueError, "sample_weight must be finite and >= 0"),
+        (BINARY_Y, BINARY_Z, np.array([1.0, np.nan, 1.0]), ValueError, "sample_weight must be finite"),
+        (BINARY_Y, BINARY_Z, np.array([1.0, np.inf, 1.0]), ValueError, "sample_weight must be finite"),
+        (BINARY_Y, BINARY_Z, np.ones(4), ValueError, r"sample_weight must have shape \(3,\)"),
+        (BINARY_Y, BINARY_Z, np.array(["a", "b", "c"]), TypeError, "sample_weight must be numeric"),
+        (np.array([0.0, 1.0]), BINARY_Z, None, ValueError, "y has 2 samples but margin has 3"),
+        (np.array(["a", "b", "a"]), BINARY_Z, None, TypeError, "LabelEncoder"),
+        (np.zeros((3, 1)), BINARY_Z, None, ValueError, "y must be 1-D"),
+        (np.array([]), np.array([]), None, ValueError, "margin is empty"),
+        (BINARY_Y, np.zeros((3, 2, 2)), None, ValueError, r"margin must have shape \(n,\)"),
+        (BINARY_Y, np.zeros((3, 1)), None, ValueError, "K >= 2 columns"),
+        (BINARY_Y, np.array(["1", "2", "3"]), None, TypeError, "margin must be numeric"),
+    ],
+)
+def test_bad_binary_inputs(method, y, margin, weight, error, match):
+    with pytest.raises(error, match=match):
+        getattr(FocalLoss(), method)(y, margin, weight)
+
+
+@pytest.mark.parametrize("method", ["loss", "gradient_hessian"])
+@pytest.mark.parametrize(
+    ("y", "alpha", "gamma", "match"),
+    [
+        (np.array([0, 1, 3]), None, 2.0, r"integers 0..2 \(margin has 3 columns\)"),
+        (np.array([0, 1, 1.5]), None, 2.0, "integers 0..2"),
+        (np.array([0, 1, np.nan]), None, 2.0, "y contains NaN"),
+        (np.array([0, 1, 2]), 0.25, 2.0, "a single alpha is for binary problems"),
+        (np.array([0, 1, 2]), [0.2, 0.8], 2.0, "alpha has 2 per-class values but there are 3 classes"),
+        (np.array([0, 1, 2]), None, [1.0, 2.0], "gamma has 2 per-class values but there are 3 classes"),
+    ],
+)
+def test_bad_multiclass_inputs(method, y, alpha, gamma, match):
+    margin = np.zeros((3, 3))
+    with pytest.raises(ValueError, match=match):
+        getattr(FocalLoss(gamma, alpha), method)(y, margin)
+
+
+def test_bad_outputs():
+    focal = FocalLoss()
+    with pytest.raises(ValueError, match=r"gradient_out must have shape \(3,\)"):
+        focal.gradient_hessian(BINARY_Y, BINARY_Z, gradient_out=np.empty(4))
+    with pytest.raises(TypeError, match="hessian_out must be float32 or float64"):
+        focal.gradient_hessian(BINARY_Y, BINARY_Z, hessian_out=np.empty(3, dtype=np.int64))
+    read_only = np.empty(3)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="loss_out is read-only"):
+        focal.loss(BINARY_Y, BINARY_Z, loss_out=read_only)
+    with pytest.raises(TypeError, match="must be a numpy array"):
+        focal.loss(BINARY_Y, BINARY_Z, loss_out=[0.0, 0.0, 0.0])
+
+
+def test_balanced_alpha_needs_every_class():
+    with pytest.raises(ValueError, match=r"classes \[2\] have none"):
+        FocalLoss(2.0, "balanced").gradient_hessian(np.array([0, 1, 1]), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "match"),
+    [
+        (np.array([1, 1, 1]), {}, r"classes \[0\]"),
+        (np.array([0, 1, 2]), {"n_classes": 2}, "outside 0..1"),
+        (np.array([0, 1, 1]), {"n_classes": 1}, "n_classes must be an integer >= 2"),
+        (np.array([0, -1, 1]), {}, "class indices"),
+        (np.array([0, 1, 1]), {"sample_weight": np.array([1.0, -1.0, 1.0])}, "sample_weight"),
+        (np.array([0, 1, 1]), {"sample_weight": np.array([1.0, 0.0, 0.0])}, r"classes \[1\] have none"),
+    ],
+)
+def test_bad_init_score_inputs(y, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        FocalLoss(2.0, None).init_score(y, **kwargs)
+
+
+def test_bad_probability_inputs():
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        FocalLoss().predict_proba(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        FocalLoss().posterior_proba(np.array([[0.0, np.inf]]))
+    with pytest.raises(ValueError, match="empty"):
+        FocalLoss().posterior_proba(np.array([]))
