@@ -61,8 +61,8 @@ _INF = math.inf
 
 
 @njit(**_ROW)
-def _binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos):
-    """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, bads)``.
+def _binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos):
+    """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, gamma_int, bads)``.
 
     Row helpers take and return scalars only: passing arrays into an inlined
     helper makes Numba add reference counting that stops vectorisation.
@@ -74,23 +74,24 @@ def _binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos):
     sign = 1.0 if positive else -1.0
     alpha = alpha_pos if positive else alpha_neg
     gamma = gamma_pos if positive else gamma_neg
-    return sign, sign * z, alpha, gamma, not label_ok, not margin_ok, not weight_ok
+    gamma_int = int_pos if positive else int_neg
+    return sign, sign * z, alpha, gamma, gamma_int, not label_ok, not margin_ok, not weight_ok
 
 
 @njit(**_ROW)
-def _binary_grad_hess_value(y, z, w, a0, a1, g0, g1, policy, floor):
+def _binary_grad_hess_value(y, z, w, a0, a1, g0, g1, n0, n1, use_integer, policy, floor):
     """``(gradient, hessian, bad_label, bad_margin, bad_weight)`` for one row."""
-    sign, s, alpha, gamma, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1)
-    magnitude, h_exact, h_upper = focal_derivatives(s, alpha, gamma)
+    sign, s, alpha, gamma, gamma_int, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1, n0, n1)
+    magnitude, h_exact, h_upper = focal_derivatives(s, alpha, gamma, gamma_int, use_integer)
     hessian = w * apply_hessian_policy(h_exact, h_upper, policy, floor)
     return -sign * w * magnitude, hessian, bl, bm, bw
 
 
 @njit(**_ROW)
-def _binary_loss_value(y, z, w, a0, a1, g0, g1):
+def _binary_loss_value(y, z, w, a0, a1, g0, g1, n0, n1, use_integer):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
-    _, s, alpha, gamma, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1)
-    return w * focal_loss(s, alpha, gamma), bl, bm, bw
+    _, s, alpha, gamma, gamma_int, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1, n0, n1)
+    return w * focal_loss(s, alpha, gamma, gamma_int, use_integer), bl, bm, bw
 
 
 @njit(**_ROW)
@@ -124,7 +125,9 @@ def _one_vs_rest_margin(z_row, c, m):
 
 
 @njit(**_ROW)
-def _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor, grad, hess):
+def _multiclass_grad_hess_row(
+    i, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+):
     n_classes = margin.shape[1]
     z_row = margin[i]
     g_row = grad[i]
@@ -140,7 +143,7 @@ def _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor,
         g_row[j] = e
         total += e
     s = float(z_row[c]) - m - math.log(total)
-    magnitude, h_exact, h_upper = focal_derivatives(s, alpha[c], gamma[c])
+    magnitude, h_exact, h_upper = focal_derivatives(s, alpha[c], gamma[c], gamma_int[c], use_integer)
     h_true = apply_hessian_policy(h_exact, h_upper, policy, floor)
     h_rest = h_upper if policy == HESSIAN_UPPER else h_exact
     for j in range(n_classes):
@@ -159,13 +162,18 @@ def _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor,
 
 
 @njit(**_ROW)
-def _multiclass_loss_value(z_row, y, w, alpha, gamma):
+def _multiclass_loss_value(z_row, y, w, alpha, gamma, gamma_int, use_integer):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
     c, label_ok = _class_index(y, z_row.shape[0])
     weight_ok = (w >= 0.0) & (w < _INF)
     m, margin_ok = _rest_max(z_row, c)
     s = _one_vs_rest_margin(z_row, c, m)
-    return w * focal_loss(s, alpha[c], gamma[c]), not label_ok, not margin_ok, not weight_ok
+    return (
+        w * focal_loss(s, alpha[c], gamma[c], gamma_int[c], use_integer),
+        not label_ok,
+        not margin_ok,
+        not weight_ok,
+    )
 
 
 # ------------------------------------------------------------------------ kernels
@@ -174,14 +182,71 @@ def _multiclass_loss_value(z_row, y, w, alpha, gamma):
 
 
 @njit(**_JIT)
-def _binary_grad_hess_serial(y, margin, weight, a0, a1, g0, g1, policy, floor, grad, hess):
+def _binary_grad_hess_serial(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    # Two copies of the loop, one per focusing-factor path: LLVM does not
+    # unswitch this branch by itself, and the integer path saves an exp.
+    if (n0 >= 0) & (n1 >= 0):
+        for i in range(margin.shape[0]):
+            w = 1.0 if weight is None else float(weight[i])
+            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, True, policy, floor
+            )
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    else:
+        for i in range(margin.shape[0]):
+            w = 1.0 if weight is None else float(weight[i])
+            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, False, policy, floor
+            )
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _binary_grad_hess_parallel(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    # Two copies of the loop, one per focusing-factor path: LLVM does not
+    # unswitch this branch by itself, and the integer path saves an exp.
+    if (n0 >= 0) & (n1 >= 0):
+        for i in prange(margin.shape[0]):
+            w = 1.0 if weight is None else float(weight[i])
+            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, True, policy, floor
+            )
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    else:
+        for i in prange(margin.shape[0]):
+            w = 1.0 if weight is None else float(weight[i])
+            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, False, policy, floor
+            )
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _binary_loss_serial(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
+    use_integer = (n0 >= 0) & (n1 >= 0)
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(margin.shape[0]):
         w = 1.0 if weight is None else float(weight[i])
-        grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
-            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, policy, floor
+        out[i], bl, bm, bw = _binary_loss_value(
+            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
         )
         bad_labels += bl
         bad_margins += bm
@@ -190,14 +255,15 @@ def _binary_grad_hess_serial(y, margin, weight, a0, a1, g0, g1, policy, floor, g
 
 
 @njit(parallel=True, **_JIT)
-def _binary_grad_hess_parallel(y, margin, weight, a0, a1, g0, g1, policy, floor, grad, hess):
+def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
+    use_integer = (n0 >= 0) & (n1 >= 0)
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in prange(margin.shape[0]):
         w = 1.0 if weight is None else float(weight[i])
-        grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
-            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, policy, floor
+        out[i], bl, bm, bw = _binary_loss_value(
+            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
         )
         bad_labels += bl
         bad_margins += bm
@@ -206,13 +272,15 @@ def _binary_grad_hess_parallel(y, margin, weight, a0, a1, g0, g1, policy, floor,
 
 
 @njit(**_JIT)
-def _binary_loss_serial(y, margin, weight, a0, a1, g0, g1, out):
+def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess):
+    use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(margin.shape[0]):
-        w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _binary_loss_value(float(y[i]), float(margin[i]), w, a0, a1, g0, g1)
+        bl, bm, bw = _multiclass_grad_hess_row(
+            i, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+        )
         bad_labels += bl
         bad_margins += bm
         bad_weights += bw
@@ -220,13 +288,15 @@ def _binary_loss_serial(y, margin, weight, a0, a1, g0, g1, out):
 
 
 @njit(parallel=True, **_JIT)
-def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, out):
+def _multiclass_grad_hess_parallel(y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess):
+    use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in prange(margin.shape[0]):
-        w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _binary_loss_value(float(y[i]), float(margin[i]), w, a0, a1, g0, g1)
+        bl, bm, bw = _multiclass_grad_hess_row(
+            i, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+        )
         bad_labels += bl
         bad_margins += bm
         bad_weights += bw
@@ -234,12 +304,16 @@ def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, out):
 
 
 @njit(**_JIT)
-def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, policy, floor, grad, hess):
+def _multiclass_loss_serial(y, margin, weight, alpha, gamma, gamma_int, out):
+    use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(margin.shape[0]):
-        bl, bm, bw = _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor, grad, hess)
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = _multiclass_loss_value(
+            margin[i], float(y[i]), w, alpha, gamma, gamma_int, use_integer
+        )
         bad_labels += bl
         bad_margins += bm
         bad_weights += bw
@@ -247,40 +321,16 @@ def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, policy, floor,
 
 
 @njit(parallel=True, **_JIT)
-def _multiclass_grad_hess_parallel(y, margin, weight, alpha, gamma, policy, floor, grad, hess):
-    bad_labels = 0
-    bad_margins = 0
-    bad_weights = 0
-    for i in prange(margin.shape[0]):
-        bl, bm, bw = _multiclass_grad_hess_row(i, y, margin, weight, alpha, gamma, policy, floor, grad, hess)
-        bad_labels += bl
-        bad_margins += bm
-        bad_weights += bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(**_JIT)
-def _multiclass_loss_serial(y, margin, weight, alpha, gamma, out):
-    bad_labels = 0
-    bad_margins = 0
-    bad_weights = 0
-    for i in range(margin.shape[0]):
-        w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _multiclass_loss_value(margin[i], float(y[i]), w, alpha, gamma)
-        bad_labels += bl
-        bad_margins += bm
-        bad_weights += bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(parallel=True, **_JIT)
-def _multiclass_loss_parallel(y, margin, weight, alpha, gamma, out):
+def _multiclass_loss_parallel(y, margin, weight, alpha, gamma, gamma_int, out):
+    use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in prange(margin.shape[0]):
         w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _multiclass_loss_value(margin[i], float(y[i]), w, alpha, gamma)
+        out[i], bl, bm, bw = _multiclass_loss_value(
+            margin[i], float(y[i]), w, alpha, gamma, gamma_int, use_integer
+        )
         bad_labels += bl
         bad_margins += bm
         bad_weights += bw

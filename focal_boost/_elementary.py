@@ -9,9 +9,11 @@ exactly the domains the focal-loss math needs:
 
 * :func:`exp_nonpositive` -- ``exp(x)`` for ``x <= 0`` (and any ``x <= 709``),
   with correct underflow through the subnormal range to ``0``.
-* :func:`log1p_unit` -- ``log(1 + t)`` for ``t`` in ``[0, 1]``, given
-  ``1 / (1 + t)``, which every caller already has (it is the sigmoid), so the
-  function costs one division instead of two.
+* :func:`reciprocal_log1p` -- ``(1 / (1 + t), log(1 + t))`` for ``t`` in
+  ``[0, 1]``: the sigmoid and the softplus of a margin share ``t = exp(-|s|)``,
+  and computing both together costs one division instead of three.
+* :func:`integer_power` -- ``q**n`` for integers ``0 <= n < 16`` by four
+  branch-free squarings, the fast path for integer ``gamma``.
 
 The public names are plain Python functions (libm through :mod:`math`), so the
 scalar focal math that calls them runs unchanged in the interpreter (the tests,
@@ -25,14 +27,18 @@ Method
 where ``k`` is obtained by the "shifter" trick (adding ``1.5 * 2**52`` rounds
 to the nearest integer and leaves ``k`` in the low mantissa bits, so no
 float-to-int64 conversion is needed, which AVX2 lacks); ``exp(r)`` by its
-degree-13 Taylor polynomial (truncation error below ``4e-18``); ``2**k`` built
+degree-13 Taylor polynomial (truncation error below ``4e-18``), evaluated by
+Estrin's scheme (dependency depth 5 instead of 13: the kernels are latency
+bound); ``2**k`` built
 directly in the exponent bits, split into two factors so that results in the
 subnormal range are rounded once, like libm.
 
 ``log1p``: ``u = 1 + t`` with the rounding error ``c = t - (u - 1)`` kept as a
-first-order correction ``c / u`` (``c`` times the given reciprocal); ``u`` is
-reduced to ``[sqrt(2)/2, sqrt(2)]`` and ``log`` is evaluated with fdlibm's ``e_log.c`` minimax polynomial in
-``s = f / (2 + f)`` (error below 1 ulp).
+first-order correction ``c / u``; ``u`` is reduced to ``m`` in
+``[sqrt(2)/2, sqrt(2)]`` and ``log(m)`` is evaluated with fdlibm's ``e_log.c``
+minimax polynomial in ``s = f / (2 + f)``, ``f = m - 1`` (error below 1 ulp).
+The two quotients ``1 / u`` and ``f / (2 + f)`` come from the one reciprocal
+``1 / (u (2 + f))``, which costs about 1 ulp in ``1 / u``.
 """
 
 from __future__ import annotations
@@ -100,12 +106,26 @@ def exp_nonpositive(x: float) -> float:
     return math.exp(min(x, 709.0)) if x == x else x
 
 
-def log1p_unit(t: float, inv_one_plus_t: float) -> float:
-    """``log(1 + t)`` for ``t`` in ``[0, 1]``; ``inv_one_plus_t`` is ``1 / (1 + t)``.
+def reciprocal_log1p(t: float) -> tuple[float, float]:
+    """``(1 / (1 + t), log(1 + t))`` for ``t`` in ``[0, 1]``.
 
-    Compiled for the CPU, this is the branch-free :func:`_log1p_unit_vectorisable`.
+    Compiled for the CPU, this is the branch-free :func:`_reciprocal_log1p_vectorisable`.
     """
-    return math.log1p(t)
+    return 1.0 / (1.0 + t), math.log1p(t)
+
+
+def integer_power(q, n):  # no annotations: Numba compares them with the typing signature
+    """``q**n`` for an integer ``0 <= n < 16``: four squarings, no branches."""
+    result = 1.0
+    base = q
+    for bit in range(4):
+        result *= base if (n >> bit) & 1 else 1.0
+        base *= base
+    return result
+
+
+_TAYLOR = [1.0 / math.factorial(i) for i in range(14)]
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _TAYLOR[2:]
 
 
 def _exp_nonpositive_vectorisable(x):
@@ -115,21 +135,14 @@ def _exp_nonpositive_vectorisable(x):
     k_bits = _bits_from_float64(shifted) - _bits_from_float64(_SHIFTER)
     k = shifted - _SHIFTER
     r = (x - k * _LN2_HI) - k * _LN2_LO
-    # exp(r) by Horner's rule on the Taylor series, degree 13.
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    # exp(r) = 1 + r + r^2 * tail(r), tail by Estrin's scheme.
+    r2 = r * r
+    r4 = r2 * r2
+    low = (_C2 + _C3 * r) + (_C4 + _C5 * r) * r2
+    mid = (_C6 + _C7 * r) + (_C8 + _C9 * r) * r2
+    high = (_C10 + _C11 * r) + (_C12 + _C13 * r) * r2
+    tail = low + (mid + high * r4) * r4
+    p = 1.0 + (r + r2 * tail)
     # 2**k as two normal factors, so that subnormal results round only once.
     k_half = k_bits >> 1
     scale_1 = _float64_from_bits((k_half + 1023) << 52)
@@ -137,20 +150,24 @@ def _exp_nonpositive_vectorisable(x):
     return p * scale_1 * scale_2
 
 
-def _log1p_unit_vectorisable(t, inv_one_plus_t):
-    """Branch-free ``log(1 + t)`` for ``t`` in ``[0, 1]``, within 1 ulp."""
+def _reciprocal_log1p_vectorisable(t):
+    """Branch-free ``(1 / (1 + t), log(1 + t))`` for ``t`` in ``[0, 1]``."""
     u = 1.0 + t
     rounding = t - (u - 1.0)  # exact: what 1 + t lost to rounding
     upper_half = u > _SQRT2
     m = u * 0.5 if upper_half else u
     k = 1.0 if upper_half else 0.0
     f = m - 1.0
-    s = f / (2.0 + f)
+    two_plus_f = 2.0 + f
+    shared = 1.0 / (u * two_plus_f)
+    inv_u = two_plus_f * shared
+    s = f * (u * shared)  # f / (2 + f)
     z = s * s
     w = z * z
     r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
     half_f2 = 0.5 * f * f
-    return k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + (k * _LN2_LO + rounding * inv_one_plus_t))) - f)
+    log1p_t = k * _LN2_HI - ((half_f2 - (s * (half_f2 + r) + (k * _LN2_LO + rounding * inv_u))) - f)
+    return inv_u, log1p_t
 
 
 @overload(exp_nonpositive, target="cpu", jit_options=JIT_OPTIONS)
@@ -158,6 +175,11 @@ def _overload_exp_nonpositive(x):  # pragma: no cover - runs at compile time
     return _exp_nonpositive_vectorisable
 
 
-@overload(log1p_unit, target="cpu", jit_options=JIT_OPTIONS)
-def _overload_log1p_unit(t, inv_one_plus_t):  # pragma: no cover - runs at compile time
-    return _log1p_unit_vectorisable
+@overload(reciprocal_log1p, target="cpu", jit_options=JIT_OPTIONS)
+def _overload_reciprocal_log1p(t):  # pragma: no cover - runs at compile time
+    return _reciprocal_log1p_vectorisable
+
+
+@overload(integer_power, jit_options=JIT_OPTIONS)
+def _overload_integer_power(q, n):  # pragma: no cover - runs at compile time
+    return integer_power

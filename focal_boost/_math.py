@@ -54,7 +54,7 @@ import math
 
 from numba import njit
 
-from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, log1p_unit
+from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, integer_power, reciprocal_log1p
 
 #: Hessian policies, as the integer codes the kernels take.
 HESSIAN_EXACT = 0
@@ -75,8 +75,7 @@ def sigmoid_terms(s):
     """
     a = abs(s)
     t = exp_nonpositive(-a)
-    inv = 1.0 / (1.0 + t)
-    log1p_t = log1p_unit(t, inv)
+    inv, log1p_t = reciprocal_log1p(t)
     nonnegative = s >= 0.0
     p = inv if nonnegative else t * inv
     q = t * inv if nonnegative else inv
@@ -86,24 +85,39 @@ def sigmoid_terms(s):
 
 
 @scalar
-def focal_loss(s, alpha, gamma):
-    """Focal loss ``alpha * q**gamma * ell`` at signed margin ``s``."""
-    _, _, ell, log_q = sigmoid_terms(s)
-    return alpha * exp_nonpositive(gamma * log_q) * ell
+def focusing_factor(q, log_q, gamma, gamma_int, use_integer):
+    """``q**gamma``: ``integer_power(q, gamma_int)`` when ``use_integer`` (then
+    ``gamma == gamma_int``), else ``exp(gamma * log q)``.
+
+    Kernels compute ``use_integer`` once before their loop (every class has an
+    integer gamma below 16), so LLVM compiles one version of the loop per
+    branch and the integer one has no ``exp``.
+    """
+    if use_integer:
+        return integer_power(q, gamma_int)
+    return exp_nonpositive(gamma * log_q)
 
 
 @scalar
-def focal_derivatives(s, alpha, gamma):
+def focal_loss(s, alpha, gamma, gamma_int, use_integer):
+    """Focal loss ``alpha * q**gamma * ell`` at signed margin ``s``."""
+    _, q, ell, log_q = sigmoid_terms(s)
+    return alpha * focusing_factor(q, log_q, gamma, gamma_int, use_integer) * ell
+
+
+@scalar
+def focal_derivatives(s, alpha, gamma, gamma_int, use_integer):
     """``(G, h_exact, h_upper)`` at signed margin ``s``.
 
     ``G = -dFL/ds >= 0``; ``h_exact = d2FL/ds2`` (may be negative);
     ``h_upper >= h_exact`` is the positive upper Hessian (module docstring).
+    With ``use_integer``, ``gamma_int == gamma`` is used (see :func:`focusing_factor`).
     """
     p, q, ell, log_q = sigmoid_terms(s)
     # p * ell = -p log p <= 1/e for every margin, while ell alone reaches
     # 1e308 and would turn 0 * ell into NaN at the extremes.
     p_ell = p * ell
-    modulator = alpha * exp_nonpositive(gamma * log_q)
+    modulator = alpha * focusing_factor(q, log_q, gamma, gamma_int, use_integer)
     gradient = modulator * (gamma * p_ell + q)
     h_upper = modulator * ((2.0 * gamma + 1.0) * p * q + gamma * gamma * p * p_ell)
     h_exact = h_upper - modulator * gamma * q * p_ell

@@ -224,13 +224,14 @@ class FocalLoss:
         out = (
             np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
         )
-        alpha, gamma = self._kernel_parameters(y, margin, weight)
+        alpha, gamma, gamma_int = self._kernel_parameters(y, margin, weight)
         if margin.ndim == 1:
-            counts = _cpu.run_kernel(
-                "binary_loss", n_threads, y, margin, weight, alpha[0], alpha[1], gamma[0], gamma[1], out
-            )
+            a0, a1, g0, g1, n0, n1 = alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1]
+            counts = _cpu.run_kernel("binary_loss", n_threads, y, margin, weight, a0, a1, g0, g1, n0, n1, out)
         else:
-            counts = _cpu.run_kernel("multiclass_loss", n_threads, y, margin, weight, alpha, gamma, out)
+            counts = _cpu.run_kernel(
+                "multiclass_loss", n_threads, y, margin, weight, alpha, gamma, gamma_int, out
+            )
         raise_for_bad_counts(counts, y, margin)
         return out
 
@@ -268,27 +269,27 @@ class FocalLoss:
             if hessian_out is None
             else check_output(hessian_out, margin.shape, "hessian_out")
         )
-        alpha, gamma = self._kernel_parameters(y, margin, weight)
+        alpha, gamma, gamma_int = self._kernel_parameters(y, margin, weight)
         policy, floor = _POLICY_CODES[self._hessian], self._hessian_floor
         if margin.ndim == 1:
-            a0, a1, g0, g1 = alpha[0], alpha[1], gamma[0], gamma[1]
-            args = (y, margin, weight, a0, a1, g0, g1, policy, floor, grad, hess)
+            a0, a1, g0, g1, n0, n1 = alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1]
+            args = (y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess)
             counts = _cpu.run_kernel("binary_grad_hess", n_threads, *args)
         else:
-            args = (y, margin, weight, alpha, gamma, policy, floor, grad, hess)
+            args = (y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess)
             counts = _cpu.run_kernel("multiclass_grad_hess", n_threads, *args)
         raise_for_bad_counts(counts, y, margin)
         return grad, hess
 
     def _kernel_parameters(
         self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-class ``alpha``, ``gamma`` and ``gamma`` as an integer (``-1`` if it is not one)."""
         n_classes = 2 if margin.ndim == 1 else margin.shape[1]
         balanced_labels = y if isinstance(self._alpha, str) else None
-        alpha = self.class_weights(n_classes, balanced_labels, weight)
-        return np.ascontiguousarray(alpha, dtype=np.float64), np.ascontiguousarray(
-            self.class_gammas(n_classes), dtype=np.float64
-        )
+        alpha = np.ascontiguousarray(self.class_weights(n_classes, balanced_labels, weight), dtype=np.float64)
+        gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
+        return alpha, gamma, _integer_gammas(gamma)
 
     # ------------------------------------------------------------------ initial score
 
@@ -419,6 +420,12 @@ class FocalLoss:
         return scipy.special.softmax(log_weights, axis=1)
 
 
+def _integer_gammas(gamma: np.ndarray) -> np.ndarray:
+    """``gamma`` as int64 where it is an integer below 16 (the multiplication fast path), else -1."""
+    is_small_integer = (gamma == np.floor(gamma)) & (gamma < 16)
+    return np.where(is_small_integer, gamma, -1).astype(np.int64)
+
+
 def _check_finite(margin: np.ndarray) -> None:
     if not np.all(np.isfinite(margin)):
         raise ValueError("margin contains NaN or infinite values")
@@ -458,7 +465,9 @@ def _binary_init_score(effective: np.ndarray, gamma: np.ndarray) -> float:
     a0, a1 = effective / effective.sum()
 
     def slope(b: float) -> float:
-        return -a1 * focal_derivatives(b, 1.0, gamma[1])[0] + a0 * focal_derivatives(-b, 1.0, gamma[0])[0]
+        grad_pos = focal_derivatives(b, 1.0, gamma[1], 0, False)[0]
+        grad_neg = focal_derivatives(-b, 1.0, gamma[0], 0, False)[0]
+        return -a1 * grad_pos + a0 * grad_neg
 
     start = float(np.log(a1) - np.log(a0))  # exact for gamma = 0
     lo, hi, width = start - 1.0, start + 1.0, 1.0

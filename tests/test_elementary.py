@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from focal_boost._elementary import exp_nonpositive, log1p_unit
+from focal_boost._elementary import exp_nonpositive, integer_power, reciprocal_log1p
 
 
 @njit(error_model="numpy", fastmath={"contract"})
@@ -21,7 +21,7 @@ def _exp_loop(x, out):
 @njit(error_model="numpy", fastmath={"contract"})
 def _log1p_loop(t, out):
     for i in range(t.shape[0]):
-        out[i] = log1p_unit(t[i], 1.0 / (1.0 + t[i]))
+        _, out[i] = reciprocal_log1p(t[i])
 
 
 def _ulps(ours, exact):
@@ -64,11 +64,41 @@ def test_log1p_is_within_one_ulp_on_the_unit_interval():
     assert ours[t == 0.0].tolist() == [0.0]
 
 
+@njit(error_model="numpy", fastmath={"contract"})
+def _reciprocal_loop(t, out):
+    for i in range(t.shape[0]):
+        out[i], _ = reciprocal_log1p(t[i])
+
+
+def test_reciprocal_is_within_two_ulps():
+    t = np.concatenate([np.random.default_rng(2).uniform(0, 1, 5000), [0.0, 1.0, 5e-324]])
+    ours = np.empty_like(t)
+    _reciprocal_loop(t, ours)
+    exact = np.array([float(1 / (1 + mpmath.mpf(v))) for v in t])
+    assert _ulps(ours, exact).max() <= 2.0
+
+
+@njit
+def _power_loop(q, n, out):
+    for i in range(q.shape[0]):
+        out[i] = integer_power(q[i], n)
+
+
+@pytest.mark.parametrize("n", range(16))
+def test_integer_power(n):
+    q = np.concatenate([np.random.default_rng(n).uniform(0, 1, 1000), [0.0, 1.0, 1e-300, 0.5]])
+    out = np.empty_like(q)
+    _power_loop(q, n, out)
+    exact = np.array([float(mpmath.mpf(v) ** n) for v in q])
+    np.testing.assert_allclose(out, exact, rtol=8 * n * 1.2e-16, atol=0)
+    assert integer_power(0.5, n) == 0.5**n  # the plain-Python version, exact for a power of two
+
+
 @pytest.mark.parametrize("value", [-3.5, 0.0, -700.0])
 def test_python_fallbacks_are_libm(value):
     """The plain-Python versions (interpreter, CUDA simulator) are math.exp/log1p."""
     assert exp_nonpositive(value) == math.exp(value)
-    assert log1p_unit(0.25, 0.8) == math.log1p(0.25)
+    assert reciprocal_log1p(0.25) == (0.8, math.log1p(0.25))
 
 
 def test_kernel_loops_are_vectorised():
@@ -78,6 +108,23 @@ def test_kernel_loops_are_vectorised():
     # A fresh, uncached compilation of the kernel's source (cached code cannot be inspected).
     kernel = njit(error_model="numpy", fastmath={"contract"})(_cpu._binary_grad_hess_serial.py_func)
     y, margin, grad, hess = np.zeros(8), np.zeros(8), np.empty(8), np.empty(8)
-    kernel(y, margin, None, 0.75, 0.25, 2.0, 2.0, _cpu.HESSIAN_UPPER, 0.0, grad, hess)
+    for gamma, gamma_int in ((2.0, 2), (0.5, -1)):  # the integer and the exp path
+        kernel(
+            y,
+            margin,
+            None,
+            0.75,
+            0.25,
+            gamma,
+            gamma,
+            gamma_int,
+            gamma_int,
+            _cpu.HESSIAN_UPPER,
+            0.0,
+            grad,
+            hess,
+        )
     llvm = kernel.inspect_llvm(kernel.signatures[0])
     assert "x double>" in llvm, "no vector of doubles in the optimised IR: the loop did not vectorise"
+    assert "@exp" not in llvm, "a scalar libm exp call is left in the kernel"
+    assert "@log1p" not in llvm, "a scalar libm log1p call is left in the kernel"
