@@ -48,7 +48,7 @@ def numpy_binary(y, z, alpha, gamma):
 
 def numpy_multiclass(y, z, alpha, gamma):
     """Vectorised NumPy softmax focal gradient and upper diagonal Hessian, float64."""
-    n, k = z.shape
+    n = z.shape[0]
     rows = np.arange(n)
     idx = y.astype(np.intp)
     others = z.copy()
@@ -187,9 +187,7 @@ def main() -> None:
                 )
     print()
     times = compile_times()
-    print(
-        "| Numba cache | import (s) | first binary call (s) | first parallel call (s) | first multiclass call (s) |"
-    )
+    print("| Numba cache | import (s) | first binary call (s) | first parallel call (s) | first multiclass (s) |")
     print("|---|---:|---:|---:|---:|")
     for label, values in times.items():
         print(f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
