@@ -187,7 +187,7 @@ def main() -> None:
                 )
     print()
     times = compile_times()
-    print("| Numba cache | import (s) | first binary call (s) | first parallel call (s) | first multiclass (s) |")
+    print("| Numba cache | import (s) | first binary (s) | first parallel (s) | first multiclass (s) |")
     print("|---|---:|---:|---:|---:|")
     for label, values in times.items():
         print(f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
