@@ -54,9 +54,8 @@ def main() -> None:
     )
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
     print(f"train: {len(y_train)} rows, {y_train.mean():.1%} positives; test: {len(y_test)} rows\n")
-    print(
-        f"{'objective':<34} {'init score':>10} {'avg precision':>14} {'Brier raw':>10} {'Brier posterior':>16}"
-    )
+    header = ("objective", "init score", "avg precision", "Brier raw", "Brier posterior")
+    print(f"{header[0]:<34} {header[1]:>10} {header[2]:>14} {header[3]:>10} {header[4]:>16}")
     for name, loss in (
         ("log loss (gamma=0, alpha=None)", FocalLoss(gamma=0.0, alpha=None)),
         ("focal (gamma=2, alpha=None)", FocalLoss(gamma=2.0, alpha=None)),
@@ -72,7 +71,8 @@ def main() -> None:
         )
     print(
         "\nFocal loss pulls raw probabilities towards 1/2 (and alpha shifts them); "
-        "posterior_proba maps them back\n(Charoenphakdee et al., CVPR 2021), which is what the Brier score measures."
+        "posterior_proba maps them back\n(Charoenphakdee et al., CVPR 2021), "
+        "which is what the Brier score measures."
     )
 
 
