@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 from numba import njit, prange
 
-from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
+from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, log_normal
 from focal_boost._math import (
     HESSIAN_CLIP,
     HESSIAN_EXACT,
@@ -43,6 +44,7 @@ __all__ = [
     "HESSIAN_CLIP",
     "HESSIAN_EXACT",
     "HESSIAN_UPPER",
+    "MULTICLASS_BLOCK_ROWS",
     "PARALLEL_MIN_ELEMENTS",
     "run_kernel",
 ]
@@ -124,41 +126,109 @@ def _one_vs_rest_margin(z_row, c, m):
     return float(z_row[c]) - m - math.log(total)
 
 
-@njit(**_ROW)
-def _multiclass_grad_hess_row(
-    i, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+#: Rows per block of the multiclass gradient kernel: its scratch (K x block
+#: doubles) stays in L1/L2 cache.
+MULTICLASS_BLOCK_ROWS = 256
+
+
+@njit(**_JIT)
+def _multiclass_grad_hess_block(
+    start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
 ):
+    """Gradient and diagonal Hessian for rows ``start:stop``.
+
+    Row by row the work is a short loop over K classes that does not
+    vectorise. Instead the block is transposed into class-major scratch that
+    stays in cache, every pass loops over classes outside and rows inside
+    (contiguous, so the exps, the log and the binary focal core run as vector
+    code across rows; strided loads straight from a row-major margin array
+    cost 4x more), and the results are transposed back.
+    """
+    # Views of the block, indexed by range() variables only: an index LLVM
+    # cannot prove non-negative gets Numba's wraparound, which stops
+    # vectorisation ("cannot identify array bounds"). For the same reason the
+    # per-class parameters are gathered once, in the scalar label pass.
+    margin = margin[start:stop]
+    grad = grad[start:stop]
+    hess = hess[start:stop]
+    y = y[start:stop]
     n_classes = margin.shape[1]
-    z_row = margin[i]
-    g_row = grad[i]
-    h_row = hess[i]
-    c, label_ok = _class_index(float(y[i]), n_classes)
-    w = 1.0 if weight is None else float(weight[i])
-    weight_ok = (w >= 0.0) & (w < _INF)
-    m, margin_ok = _rest_max(z_row, c)
-    # exp(z_j - m) for j != c, kept in the gradient row until it is overwritten.
-    total = 0.0
+    n = stop - start
+    label = np.empty(n, dtype=np.int64)
+    row_gamma_int = np.empty(n, dtype=np.int64)
+    per_row = np.empty((10, n))
+    w, row_alpha, row_gamma, z_label, rest_max, rest_sum, g_true, h_true, h_rest, inv_sum = per_row
+    z_t = np.empty((n_classes, n))  # the block, class-major; later the gradient
+    rest_exp = np.empty((n_classes, n))  # exp(z_j - rest_max), 0 at the label; later the Hessian
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(n):
+        c, label_ok = _class_index(float(y[i]), n_classes)
+        label[i] = c
+        row_alpha[i] = alpha[c]
+        row_gamma[i] = gamma[c]
+        row_gamma_int[i] = gamma_int[c]
+        wi = 1.0 if weight is None else float(weight[start + i])
+        w[i] = wi
+        bad_labels += not label_ok
+        bad_weights += not ((wi >= 0.0) & (wi < _INF))
+        rest_max[i] = -_INF
+        rest_sum[i] = 0.0
+        z_label[i] = 0.0
+        for j in range(n_classes):
+            z_t[j, i] = margin[i, j]
     for j in range(n_classes):
-        e = 0.0 if j == c else exp_nonpositive(float(z_row[j]) - m)
-        g_row[j] = e
-        total += e
-    s = float(z_row[c]) - m - math.log(total)
-    magnitude, h_exact, h_upper = focal_derivatives(s, alpha[c], gamma[c], gamma_int[c], use_integer)
-    h_true = apply_hessian_policy(h_exact, h_upper, policy, floor)
-    h_rest = h_upper if policy == HESSIAN_UPPER else h_exact
+        z_j = z_t[j]
+        for i in range(n):
+            z = z_j[i]
+            bad_margins += not (abs(z) < _INF)
+            is_label = j == label[i]
+            rest_max[i] = rest_max[i] if is_label else max(rest_max[i], z)
+            z_label[i] = z if is_label else z_label[i]
     for j in range(n_classes):
-        if j == c:
-            continue
-        r = g_row[j] / total  # softmax over the other classes
-        # d/dz_j: ds/dz_j = -r_j and dr_j/dz_j = r_j (1 - r_j).
-        h_jj = h_rest * r * r + magnitude * r * (1.0 - r)
-        if policy == HESSIAN_CLIP:
-            h_jj = max(h_jj, floor)
-        g_row[j] = w * magnitude * r
-        h_row[j] = w * h_jj
-    g_row[c] = -w * magnitude
-    h_row[c] = w * h_true
-    return not label_ok, not margin_ok, not weight_ok
+        z_j = z_t[j]
+        e_j = rest_exp[j]
+        for i in range(n):
+            e = exp_nonpositive(z_j[i] - rest_max[i])
+            e = 0.0 if j == label[i] else e
+            e_j[i] = e
+            rest_sum[i] += e
+    # The binary focal core at s = z_c - logsumexp_{j != c} z_j; two copies
+    # of the loop, one per focusing-factor path (see the binary kernels).
+    if use_integer:
+        for i in range(n):
+            s = z_label[i] - rest_max[i] - log_normal(rest_sum[i])
+            g, he, hu = focal_derivatives(s, row_alpha[i], row_gamma[i], row_gamma_int[i], True)
+            g_true[i] = g
+            h_true[i] = apply_hessian_policy(he, hu, policy, floor)
+            h_rest[i] = hu if policy == HESSIAN_UPPER else he
+            inv_sum[i] = 1.0 / rest_sum[i]
+    else:
+        for i in range(n):
+            s = z_label[i] - rest_max[i] - log_normal(rest_sum[i])
+            g, he, hu = focal_derivatives(s, row_alpha[i], row_gamma[i], row_gamma_int[i], False)
+            g_true[i] = g
+            h_true[i] = apply_hessian_policy(he, hu, policy, floor)
+            h_rest[i] = hu if policy == HESSIAN_UPPER else he
+            inv_sum[i] = 1.0 / rest_sum[i]
+    for j in range(n_classes):
+        g_j = z_t[j]
+        h_j = rest_exp[j]
+        for i in range(n):
+            # r_j = softmax over the classes other than c; ds/dz_j = -r_j and
+            # dr_j/dz_j = r_j (1 - r_j) give the off-class entries.
+            r = h_j[i] * inv_sum[i]
+            h_jj = h_rest[i] * r * r + g_true[i] * r * (1.0 - r)
+            h_jj = max(h_jj, floor) if policy == HESSIAN_CLIP else h_jj
+            is_label = j == label[i]
+            g_j[i] = w[i] * (-g_true[i] if is_label else g_true[i] * r)
+            h_j[i] = w[i] * (h_true[i] if is_label else h_jj)
+    for i in range(n):
+        for j in range(n_classes):
+            grad[i, j] = z_t[j, i]
+            hess[i, j] = rest_exp[j, i]
+    return bad_labels, bad_margins, bad_weights
 
 
 @njit(**_ROW)
@@ -274,12 +344,16 @@ def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
 @njit(**_JIT)
 def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess):
     use_integer = gamma_int.min() >= 0
+    n_rows = margin.shape[0]
+    n_blocks = (n_rows + MULTICLASS_BLOCK_ROWS - 1) // MULTICLASS_BLOCK_ROWS
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    for i in range(margin.shape[0]):
-        bl, bm, bw = _multiclass_grad_hess_row(
-            i, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+    for k in range(n_blocks):
+        start = k * MULTICLASS_BLOCK_ROWS
+        stop = min(n_rows, start + MULTICLASS_BLOCK_ROWS)
+        bl, bm, bw = _multiclass_grad_hess_block(
+            start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
         )
         bad_labels += bl
         bad_margins += bm
@@ -290,12 +364,16 @@ def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, gamma_int, pol
 @njit(parallel=True, **_JIT)
 def _multiclass_grad_hess_parallel(y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess):
     use_integer = gamma_int.min() >= 0
+    n_rows = margin.shape[0]
+    n_blocks = (n_rows + MULTICLASS_BLOCK_ROWS - 1) // MULTICLASS_BLOCK_ROWS
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    for i in prange(margin.shape[0]):
-        bl, bm, bw = _multiclass_grad_hess_row(
-            i, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+    for k in prange(n_blocks):
+        start = k * MULTICLASS_BLOCK_ROWS
+        stop = min(n_rows, start + MULTICLASS_BLOCK_ROWS)
+        bl, bm, bw = _multiclass_grad_hess_block(
+            start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
         )
         bad_labels += bl
         bad_margins += bm

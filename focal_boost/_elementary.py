@@ -12,14 +12,15 @@ exactly the domains the focal-loss math needs:
 * :func:`reciprocal_log1p` -- ``(1 / (1 + t), log(1 + t))`` for ``t`` in
   ``[0, 1]``: the sigmoid and the softplus of a margin share ``t = exp(-|s|)``,
   and computing both together costs one division instead of three.
+* :func:`log_normal` -- ``log(x)`` for a positive normal ``x`` (the
+  multiclass kernel's log-sum-exp).
 * :func:`integer_power` -- ``q**n`` for integers ``0 <= n < 16`` by four
   branch-free squarings, the fast path for integer ``gamma``.
 
-The public names are plain Python functions (libm through :mod:`math`), so the
-scalar focal math that calls them runs unchanged in the interpreter (the tests,
-Numba's CUDA simulator); for Numba's ``"cpu"`` target they are overloaded with
-the vectorisable versions. Another target (CUDA) registers its own overload,
-typically its native ``exp``/``log1p``.
+All are ``njit(inline="always")``: Numba inlines them into the caller's IR,
+so the kernels' loops contain no calls (LLVM's own inliner gives up on large
+loop bodies, and a loop with a call does not vectorise). Called from Python
+they compile and run the same code.
 
 Method
 ------
@@ -46,8 +47,8 @@ from __future__ import annotations
 import math
 
 from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic, overload
+from numba import njit, types
+from numba.extending import intrinsic
 
 
 @intrinsic
@@ -97,39 +98,20 @@ _LG6 = 1.531383769920937332e-01
 _LG7 = 1.479819860511658591e-01
 
 
-def exp_nonpositive(x: float) -> float:
-    """``exp(x)`` for ``x <= 709`` (the focal-loss math only needs ``x <= 0``).
-
-    Arguments below ``-746`` give ``0``; NaN propagates. Compiled for the CPU,
-    this is the branch-free :func:`_exp_nonpositive_vectorisable`.
-    """
-    return math.exp(min(x, 709.0)) if x == x else x
-
-
-def reciprocal_log1p(t: float) -> tuple[float, float]:
-    """``(1 / (1 + t), log(1 + t))`` for ``t`` in ``[0, 1]``.
-
-    Compiled for the CPU, this is the branch-free :func:`_reciprocal_log1p_vectorisable`.
-    """
-    return 1.0 / (1.0 + t), math.log1p(t)
-
-
-def integer_power(q, n):  # no annotations: Numba compares them with the typing signature
-    """``q**n`` for an integer ``0 <= n < 16``: four squarings, no branches."""
-    result = 1.0
-    base = q
-    for bit in range(4):
-        result *= base if (n >> bit) & 1 else 1.0
-        base *= base
-    return result
-
-
 _TAYLOR = [1.0 / math.factorial(i) for i in range(14)]
 _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _TAYLOR[2:]
 
 
-def _exp_nonpositive_vectorisable(x):
-    """Branch-free ``exp(x)`` for ``x <= 709``, within 1 ulp of libm."""
+_INLINE = {"inline": "always", **JIT_OPTIONS}
+
+
+@njit(**_INLINE)
+def exp_nonpositive(x):
+    """Branch-free ``exp(x)`` for ``x <= 709``, within 1 ulp of libm.
+
+    Arguments below ``-746`` give ``0`` (through correctly rounded subnormals);
+    NaN propagates. The focal-loss math only needs ``x <= 0``.
+    """
     x = min(max(x, -746.0), 709.0) if x == x else x
     shifted = x * _LOG2E + _SHIFTER
     k_bits = _bits_from_float64(shifted) - _bits_from_float64(_SHIFTER)
@@ -150,8 +132,12 @@ def _exp_nonpositive_vectorisable(x):
     return p * scale_1 * scale_2
 
 
-def _reciprocal_log1p_vectorisable(t):
-    """Branch-free ``(1 / (1 + t), log(1 + t))`` for ``t`` in ``[0, 1]``."""
+@njit(**_INLINE)
+def reciprocal_log1p(t):
+    """Branch-free ``(1 / (1 + t), log(1 + t))`` for ``t`` in ``[0, 1]``.
+
+    ``log1p`` within 1 ulp, the reciprocal within 2.
+    """
     u = 1.0 + t
     rounding = t - (u - 1.0)  # exact: what 1 + t lost to rounding
     upper_half = u > _SQRT2
@@ -170,16 +156,45 @@ def _reciprocal_log1p_vectorisable(t):
     return inv_u, log1p_t
 
 
-@overload(exp_nonpositive, target="cpu", jit_options=JIT_OPTIONS)
-def _overload_exp_nonpositive(x):  # pragma: no cover - runs at compile time
-    return _exp_nonpositive_vectorisable
+_EXPONENT_MASK = 0x7FF0000000000000
+_ONE_BITS = 0x3FF0000000000000  # the bits of 1.0
 
 
-@overload(reciprocal_log1p, target="cpu", jit_options=JIT_OPTIONS)
-def _overload_reciprocal_log1p(t):  # pragma: no cover - runs at compile time
-    return _reciprocal_log1p_vectorisable
+@njit(**_INLINE)
+def _fdlibm_log1p_reduced(f):
+    """``log(1 + f)`` for ``f`` in ``[sqrt(2)/2 - 1, sqrt(2) - 1]`` (fdlibm e_log.c)."""
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
+    half_f2 = 0.5 * f * f
+    return f - (half_f2 - s * (half_f2 + r))
 
 
-@overload(integer_power, jit_options=JIT_OPTIONS)
-def _overload_integer_power(q, n):  # pragma: no cover - runs at compile time
-    return integer_power
+@njit(**_INLINE)
+def log_normal(x):
+    """Branch-free ``log(x)`` for a positive normal ``x``, within 1 ulp.
+
+    ``x = 2**k * m`` from the exponent bits, ``m`` in ``[1, 2)`` moved to
+    ``[sqrt(2)/2, sqrt(2))``; ``k`` becomes a double by the shifter trick.
+    """
+    bits = _bits_from_float64(x)
+    k_bits = ((bits & _EXPONENT_MASK) >> 52) - 1023
+    m = _float64_from_bits((bits & ~_EXPONENT_MASK) | _ONE_BITS)
+    upper_half = m > _SQRT2
+    m = m * 0.5 if upper_half else m
+    k = _float64_from_bits(k_bits + _bits_from_float64(_SHIFTER)) - _SHIFTER
+    k = k + 1.0 if upper_half else k
+    log_m = _fdlibm_log1p_reduced(m - 1.0)
+    return (k * _LN2_HI + (log_m + k * _LN2_LO)) if x == x else x
+
+
+@njit(**_INLINE)
+def integer_power(q, n):
+    """``q**n`` for an integer ``0 <= n < 16``: four squarings, no branches."""
+    result = 1.0
+    base = q
+    for bit in range(4):
+        result *= base if (n >> bit) & 1 else 1.0
+        base *= base
+    return result

@@ -161,6 +161,6 @@ def raise_for_bad_counts(
         found = np.unique(y)
         raise ValueError(f"y must contain only {allowed}; found labels {found[:10].tolist()}")
     if bad_margins:
-        raise ValueError(f"margin contains NaN or infinite values ({bad_margins} rows)")
+        raise ValueError(f"margin contains NaN or infinite values ({bad_margins} of them)")
     if bad_weights:
         raise ValueError(f"sample_weight must be finite and >= 0 ({bad_weights} invalid values)")
