@@ -1,9 +1,12 @@
 """Numba CPU loops over arrays, calling the scalar math in :mod:`focal_boost._math`.
 
-Each task (binary / multiclass; loss / gradient and Hessian) has a serial and
-a ``prange`` kernel; :func:`run_kernel` picks one by size and thread count.
-Kernels read margins of any float dtype and layout, compute in float64, write
-into caller-provided outputs (float32 or float64) and allocate nothing per row.
+Each task (binary / multiclass; loss / gradient and Hessian) has one function
+that works on a range of rows; :func:`run_kernel` calls it on all rows, or on
+chunks of rows through the task's ``prange`` driver, by size and thread count.
+Kernels read margins of any float dtype and layout, compute in float64 and
+write into caller-provided outputs (float32 or float64). Nothing is allocated
+per row; the multiclass gradient kernel allocates cache-sized scratch per block
+of :data:`MULTICLASS_BLOCK_ROWS` rows.
 
 Validation costs one pass that already happens: every kernel returns
 ``(bad_labels, bad_margins, bad_weights)``, the counts of labels outside the
@@ -14,7 +17,7 @@ harmless stand-in values, so a kernel never reads out of bounds.
 Compile options: :data:`focal_boost._elementary.JIT_OPTIONS` (no
 division-by-zero branch, FMA allowed, NaN/Inf semantics kept) everywhere; row
 helpers and the scalar math are inlined at Numba's IR level, which is what
-lets LLVM vectorise the binary loops. ``cache=True`` stores machine code in
+lets LLVM vectorise the loops. ``cache=True`` stores machine code in
 ``__pycache__`` (or ``NUMBA_CACHE_DIR``); Numba keys that cache on this
 file's timestamp only, so after editing ``_math.py`` or ``_elementary.py``
 clear it (the test suite uses a cache directory keyed by the package's
@@ -45,6 +48,7 @@ __all__ = [
     "HESSIAN_EXACT",
     "HESSIAN_UPPER",
     "MULTICLASS_BLOCK_ROWS",
+    "PARALLEL_CHUNK_ROWS",
     "PARALLEL_MIN_ELEMENTS",
     "run_kernel",
 ]
@@ -247,12 +251,15 @@ def _multiclass_loss_value(z_row, y, w, alpha, gamma, gamma_int, use_integer):
 
 
 # ------------------------------------------------------------------------ kernels
-# Serial and parallel variants are separate functions on purpose: Numba's
-# on-disk cache index does not distinguish jit options of one function.
+# Each task has one function that does the work on rows start:stop, called
+# directly for a serial run and on chunks by a prange driver. The row-range
+# functions work on views indexed by range() variables only: an index LLVM
+# cannot prove non-negative gets Numba's wraparound, which stops vectorisation
+# ("cannot identify array bounds").
 
 
 @njit(**_JIT)
-def _binary_grad_hess_serial(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
+def _binary_grad_hess_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -279,36 +286,19 @@ def _binary_grad_hess_serial(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, 
     return bad_labels, bad_margins, bad_weights
 
 
-@njit(parallel=True, **_JIT)
-def _binary_grad_hess_parallel(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
-    bad_labels = 0
-    bad_margins = 0
-    bad_weights = 0
-    # Two copies of the loop, one per focusing-factor path: LLVM does not
-    # unswitch this branch by itself, and the integer path saves an exp.
-    if (n0 >= 0) & (n1 >= 0):
-        for i in prange(margin.shape[0]):
-            w = 1.0 if weight is None else float(weight[i])
-            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
-                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, True, policy, floor
-            )
-            bad_labels += bl
-            bad_margins += bm
-            bad_weights += bw
-    else:
-        for i in prange(margin.shape[0]):
-            w = 1.0 if weight is None else float(weight[i])
-            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
-                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, False, policy, floor
-            )
-            bad_labels += bl
-            bad_margins += bm
-            bad_weights += bw
-    return bad_labels, bad_margins, bad_weights
+@njit(**_JIT)
+def _binary_grad_hess_rows(start, stop, y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
+    part = slice(start, stop)
+    # Numba prunes the `weight is None` branches only for an argument that is
+    # never reassigned, so the weight view goes to the loop function whole.
+    part_weight = None if weight is None else weight[part]
+    return _binary_grad_hess_loop(
+        y[part], margin[part], part_weight, a0, a1, g0, g1, n0, n1, policy, floor, grad[part], hess[part]
+    )
 
 
 @njit(**_JIT)
-def _binary_loss_serial(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
+def _binary_loss_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
     use_integer = (n0 >= 0) & (n1 >= 0)
     bad_labels = 0
     bad_margins = 0
@@ -324,16 +314,37 @@ def _binary_loss_serial(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
     return bad_labels, bad_margins, bad_weights
 
 
-@njit(parallel=True, **_JIT)
-def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
-    use_integer = (n0 >= 0) & (n1 >= 0)
+@njit(**_JIT)
+def _binary_loss_rows(start, stop, y, margin, weight, a0, a1, g0, g1, n0, n1, out):
+    part = slice(start, stop)
+    part_weight = None if weight is None else weight[part]
+    return _binary_loss_loop(y[part], margin[part], part_weight, a0, a1, g0, g1, n0, n1, out[part])
+
+
+@njit(**_JIT)
+def _multiclass_grad_hess_rows(
+    start, stop, y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess
+):
+    use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    for i in prange(margin.shape[0]):
-        w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _binary_loss_value(
-            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
+    for block_start in range(start, stop, MULTICLASS_BLOCK_ROWS):
+        block_stop = min(stop, block_start + MULTICLASS_BLOCK_ROWS)
+        bl, bm, bw = _multiclass_grad_hess_block(
+            block_start,
+            block_stop,
+            y,
+            margin,
+            weight,
+            alpha,
+            gamma,
+            gamma_int,
+            use_integer,
+            policy,
+            floor,
+            grad,
+            hess,
         )
         bad_labels += bl
         bad_margins += bm
@@ -342,52 +353,12 @@ def _binary_loss_parallel(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
 
 
 @njit(**_JIT)
-def _multiclass_grad_hess_serial(y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess):
-    use_integer = gamma_int.min() >= 0
-    n_rows = margin.shape[0]
-    n_blocks = (n_rows + MULTICLASS_BLOCK_ROWS - 1) // MULTICLASS_BLOCK_ROWS
-    bad_labels = 0
-    bad_margins = 0
-    bad_weights = 0
-    for k in range(n_blocks):
-        start = k * MULTICLASS_BLOCK_ROWS
-        stop = min(n_rows, start + MULTICLASS_BLOCK_ROWS)
-        bl, bm, bw = _multiclass_grad_hess_block(
-            start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
-        )
-        bad_labels += bl
-        bad_margins += bm
-        bad_weights += bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(parallel=True, **_JIT)
-def _multiclass_grad_hess_parallel(y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess):
-    use_integer = gamma_int.min() >= 0
-    n_rows = margin.shape[0]
-    n_blocks = (n_rows + MULTICLASS_BLOCK_ROWS - 1) // MULTICLASS_BLOCK_ROWS
-    bad_labels = 0
-    bad_margins = 0
-    bad_weights = 0
-    for k in prange(n_blocks):
-        start = k * MULTICLASS_BLOCK_ROWS
-        stop = min(n_rows, start + MULTICLASS_BLOCK_ROWS)
-        bl, bm, bw = _multiclass_grad_hess_block(
-            start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
-        )
-        bad_labels += bl
-        bad_margins += bm
-        bad_weights += bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(**_JIT)
-def _multiclass_loss_serial(y, margin, weight, alpha, gamma, gamma_int, out):
+def _multiclass_loss_rows(start, stop, y, margin, weight, alpha, gamma, gamma_int, out):
     use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    for i in range(margin.shape[0]):
+    for i in range(start, stop):
         w = 1.0 if weight is None else float(weight[i])
         out[i], bl, bm, bw = _multiclass_loss_value(
             margin[i], float(y[i]), w, alpha, gamma, gamma_int, use_integer
@@ -398,20 +369,55 @@ def _multiclass_loss_serial(y, margin, weight, alpha, gamma, gamma_int, out):
     return bad_labels, bad_margins, bad_weights
 
 
+#: Rows per chunk of a parallel kernel: large enough to amortise a call,
+#: small enough to balance two to dozens of threads.
+PARALLEL_CHUNK_ROWS = 16_384
+
+
+@njit(**_ROW)
+def _chunk(k, n_rows):
+    start = k * PARALLEL_CHUNK_ROWS
+    return start, min(n_rows, start + PARALLEL_CHUNK_ROWS)
+
+
+# The parallel drivers: one per task, because a function that takes another
+# jitted function as an argument is recompiled in every process instead of
+# being loaded from Numba's cache.
+
+
 @njit(parallel=True, **_JIT)
-def _multiclass_loss_parallel(y, margin, weight, alpha, gamma, gamma_int, out):
-    use_integer = gamma_int.min() >= 0
-    bad_labels = 0
-    bad_margins = 0
-    bad_weights = 0
-    for i in prange(margin.shape[0]):
-        w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _multiclass_loss_value(
-            margin[i], float(y[i]), w, alpha, gamma, gamma_int, use_integer
-        )
-        bad_labels += bl
-        bad_margins += bm
-        bad_weights += bw
+def _binary_grad_hess_parallel(n_chunks, n_rows, args):
+    bad_labels, bad_margins, bad_weights = 0, 0, 0
+    for k in prange(n_chunks):
+        bl, bm, bw = _binary_grad_hess_rows(*_chunk(k, n_rows), *args)
+        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _binary_loss_parallel(n_chunks, n_rows, args):
+    bad_labels, bad_margins, bad_weights = 0, 0, 0
+    for k in prange(n_chunks):
+        bl, bm, bw = _binary_loss_rows(*_chunk(k, n_rows), *args)
+        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _multiclass_grad_hess_parallel(n_chunks, n_rows, args):
+    bad_labels, bad_margins, bad_weights = 0, 0, 0
+    for k in prange(n_chunks):
+        bl, bm, bw = _multiclass_grad_hess_rows(*_chunk(k, n_rows), *args)
+        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(parallel=True, **_JIT)
+def _multiclass_loss_parallel(n_chunks, n_rows, args):
+    bad_labels, bad_margins, bad_weights = 0, 0, 0
+    for k in prange(n_chunks):
+        bl, bm, bw = _multiclass_loss_rows(*_chunk(k, n_rows), *args)
+        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
     return bad_labels, bad_margins, bad_weights
 
 
@@ -442,11 +448,12 @@ def multiclass_posterior_log(margin, log_alpha, gamma, out):
 
 # --------------------------------------------------------------------- dispatch
 
+#: task -> (row-range function, parallel driver)
 _KERNELS = {
-    "binary_grad_hess": (_binary_grad_hess_serial, _binary_grad_hess_parallel),
-    "binary_loss": (_binary_loss_serial, _binary_loss_parallel),
-    "multiclass_grad_hess": (_multiclass_grad_hess_serial, _multiclass_grad_hess_parallel),
-    "multiclass_loss": (_multiclass_loss_serial, _multiclass_loss_parallel),
+    "binary_grad_hess": (_binary_grad_hess_rows, _binary_grad_hess_parallel),
+    "binary_loss": (_binary_loss_rows, _binary_loss_parallel),
+    "multiclass_grad_hess": (_multiclass_grad_hess_rows, _multiclass_grad_hess_parallel),
+    "multiclass_loss": (_multiclass_loss_rows, _multiclass_loss_parallel),
 }
 
 
@@ -461,18 +468,19 @@ def resolve_n_threads(n_threads: int | None) -> int:
 
 
 def run_kernel(task: str, n_threads: int | None, *args) -> tuple[int, int, int]:
-    """Run kernel ``task`` on ``args``, in parallel when worthwhile.
+    """Run ``task`` on ``args`` (labels first, then margins), in parallel when worthwhile.
 
-    The margin is ``args[1]``. Returns the kernel's ``(bad_labels,
-    bad_margins, bad_weights)`` counts.
+    Returns the kernel's ``(bad_labels, bad_margins, bad_weights)`` counts.
     """
-    serial, parallel = _KERNELS[task]
+    rows, parallel = _KERNELS[task]
+    n_rows = args[1].shape[0]
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or args[1].size < PARALLEL_MIN_ELEMENTS:
-        return serial(*args)
+        return rows(0, n_rows, *args)
+    n_chunks = (n_rows + PARALLEL_CHUNK_ROWS - 1) // PARALLEL_CHUNK_ROWS
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        return parallel(*args)
+        return parallel(n_chunks, n_rows, args)
     finally:
         numba.set_num_threads(previous)

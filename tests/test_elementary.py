@@ -104,29 +104,34 @@ def test_callable_from_python(value):
 
 
 def test_kernel_loops_are_vectorised():
-    """The binary kernel compiles to AVX/SSE packed double arithmetic, not scalar libm calls."""
+    """The kernels compile to packed double arithmetic, with no scalar libm calls left."""
     from focal_boost import _cpu
 
-    # A fresh, uncached compilation of the kernel's source (cached code cannot be inspected).
-    kernel = njit(error_model="numpy", fastmath={"contract"})(_cpu._binary_grad_hess_serial.py_func)
+    # Fresh, uncached compilations of the kernels' source (cached code cannot be inspected).
+    binary = njit(error_model="numpy", fastmath={"contract"})(_cpu._binary_grad_hess_loop.py_func)
     y, margin, grad, hess = np.zeros(8), np.zeros(8), np.empty(8), np.empty(8)
-    for gamma, gamma_int in ((2.0, 2), (0.5, -1)):  # the integer and the exp path
-        kernel(
-            y,
-            margin,
-            None,
-            0.75,
-            0.25,
-            gamma,
-            gamma,
-            gamma_int,
-            gamma_int,
-            _cpu.HESSIAN_UPPER,
-            0.0,
-            grad,
-            hess,
-        )
-    llvm = kernel.inspect_llvm(kernel.signatures[0])
-    assert "x double>" in llvm, "no vector of doubles in the optimised IR: the loop did not vectorise"
-    assert "@exp" not in llvm, "a scalar libm exp call is left in the kernel"
-    assert "@log1p" not in llvm, "a scalar libm log1p call is left in the kernel"
+    for gamma, n in ((2.0, 2), (0.5, -1)):  # the integer and the exp path
+        binary(y, margin, None, 0.75, 0.25, gamma, gamma, n, n, _cpu.HESSIAN_UPPER, 0.0, grad, hess)
+    block = njit(error_model="numpy", fastmath={"contract"})(_cpu._multiclass_grad_hess_block.py_func)
+    z = np.zeros((8, 3))
+    alpha, gammas, ints = np.ones(3), np.full(3, 2.0), np.full(3, 2)
+    block(
+        0,
+        8,
+        y,
+        z,
+        None,
+        alpha,
+        gammas,
+        ints,
+        True,
+        _cpu.HESSIAN_UPPER,
+        0.0,
+        np.empty_like(z),
+        np.empty_like(z),
+    )
+    for kernel in (binary, block):
+        llvm = kernel.inspect_llvm(kernel.signatures[0])
+        assert "x double>" in llvm, "no vector of doubles in the optimised IR: the loop did not vectorise"
+        for libm in ("@exp", "@log1p", "@log"):
+            assert f"{libm}(" not in llvm, f"a scalar libm call ({libm}) is left in the kernel"

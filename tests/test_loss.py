@@ -367,21 +367,20 @@ def test_read_only_strided_and_integer_inputs(rng):
 
 @pytest.mark.parametrize("task", ["binary", "multiclass"])
 def test_parallel_and_serial_kernels_agree(rng, task, monkeypatch):
-    n = _cpu.PARALLEL_MIN_ELEMENTS * 2
+    n = _cpu.PARALLEL_MIN_ELEMENTS * 2 + 1  # several parallel chunks, the last one short
     if task == "binary":
         z, y = rng.normal(0, 5, n), (rng.random(n) < 0.2).astype(float)
     else:
         z, y = rng.normal(0, 5, (n // 4, 4)), rng.integers(0, 4, n // 4)
     focal = FocalLoss(2.0, None if task == "binary" else [0.1, 0.2, 0.3, 0.4])
     used = []
-    original = dict(_cpu._KERNELS)
-    for name, (serial, parallel) in original.items():
+    for name, (rows, parallel) in dict(_cpu._KERNELS).items():
 
-        def spy(*args, _fn=parallel, _name=name):
+        def spy(*args, _parallel=parallel, _name=name):
             used.append(_name)
-            return _fn(*args)
+            return _parallel(*args)
 
-        monkeypatch.setitem(_cpu._KERNELS, name, (serial, spy))
+        monkeypatch.setitem(_cpu._KERNELS, name, (rows, spy))
     g1, h1 = focal.gradient_hessian(y, z, n_threads=1)
     l1 = focal.loss(y, z, n_threads=1)
     assert used == []
@@ -391,6 +390,18 @@ def test_parallel_and_serial_kernels_agree(rng, task, monkeypatch):
     np.testing.assert_allclose(g1, g2, rtol=1e-15, atol=0)
     np.testing.assert_allclose(h1, h2, rtol=1e-15, atol=0)
     np.testing.assert_allclose(l1, l2, rtol=1e-15, atol=0)
+
+
+def test_bad_values_are_counted_in_every_parallel_chunk(rng):
+    n = _cpu.PARALLEL_CHUNK_ROWS * 3
+    y = (rng.random(n) < 0.5).astype(float)
+    y[[5, n - 1]] = 2.0
+    with pytest.raises(ValueError, match=r"found labels \[0.0, 1.0, 2.0\]"):
+        FocalLoss().gradient_hessian(y, np.zeros(n), n_threads=2)
+    margin = np.zeros(n)
+    margin[[7, _cpu.PARALLEL_CHUNK_ROWS + 1, n - 2]] = np.nan
+    with pytest.raises(ValueError, match=r"\(3 of them\)"):
+        FocalLoss().gradient_hessian(np.zeros(n), margin, n_threads=2)
 
 
 def test_thread_count_is_restored():
