@@ -217,21 +217,12 @@ class FocalLoss:
         n_threads : int, optional
             Threads for the kernel (``None``/``-1``: all of Numba's threads).
         """
-        margin = check_margin(margin)
+        y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
         n = margin.shape[0]
-        y = check_labels(y, n)
-        weight = check_sample_weight(sample_weight, n)
         out = (
             np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
         )
-        alpha, gamma, gamma_int = self._kernel_parameters(y, margin, weight)
-        if margin.ndim == 1:
-            a0, a1, g0, g1, n0, n1 = alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1]
-            counts = _cpu.run_kernel("binary_loss", n_threads, y, margin, weight, a0, a1, g0, g1, n0, n1, out)
-        else:
-            counts = _cpu.run_kernel(
-                "multiclass_loss", n_threads, y, margin, weight, alpha, gamma, gamma_int, out
-            )
+        counts = _cpu.run_kernel(f"{task}_loss", n_threads, y, margin, weight, *parameters, out)
         raise_for_bad_counts(counts, y, margin)
         return out
 
@@ -255,41 +246,45 @@ class FocalLoss:
         ``gradient_out``/``hessian_out`` to reuse memory. Arguments are as in
         :meth:`loss`.
         """
-        margin = check_margin(margin)
-        n = margin.shape[0]
-        y = check_labels(y, n)
-        weight = check_sample_weight(sample_weight, n)
-        grad = (
-            np.empty_like(margin)
-            if gradient_out is None
-            else check_output(gradient_out, margin.shape, "gradient_out")
-        )
+        y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
+        if gradient_out is None:
+            grad = np.empty_like(margin)
+        else:
+            grad = check_output(gradient_out, margin.shape, "gradient_out")
         hess = (
             np.empty_like(margin)
             if hessian_out is None
             else check_output(hessian_out, margin.shape, "hessian_out")
         )
-        alpha, gamma, gamma_int = self._kernel_parameters(y, margin, weight)
         policy, floor = _POLICY_CODES[self._hessian], self._hessian_floor
-        if margin.ndim == 1:
-            a0, a1, g0, g1, n0, n1 = alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1]
-            args = (y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess)
-            counts = _cpu.run_kernel("binary_grad_hess", n_threads, *args)
-        else:
-            args = (y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess)
-            counts = _cpu.run_kernel("multiclass_grad_hess", n_threads, *args)
+        args = (y, margin, weight, *parameters, policy, floor, grad, hess)
+        counts = _cpu.run_kernel(f"{task}_grad_hess", n_threads, *args)
         raise_for_bad_counts(counts, y, margin)
         return grad, hess
 
-    def _kernel_parameters(
-        self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-class ``alpha``, ``gamma`` and ``gamma`` as an integer (``-1`` if it is not one)."""
+    def _kernel_inputs(
+        self, y: Any, margin: Any, sample_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str, tuple]:
+        """Checked ``(y, margin, weight)``, the task ("binary"/"multiclass") and per-class parameters.
+
+        The parameters are what the kernels take after the weights: scalars
+        ``(alpha_0, alpha_1, gamma_0, gamma_1, int_0, int_1)`` for binary, arrays
+        ``(alpha, gamma, gamma_int)`` for multiclass; ``gamma_int`` is ``gamma``
+        as an integer below 16 (the multiplication fast path) or -1.
+        """
+        margin = check_margin(margin)
+        n = margin.shape[0]
+        y = check_labels(y, n)
+        weight = check_sample_weight(sample_weight, n)
         n_classes = 2 if margin.ndim == 1 else margin.shape[1]
         balanced_labels = y if isinstance(self._alpha, str) else None
         alpha = np.ascontiguousarray(self.class_weights(n_classes, balanced_labels, weight), dtype=np.float64)
         gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
-        return alpha, gamma, _integer_gammas(gamma)
+        gamma_int = _integer_gammas(gamma)
+        if margin.ndim == 1:
+            scalars = (alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1])
+            return y, margin, weight, "binary", scalars
+        return y, margin, weight, "multiclass", (alpha, gamma, gamma_int)
 
     # ------------------------------------------------------------------ initial score
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import shutil
 
 import hypothesis
 
@@ -24,7 +25,12 @@ def _source_hash() -> str:
 
 
 if "NUMBA_CACHE_DIR" not in os.environ:
-    cache = pathlib.Path(__file__).resolve().parent.parent / ".pytest_cache" / "numba" / _source_hash()
+    caches = pathlib.Path(__file__).resolve().parent.parent / ".pytest_cache" / "numba"
+    cache = caches / _source_hash()
+    if caches.is_dir():  # caches of earlier versions of the sources are stale
+        for stale in caches.iterdir():
+            if stale != cache:
+                shutil.rmtree(stale, ignore_errors=True)
     os.environ["NUMBA_CACHE_DIR"] = str(cache)
     import numba.core.config
 
