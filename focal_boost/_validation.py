@@ -78,6 +78,7 @@ def _as_float_vector(values: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name} must contain numbers only, got {values!r}") from error
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"per-class {name} must be a non-empty 1-D sequence, got shape {array.shape}")
+    array.flags.writeable = False  # the loss's parameters cannot change behind its back
     return array
 
 

@@ -445,9 +445,13 @@ def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarr
     weight = check_sample_weight(sample_weight, y.shape[0])
     if weight is not None and (not np.all(np.isfinite(weight)) or np.any(weight < 0)):
         raise ValueError("sample_weight must be finite and >= 0")
+    if y.dtype.kind == "f" and np.any(np.isnan(y)):
+        raise ValueError("y contains NaN")
+    if np.any(y < 0) or np.any(y >= n_classes) or np.any(np.floor(y) != y):
+        raise ValueError(
+            f"y must hold class indices 0..{n_classes - 1}; found labels {np.unique(y)[:10].tolist()}"
+        )
     index = y.astype(np.intp)
-    if index.min() < 0 or index.max() >= n_classes:
-        raise ValueError(f"y must hold class indices 0..{n_classes - 1}")
     totals = np.bincount(index, weights=weight, minlength=n_classes).astype(np.float64)
     if np.any(totals <= 0.0):
         missing = [k for k in range(n_classes) if totals[k] <= 0.0]

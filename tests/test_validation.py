@@ -135,3 +135,18 @@ def test_bad_probability_inputs():
         FocalLoss().posterior_proba(np.array([[0.0, np.inf]]))
     with pytest.raises(ValueError, match="empty"):
         FocalLoss().posterior_proba(np.array([]))
+
+
+def test_balanced_alpha_rejects_non_integer_and_nan_labels():
+    with pytest.raises(ValueError, match=r"class indices 0..(1|K-1); found labels \[0.0, 0.5, 1.0\]"):
+        FocalLoss(2.0, "balanced").resolved(np.array([0.0, 0.5, 1.0]), n_classes=2)
+    with pytest.raises(ValueError, match="y contains NaN"):
+        FocalLoss(2.0, "balanced").class_weights(2, np.array([0.0, np.nan, 1.0]))
+
+
+def test_per_class_parameters_are_read_only():
+    focal = FocalLoss([1.0, 2.0], [0.3, 0.7])
+    with pytest.raises(ValueError, match="read-only"):
+        focal.gamma[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        focal.alpha[1] = 0.0
