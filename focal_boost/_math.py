@@ -44,8 +44,9 @@ which equals the exact value at ``gamma = 0`` (log loss: ``G = q``,
 Numerics: one ``t = exp(-|s|)`` gives ``p``, ``q`` (no ``1 - p``
 subtraction), ``\ell`` and ``\log q`` through one ``log1p(t)``;
 ``q^\gamma = exp(\gamma \log q)`` with ``\log q = -\operatorname{softplus}(s)``
-computed directly, so nothing overflows or loses precision for any finite
-margin.
+computed directly (or by multiplication for an integer ``gamma``); ``p \ell``
+(at most ``1/e``) is formed before it multiplies anything, so nothing
+overflows, turns into ``0 * inf`` or loses precision for any finite margin.
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def focusing_factor(q, log_q, gamma, gamma_int, use_integer):
     """``q**gamma``: ``integer_power(q, gamma_int)`` when ``use_integer`` (then
     ``gamma == gamma_int``), else ``exp(gamma * log q)``.
 
-    Kernels compute ``use_integer`` once before their loop (every class has an
-    integer gamma below 16), so LLVM compiles one version of the loop per
-    branch and the integer one has no ``exp``.
+    ``use_integer`` holds when every class has an integer gamma below 16. The
+    binary and multiclass gradient kernels keep one copy of their loop per
+    value and pass it as a constant (LLVM does not unswitch the branch by
+    itself), so the integer loop contains no ``exp``.
     """
     if use_integer:
         return integer_power(q, gamma_int)
