@@ -1,0 +1,285 @@
+"""XGBoost adapters: focal loss as a custom objective and evaluation metric.
+
+Three ways in, from most to least managed:
+
+* :func:`train` wraps ``xgboost.train``: it sets the objective, the focal-loss
+  metric and the initial score, and records the loss in the booster so that
+  :func:`predict_margin` and :func:`predict_proba` add the initial score back
+  and apply the link (and the posterior correction).
+* :class:`FocalObjective` and :class:`FocalMetric` are the callables
+  ``xgboost.train(params, dtrain, obj=..., custom_metric=...)`` takes; they read
+  labels and weights from the ``DMatrix`` (XGBoost does not apply weights to a
+  custom objective's gradients: we do, exactly once).
+* :func:`sklearn_objective` is the callable ``xgboost.XGBClassifier(objective=...)``
+  takes (``f(y_true, y_pred, *, sample_weight)``).
+
+Margins are what XGBoost hands a custom objective: float32, shape ``(n,)`` for
+binary and ``(n, K)`` for multiclass (``num_class``). Gradients come back as
+float32, which is what XGBoost stores.
+
+Multiclass Hessian: XGBoost's own softmax objective uses ``2 p (1 - p)`` as its
+diagonal Hessian, twice the true diagonal, which keeps the per-coordinate
+Newton steps of a diagonal approximation from overshooting. The objective here
+applies the same factor (:data:`MULTICLASS_HESSIAN_SCALE`) to the focal
+Hessian, so that ``gamma=0, alpha=None`` reproduces ``multi:softprob`` exactly.
+
+The initial score: with a custom objective XGBoost estimates no intercept
+(plain ``xgboost.train`` uses ``base_score=0.5`` as a raw margin). The binary
+score goes into ``base_score``, which XGBoost then treats as a raw margin and
+adds to every prediction; a multiclass score goes into each ``DMatrix``'s
+``base_margin`` and is added back by the prediction helpers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from focal_boost.loss import FocalLoss
+
+__all__ = [
+    "MULTICLASS_HESSIAN_SCALE",
+    "FocalMetric",
+    "FocalObjective",
+    "SklearnFocalObjective",
+    "predict_margin",
+    "predict_proba",
+    "sklearn_objective",
+    "train",
+]
+
+#: XGBoost's multiclass Hessian convention (its softmax objective's ``2 p (1 - p)``).
+MULTICLASS_HESSIAN_SCALE = 2.0
+
+_ATTRIBUTE = "focal_boost"
+
+
+def _xgboost() -> Any:
+    try:
+        import xgboost
+    except ImportError as error:  # pragma: no cover - exercised without the extra
+        raise ImportError("focal_boost.xgboost needs XGBoost: pip install 'focal-boost[xgboost]'") from error
+    return xgboost
+
+
+def _weights(dmatrix: Any) -> np.ndarray | None:
+    weight = dmatrix.get_weight()
+    return weight if weight.size else None
+
+
+def _check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
+    if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
+        _raise_missing_num_class(y)
+
+
+def _raise_missing_num_class(y: np.ndarray) -> None:
+    raise ValueError(
+        f"labels go up to {int(np.nanmax(y))} but there is one margin per row: "
+        "for multiclass focal loss set params['num_class'] to the number of classes"
+    )
+
+
+class FocalObjective:
+    """Focal loss as ``xgboost.train(..., obj=FocalObjective(loss))``.
+
+    Parameters
+    ----------
+    loss : FocalLoss, optional
+        The loss (default ``FocalLoss()``).
+    n_threads : int, optional
+        Threads for the gradient kernel; pass XGBoost's ``nthread`` so that the
+        two thread pools take turns instead of competing.
+    """
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        self.loss = FocalLoss() if loss is None else loss
+        self.n_threads = n_threads
+
+    def __repr__(self) -> str:
+        return f"FocalObjective({self.loss!r}, n_threads={self.n_threads!r})"
+
+    def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        return self.gradient_hessian(dtrain.get_label(), predt, _weights(dtrain))
+
+    def gradient_hessian(
+        self, y: np.ndarray, margin: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian in XGBoost's conventions (see the module docstring)."""
+        y = np.asarray(y)
+        margin = np.asarray(margin)
+        _check_margin_shape(y, margin)
+        grad, hess = self.loss.gradient_hessian(y, margin, sample_weight, n_threads=self.n_threads)
+        if margin.ndim == 2:
+            hess *= MULTICLASS_HESSIAN_SCALE
+        return grad, hess
+
+
+class FocalMetric:
+    """The (weighted) mean focal loss, as ``xgboost.train(..., custom_metric=FocalMetric(loss))``.
+
+    With a custom objective XGBoost hands a custom metric raw margins, which is
+    what this expects. Lower is better, so early stopping can watch it
+    (``maximize`` is false by default).
+    """
+
+    name = "focal_loss"
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        self.loss = FocalLoss() if loss is None else loss
+        self.n_threads = n_threads
+
+    def __repr__(self) -> str:
+        return f"FocalMetric({self.loss!r}, n_threads={self.n_threads!r})"
+
+    def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
+        return self.name, self.score(dmatrix.get_label(), predt, _weights(dmatrix))
+
+    def score(self, y: np.ndarray, margin: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+        """Weighted mean focal loss of ``margin`` against ``y``."""
+        y = np.asarray(y)
+        margin = np.asarray(margin)
+        _check_margin_shape(y, margin)
+        losses = self.loss.loss(y, margin, sample_weight, n_threads=self.n_threads)
+        total_weight = y.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        return float(np.sum(losses, dtype=np.float64) / total_weight)
+
+
+class SklearnFocalObjective(FocalObjective):
+    """Focal loss for ``xgboost.XGBClassifier(objective=SklearnFocalObjective(loss))``.
+
+    Called as ``f(y_true, y_pred, *, sample_weight=None) -> (grad, hess)``:
+    XGBoost's wrapper passes the weights only to a callable that names
+    ``sample_weight``, and this one applies them, once. ``XGBClassifier`` sets no
+    intercept for a custom objective (it reads ``base_score`` as a probability)
+    and its ``predict_proba`` knows nothing of focal loss: pass
+    ``base_score=sigmoid(loss.init_score(y))`` for binary problems and convert
+    margins with ``loss.posterior_proba``.
+    """
+
+    def __call__(self, y_true, y_pred, *, sample_weight=None):  # type: ignore[override]
+        return self.gradient_hessian(y_true, y_pred, sample_weight)
+
+
+def sklearn_objective(
+    loss: FocalLoss | None = None, *, n_threads: int | None = None
+) -> SklearnFocalObjective:
+    """Focal loss for ``xgboost.XGBClassifier(objective=...)``; see :class:`SklearnFocalObjective`."""
+    return SklearnFocalObjective(loss, n_threads=n_threads)
+
+
+def train(
+    params: Mapping[str, Any],
+    dtrain: Any,
+    num_boost_round: int = 10,
+    *,
+    loss: FocalLoss | None = None,
+    evals: Sequence[tuple[Any, str]] = (),
+    n_threads: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``xgboost.train`` with focal loss as objective and metric, and its initial score.
+
+    ``params`` are XGBoost's (set ``num_class`` for multiclass); an
+    ``objective`` in them is ignored. The initial score is
+    ``loss.init_score`` on ``dtrain``'s labels and weights (``alpha="balanced"``
+    is fixed from them too), set as ``base_score`` (binary) or as the
+    ``base_margin`` of ``dtrain`` and every DMatrix in ``evals`` (multiclass,
+    where a ``base_margin`` already set is an error). Other keyword arguments
+    go to ``xgboost.train`` (``early_stopping_rounds``, ``evals_result``,
+    ``verbose_eval``, ``callbacks``, ...). The loss is recorded in the booster
+    (attribute ``focal_boost``) for :func:`predict_margin` and :func:`predict_proba`.
+    """
+    xgb = _xgboost()
+    loss = FocalLoss() if loss is None else loss
+    y, weight = dtrain.get_label(), _weights(dtrain)
+    n_classes = int(params.get("num_class", 0) or 0)
+    if n_classes > 2 or (n_classes == 2 and "num_class" in params):
+        loss = loss.resolved(y, weight, n_classes=n_classes)
+        init = np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
+        for dmatrix in [dtrain, *(d for d, _ in evals)]:
+            _set_multiclass_base_margin(dmatrix, init)
+        base_score = 0.0
+    else:
+        if y.size and np.nanmax(y) > 1:
+            _raise_missing_num_class(y)
+        loss = loss.resolved(y, weight)
+        init = np.asarray(loss.init_score(y, weight), dtype=np.float64)
+        base_score = float(init)
+    threads = n_threads if n_threads is not None else params.get("nthread", params.get("n_jobs"))
+    training_params = {k: v for k, v in params.items() if k != "objective"}
+    training_params.update(base_score=base_score, disable_default_eval_metric=True)
+    booster = xgb.train(
+        training_params,
+        dtrain,
+        num_boost_round,
+        evals=list(evals),
+        obj=FocalObjective(loss, n_threads=threads),
+        custom_metric=FocalMetric(loss, n_threads=threads),
+        **kwargs,
+    )
+    booster.set_attr(**{_ATTRIBUTE: json.dumps(_describe(loss, init))})
+    return booster
+
+
+def _set_multiclass_base_margin(dmatrix: Any, init: np.ndarray) -> None:
+    if dmatrix.get_base_margin().size:
+        raise ValueError("this DMatrix already has a base_margin; focal_boost.xgboost.train sets it")
+    dmatrix.set_base_margin(np.broadcast_to(init, (dmatrix.num_row(), init.shape[0])))
+
+
+def _describe(loss: FocalLoss, init: np.ndarray) -> dict:
+    def plain(value: Any) -> Any:
+        return value.tolist() if isinstance(value, np.ndarray) else value
+
+    return {
+        "gamma": plain(loss.gamma),
+        "alpha": plain(loss.alpha),
+        "hessian": loss.hessian,
+        "hessian_floor": loss.hessian_floor,
+        "init_score": plain(init),
+    }
+
+
+def _recorded(booster: Any) -> tuple[FocalLoss, np.ndarray]:
+    raw = booster.attr(_ATTRIBUTE)
+    if raw is None:
+        raise ValueError(
+            "this booster was not trained by focal_boost.xgboost.train (no 'focal_boost' attribute)"
+        )
+    info = json.loads(raw)
+    loss = FocalLoss(
+        info["gamma"], info["alpha"], hessian=info["hessian"], hessian_floor=info["hessian_floor"]
+    )
+    return loss, np.asarray(info["init_score"], dtype=np.float64)
+
+
+def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
+    """Raw margins, initial score included, of a booster from :func:`train`.
+
+    ``data`` is a DMatrix (without a ``base_margin``) or anything
+    ``xgboost.DMatrix`` accepts; ``kwargs`` go to ``Booster.predict``
+    (``iteration_range``, ...). Binary: shape ``(n,)``; multiclass ``(n, K)``.
+    """
+    xgb = _xgboost()
+    _, init = _recorded(booster)
+    dmatrix = data if isinstance(data, xgb.DMatrix) else xgb.DMatrix(data)
+    margin = booster.predict(dmatrix, output_margin=True, **kwargs).astype(np.float64)
+    if init.ndim == 1 and dmatrix.get_base_margin().size == 0:
+        # Multiclass: the initial score is a base margin, which XGBoost only adds to the trees' sum.
+        margin += init
+    return margin
+
+
+def predict_proba(booster: Any, data: Any, *, posterior: bool = True, **kwargs: Any) -> np.ndarray:
+    """Class probabilities, shape ``(n, K)``, of a booster from :func:`train`.
+
+    ``posterior=True`` (default) applies the focal posterior correction
+    (:meth:`FocalLoss.posterior_proba`), which undoes focal loss's pull towards
+    1/2 and ``alpha``'s shift; ``False`` returns the raw sigmoid/softmax.
+    """
+    loss, _ = _recorded(booster)
+    margin = predict_margin(booster, data, **kwargs)
+    return loss.posterior_proba(margin) if posterior else loss.predict_proba(margin)

@@ -1,0 +1,227 @@
+"""Focal loss inside XGBoost: equivalence with the built-in objectives, weights,
+early stopping, initial score, probabilities, pickling and errors."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+import scipy.special
+from sklearn.datasets import make_classification
+
+from focal_boost import FocalLoss
+
+xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip install 'focal-boost[xgboost]')")
+fx = pytest.importorskip("focal_boost.xgboost")
+
+PARAMS = {"max_depth": 3, "eta": 0.3, "tree_method": "hist", "nthread": 2, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(3000, 10, n_informative=5, weights=[0.9], flip_y=0.02, random_state=0)
+    return X, y.astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def multiclass_data():
+    X, y = make_classification(
+        3000, 10, n_informative=6, n_classes=3, weights=[0.6, 0.3, 0.1], random_state=1
+    )
+    return X, y.astype(np.float64)
+
+
+def test_gamma_zero_reproduces_binary_logistic(binary_data):
+    X, y = binary_data
+    # The same start for both: XGBoost 3 estimates base_score as the prior, XGBoost 2.1 by one Newton step.
+    builtin = xgb.train(
+        {**PARAMS, "objective": "binary:logistic", "base_score": y.mean()}, xgb.DMatrix(X, label=y), 30
+    )
+    expected = builtin.predict(xgb.DMatrix(X))
+    log_loss = FocalLoss(0.0, None)
+    # Through the managed helper...
+    booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 30, loss=log_loss)
+    np.testing.assert_allclose(fx.predict_proba(booster, X, posterior=False)[:, 1], expected, atol=1e-6)
+    np.testing.assert_allclose(fx.predict_proba(booster, X)[:, 1], expected, atol=1e-6)
+    # ... and as a raw objective with the initial score as base_score.
+    raw = xgb.train(
+        {**PARAMS, "base_score": log_loss.init_score(y)},
+        xgb.DMatrix(X, label=y),
+        30,
+        obj=fx.FocalObjective(log_loss),
+    )
+    np.testing.assert_allclose(
+        scipy.special.expit(raw.predict(xgb.DMatrix(X), output_margin=True)), expected, atol=1e-6
+    )
+
+
+def test_gamma_zero_reproduces_multi_softprob(multiclass_data):
+    X, y = multiclass_data
+    log_loss = FocalLoss(0.0, None)
+    init = log_loss.init_score(y)
+    start = np.broadcast_to(init, (y.shape[0], 3))
+    dtrain = xgb.DMatrix(X, label=y, base_margin=start)
+    builtin = xgb.train({**PARAMS, "objective": "multi:softprob", "num_class": 3}, dtrain, 30)
+    expected = builtin.predict(xgb.DMatrix(X, base_margin=start))
+    booster = fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=y), 30, loss=log_loss)
+    np.testing.assert_allclose(fx.predict_proba(booster, X, posterior=False), expected, atol=1e-6)
+    # A DMatrix that carries the base margin already is not shifted twice.
+    np.testing.assert_allclose(
+        fx.predict_proba(booster, xgb.DMatrix(X, base_margin=start), posterior=False), expected, atol=1e-6
+    )
+
+
+def test_multiclass_hessian_uses_xgboost_convention(multiclass_data):
+    _, y = multiclass_data
+    margin = np.random.default_rng(0).normal(size=(y.shape[0], 3)).astype(np.float32)
+    focal = FocalLoss(2.0, None)
+    _, hess = fx.FocalObjective(focal).gradient_hessian(y, margin)
+    _, true_hess = focal.gradient_hessian(y, margin)
+    np.testing.assert_allclose(hess, fx.MULTICLASS_HESSIAN_SCALE * true_hess, rtol=1e-6)
+
+
+def test_integer_weights_equal_repeated_rows(binary_data):
+    X, y = binary_data
+    X, y = X[:600], y[:600]
+    w = np.random.default_rng(2).integers(1, 4, y.shape[0]).astype(np.float64)
+    params = {**PARAMS, "tree_method": "exact"}
+    focal = FocalLoss(2.0, 0.25)
+    weighted = fx.train(params, xgb.DMatrix(X, label=y, weight=w), 20, loss=focal)
+    repeated = fx.train(
+        params,
+        xgb.DMatrix(np.repeat(X, w.astype(int), axis=0), label=np.repeat(y, w.astype(int))),
+        20,
+        loss=focal,
+    )
+    np.testing.assert_allclose(
+        fx.predict_margin(weighted, X), fx.predict_margin(repeated, X), rtol=1e-5, atol=1e-5
+    )
+    # And weights are applied exactly once: unweighted training differs.
+    plain = fx.train(params, xgb.DMatrix(X, label=y), 20, loss=focal)
+    assert np.abs(fx.predict_margin(plain, X) - fx.predict_margin(weighted, X)).max() > 1e-2
+
+
+def test_early_stopping_on_the_focal_metric(binary_data):
+    X, y = binary_data
+    dtrain, dvalid = xgb.DMatrix(X[:2000], label=y[:2000]), xgb.DMatrix(X[2000:], label=y[2000:])
+    history: dict = {}
+    booster = fx.train(
+        {**PARAMS, "max_depth": 6, "eta": 0.5},
+        dtrain,
+        500,
+        loss=FocalLoss(2.0, 0.25),
+        evals=[(dtrain, "train"), (dvalid, "valid")],
+        early_stopping_rounds=10,
+        evals_result=history,
+        verbose_eval=False,
+    )
+    valid = history["valid"]["focal_loss"]
+    assert len(valid) < 500, "overfitting deep trees must stop early"
+    assert booster.best_iteration == int(np.argmin(valid))
+    assert booster.best_score == pytest.approx(min(valid))
+    assert len(valid) == booster.best_iteration + 11
+    # The metric is the loss object's own weighted mean on the validation margins.
+    best = (0, booster.best_iteration + 1)
+    margin = fx.predict_margin(booster, X[2000:], iteration_range=best)
+    # (XGBoost keeps metric values to about six significant digits.)
+    assert fx.FocalMetric(FocalLoss(2.0, 0.25)).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-4)
+
+
+def test_training_loss_decreases_with_focal_loss(binary_data):
+    X, y = binary_data
+    history: dict = {}
+    dtrain = xgb.DMatrix(X, label=y)
+    fx.train(
+        PARAMS,
+        dtrain,
+        30,
+        loss=FocalLoss(2.0, 0.25),
+        evals=[(dtrain, "train")],
+        evals_result=history,
+        verbose_eval=False,
+    )
+    curve = history["train"]["focal_loss"]
+    assert curve[-1] < 0.5 * curve[0]
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(curve))
+
+
+def test_xgbclassifier_with_sklearn_objective_and_weights(binary_data):
+    X, y = binary_data
+    focal = FocalLoss(2.0, 0.25)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, y.shape[0])
+    prior_margin = focal.init_score(y, w)
+    model = xgb.XGBClassifier(
+        n_estimators=20,
+        max_depth=3,
+        learning_rate=0.3,
+        n_jobs=2,
+        random_state=0,
+        objective=fx.sklearn_objective(focal),
+        base_score=float(scipy.special.expit(prior_margin)),
+    )
+    model.fit(X, y, sample_weight=w)
+    reference = fx.train(PARAMS, xgb.DMatrix(X, label=y, weight=w), 20, loss=focal)
+    np.testing.assert_allclose(
+        model.predict(X, output_margin=True), fx.predict_margin(reference, X), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_xgbclassifier_gamma_zero_matches_builtin(binary_data):
+    X, y = binary_data
+    common = {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "n_jobs": 2, "random_state": 0}
+    builtin = xgb.XGBClassifier(**common, base_score=float(y.mean())).fit(X, y)
+    custom = xgb.XGBClassifier(
+        **common, objective=fx.sklearn_objective(FocalLoss(0.0, None)), base_score=float(y.mean())
+    )
+    custom.fit(X, y)
+    probability = scipy.special.expit(custom.predict(X, output_margin=True))
+    np.testing.assert_allclose(probability, builtin.predict_proba(X)[:, 1], atol=1e-6)
+
+
+def test_objects_pickle(binary_data):
+    X, y = binary_data
+    focal = FocalLoss([1.0, 3.0], 0.3)
+    for obj in (fx.FocalObjective(focal, n_threads=1), fx.FocalMetric(focal), fx.sklearn_objective(focal)):
+        clone = pickle.loads(pickle.dumps(obj))
+        assert clone.loss == focal
+        assert repr(clone) == repr(obj)
+    model = xgb.XGBClassifier(n_estimators=5, objective=fx.sklearn_objective(focal), n_jobs=1).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(X, output_margin=True), model.predict(X, output_margin=True)
+    )
+    booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 5, loss=focal)
+    again = pickle.loads(pickle.dumps(booster))
+    np.testing.assert_array_equal(fx.predict_proba(again, X), fx.predict_proba(booster, X))
+
+
+def test_balanced_alpha_is_fixed_from_the_training_labels(binary_data):
+    X, y = binary_data
+    booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 5, loss=FocalLoss(2.0, "balanced"))
+    loss, _ = fx._recorded(booster)
+    assert loss.alpha == pytest.approx(np.mean(y == 0))
+
+
+def test_clear_errors_before_or_at_the_first_round(multiclass_data, binary_data):
+    X, y = multiclass_data
+    with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
+        fx.train(PARAMS, xgb.DMatrix(X, label=y), 5)
+    with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
+        xgb.train(PARAMS, xgb.DMatrix(X, label=y), 5, obj=fx.FocalObjective())
+    Xb, yb = binary_data
+    bad = yb.copy()
+    bad[3] = 0.5
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        xgb.train(PARAMS, xgb.DMatrix(Xb, label=bad), 5, obj=fx.FocalObjective())
+    with pytest.raises(ValueError, match="classes \\[1\\]"):
+        fx.train(PARAMS, xgb.DMatrix(Xb, label=np.zeros_like(yb)), 5)
+    plain = xgb.train(PARAMS, xgb.DMatrix(Xb, label=yb), 2)
+    with pytest.raises(ValueError, match="not trained by focal_boost"):
+        fx.predict_margin(plain, Xb)
+    with_margin = xgb.DMatrix(X, label=y, base_margin=np.zeros((y.shape[0], 3)))
+    with pytest.raises(ValueError, match="already has a base_margin"):
+        fx.train({**PARAMS, "num_class": 3}, with_margin, 2, loss=FocalLoss(2.0, None))
+    with pytest.raises(ValueError, match="a single alpha is for binary problems"):
+        fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=y), 2, loss=FocalLoss(2.0, 0.25))
