@@ -1,0 +1,178 @@
+"""Focal loss inside LightGBM: equivalence with the built-in objectives, weights,
+early stopping, initial score, probabilities, pickling and errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from focal_boost import FocalLoss
+
+lgb = pytest.importorskip(
+    "lightgbm", reason="LightGBM is not installed (pip install 'focal-boost[lightgbm]')"
+)
+fl = pytest.importorskip("focal_boost.lightgbm")
+
+PARAMS = {
+    "num_leaves": 15,
+    "learning_rate": 0.3,
+    "num_threads": 2,
+    "verbose": -1,
+    "seed": 0,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(3000, 10, n_informative=5, weights=[0.9], flip_y=0.02, random_state=0)
+    return X, y.astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def multiclass_data():
+    X, y = make_classification(
+        3000, 10, n_informative=6, n_classes=3, weights=[0.6, 0.3, 0.1], random_state=1
+    )
+    return X, y.astype(np.float64)
+
+
+def test_gamma_zero_reproduces_binary(binary_data):
+    X, y = binary_data
+    builtin = lgb.train({**PARAMS, "objective": "binary"}, lgb.Dataset(X, y), 30)
+    booster = fl.train(PARAMS, lgb.Dataset(X, y), 30, loss=FocalLoss(0.0, None))
+    np.testing.assert_allclose(
+        fl.predict_proba(booster, X, posterior=False)[:, 1], builtin.predict(X), atol=1e-6
+    )
+    np.testing.assert_allclose(fl.predict_proba(booster, X)[:, 1], builtin.predict(X), atol=1e-6)
+
+
+def test_gamma_zero_reproduces_multiclass(multiclass_data):
+    X, y = multiclass_data
+    builtin = lgb.train({**PARAMS, "objective": "multiclass", "num_class": 3}, lgb.Dataset(X, y), 30)
+    booster = fl.train({**PARAMS, "num_class": 3}, lgb.Dataset(X, y), 30, loss=FocalLoss(0.0, None))
+    np.testing.assert_allclose(fl.predict_proba(booster, X, posterior=False), builtin.predict(X), atol=1e-6)
+
+
+def test_multiclass_hessian_uses_lightgbm_convention(multiclass_data):
+    _, y = multiclass_data
+    margin = np.random.default_rng(0).normal(size=(y.shape[0], 3))
+    focal = FocalLoss(2.0, None)
+    _, hess = fl.FocalObjective(focal).gradient_hessian(y, margin)
+    np.testing.assert_allclose(hess, 1.5 * focal.gradient_hessian(y, margin)[1], rtol=1e-12)
+
+
+def test_weights_are_applied_exactly_once(binary_data, multiclass_data):
+    """With weights, gamma=0 reproduces LightGBM's own weighted objectives.
+
+    (LightGBM does not give integer weights and repeated rows the same model even
+    for its built-in objectives: it counts rows when it builds bins and checks
+    leaf sizes. Weights applied twice, or not at all, would break this test.)
+    """
+    for (X, y), extra in ((binary_data, {}), (multiclass_data, {"num_class": 3})):
+        w = np.random.default_rng(2).integers(1, 4, y.shape[0]).astype(np.float64)
+        objective = "multiclass" if extra else "binary"
+        builtin = lgb.train({**PARAMS, **extra, "objective": objective}, lgb.Dataset(X, y, weight=w), 20)
+        booster = fl.train({**PARAMS, **extra}, lgb.Dataset(X, y, weight=w), 20, loss=FocalLoss(0.0, None))
+        proba = fl.predict_proba(booster, X, posterior=False)
+        np.testing.assert_allclose(proba if extra else proba[:, 1], builtin.predict(X), atol=1e-6)
+        unweighted = fl.train({**PARAMS, **extra}, lgb.Dataset(X, y), 20, loss=FocalLoss(0.0, None))
+        assert np.abs(fl.predict_proba(unweighted, X) - fl.predict_proba(booster, X)).max() > 1e-3
+
+
+def test_early_stopping_on_the_focal_metric(binary_data):
+    X, y = binary_data
+    train_set = lgb.Dataset(X[:2000], y[:2000])
+    valid_set = lgb.Dataset(X[2000:], y[2000:], reference=train_set)
+    history: dict = {}
+    booster = fl.train(
+        {**PARAMS, "num_leaves": 63, "learning_rate": 0.5, "min_data_in_leaf": 2},
+        train_set,
+        500,
+        loss=FocalLoss(2.0, 0.25),
+        valid_sets=[valid_set],
+        valid_names=["valid"],
+        callbacks=[lgb.early_stopping(10, verbose=False), lgb.record_evaluation(history)],
+    )
+    valid = history["valid"]["focal_loss"]
+    assert len(valid) < 500, "overfitting deep trees must stop early"
+    assert booster.best_iteration == int(np.argmin(valid)) + 1  # LightGBM counts from 1
+    margin = fl.predict_margin(booster, X[2000:], num_iteration=booster.best_iteration)
+    assert fl.FocalMetric(FocalLoss(2.0, 0.25)).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-9)
+
+
+# LightGBM 4.7 renames fit(eval_set=) to eval_X/eval_y; older 4.x only knows eval_set.
+@pytest.mark.filterwarnings("ignore:The argument 'eval_set' is deprecated")
+def test_lgbmclassifier_with_sklearn_objective_weights_and_init_score(binary_data):
+    X, y = binary_data
+    focal = FocalLoss(2.0, 0.25)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, y.shape[0])
+    init = focal.init_score(y, w)
+    model = lgb.LGBMClassifier(
+        n_estimators=20,
+        num_leaves=15,
+        learning_rate=0.3,
+        n_jobs=2,
+        random_state=0,
+        verbose=-1,
+        deterministic=True,
+        force_row_wise=True,
+        objective=fl.SklearnFocalObjective(focal),
+    )
+    model.fit(
+        X,
+        y,
+        sample_weight=w,
+        init_score=np.full(y.shape[0], init),
+        eval_set=[(X, y)],
+        eval_sample_weight=[w],
+        eval_metric=fl.SklearnFocalMetric(focal),
+    )
+    reference = fl.train({**PARAMS, "min_child_samples": 20}, lgb.Dataset(X, y, weight=w), 20, loss=focal)
+    np.testing.assert_allclose(
+        model.predict(X, raw_score=True) + init, fl.predict_margin(reference, X), rtol=1e-9, atol=1e-9
+    )
+    final = model.evals_result_["training"]["focal_loss"][-1]
+    expected = fl.FocalMetric(focal).score(y, fl.predict_margin(reference, X), w)
+    assert final == pytest.approx(expected, rel=1e-7)  # LightGBM round-trips scores through float32
+
+
+def test_objects_and_boosters_pickle(binary_data):
+    X, y = binary_data
+    focal = FocalLoss([1.0, 3.0], 0.3)
+    for obj in (
+        fl.FocalObjective(focal, n_threads=1),
+        fl.FocalMetric(focal),
+        fl.SklearnFocalObjective(focal),
+    ):
+        clone = pickle.loads(pickle.dumps(obj))
+        assert clone.loss == focal
+        assert repr(clone) == repr(obj)
+    booster = fl.train(PARAMS, lgb.Dataset(X, y), 5, loss=focal)
+    again = pickle.loads(pickle.dumps(booster))
+    np.testing.assert_array_equal(fl.predict_proba(again, X), fl.predict_proba(booster, X))
+
+
+def test_clear_errors(multiclass_data, binary_data):
+    X, y = multiclass_data
+    with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
+        fl.train(PARAMS, lgb.Dataset(X, y), 5)
+    with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
+        lgb.train({**PARAMS, "objective": fl.FocalObjective()}, lgb.Dataset(X, y), 5)
+    with pytest.raises(ValueError, match="already has an init_score"):
+        fl.train(
+            {**PARAMS, "num_class": 3},
+            lgb.Dataset(X, y, init_score=np.zeros((y.shape[0], 3))),
+            2,
+            loss=FocalLoss(2.0, None),
+        )
+    Xb, yb = binary_data
+    with pytest.raises(ValueError, match="classes \\[1\\]"):
+        fl.train(PARAMS, lgb.Dataset(Xb, np.zeros_like(yb)), 5)
+    plain = lgb.train({**PARAMS, "objective": "binary"}, lgb.Dataset(Xb, yb), 2)
+    with pytest.raises(ValueError, match="not trained by focal_boost"):
+        fl.predict_margin(plain, Xb)
