@@ -55,7 +55,9 @@ def _lightgbm() -> Any:
     try:
         import lightgbm
     except ImportError as error:  # pragma: no cover - exercised without the extra
-        raise ImportError("focal_boost.lightgbm needs LightGBM: pip install 'focal-boost[lightgbm]'") from error
+        raise ImportError(
+            "focal_boost.lightgbm needs LightGBM: pip install 'focal-boost[lightgbm]'"
+        ) from error
     return lightgbm
 
 
@@ -65,7 +67,7 @@ def multiclass_hessian_scale(n_classes: int) -> float:
 
 
 def _constructed(dataset: Any) -> bool:
-    return dataset._handle is not None  # noqa: SLF001 - LightGBM has no public flag
+    return dataset._handle is not None  # LightGBM has no public "constructed" flag
 
 
 def _weights(dataset: Any) -> np.ndarray | None:
@@ -223,7 +225,9 @@ def _set_init_score(dataset: Any, init: np.ndarray) -> None:
 def _recorded(booster: Any) -> tuple[FocalLoss, np.ndarray]:
     info = getattr(booster, _ATTRIBUTE, None)
     if info is None:
-        raise ValueError("this booster was not trained by focal_boost.lightgbm.train (no 'focal_boost_' record)")
+        raise ValueError(
+            "this booster was not trained by focal_boost.lightgbm.train (no 'focal_boost_' record)"
+        )
     return info["loss"], info["init_score"]
 
 
