@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._adapter import BoosterMetric, BoosterObjective, raise_missing_num_class
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -76,42 +77,18 @@ def _weights(dataset: Any) -> np.ndarray | None:
     return None if weight is None or len(weight) == 0 else np.asarray(weight, dtype=np.float64)
 
 
-def _check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
-    if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
-        raise ValueError(
-            f"labels go up to {int(np.nanmax(y))} but there is one margin per row: for multiclass "
-            "focal loss set params['num_class'] to the number of classes"
-        )
-
-
-class FocalObjective:
+class FocalObjective(BoosterObjective):
     """Focal loss as ``lightgbm.train({"objective": FocalObjective(loss), ...}, ...)``.
 
-    ``n_threads``: threads for the gradient kernel (pass LightGBM's
-    ``num_threads`` so the two pools take turns).
+    ``n_threads``: pass LightGBM's ``num_threads`` so the two thread pools take turns.
     """
 
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        self.loss = FocalLoss() if loss is None else loss
-        self.n_threads = n_threads
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
+    @staticmethod
+    def multiclass_hessian_scale(n_classes: int) -> float:
+        return multiclass_hessian_scale(n_classes)
 
     def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
         return self.gradient_hessian(train_data.get_label(), preds, _weights(train_data))
-
-    def gradient_hessian(
-        self, y: Any, margin: np.ndarray, weight: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian in LightGBM's conventions (see the module docstring)."""
-        y = np.asarray(y)
-        margin = np.asarray(margin)
-        _check_margin_shape(y, margin)
-        grad, hess = self.loss.gradient_hessian(y, margin, weight, n_threads=self.n_threads)
-        if margin.ndim == 2:
-            hess *= multiclass_hessian_scale(margin.shape[1])
-        return grad, hess
 
 
 class SklearnFocalObjective(FocalObjective):
@@ -123,43 +100,28 @@ class SklearnFocalObjective(FocalObjective):
     """
 
     def __call__(self, y_true, y_pred, weight):  # type: ignore[override]
-        return self.gradient_hessian(y_true, y_pred, None if weight is None or len(weight) == 0 else weight)
+        return self.gradient_hessian(y_true, y_pred, _nonempty(weight))
 
 
-class FocalMetric:
+class FocalMetric(BoosterMetric):
     """The (weighted) mean focal loss as ``lightgbm.train(..., feval=FocalMetric(loss))``.
 
     Returns ``("focal_loss", value, False)``: lower is better.
     """
 
-    name = "focal_loss"
-
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        self.loss = FocalLoss() if loss is None else loss
-        self.n_threads = n_threads
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
-
     def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
         return self.name, self.score(eval_data.get_label(), preds, _weights(eval_data)), False
-
-    def score(self, y: Any, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
-        """Weighted mean focal loss of ``margin`` against ``y``."""
-        y = np.asarray(y)
-        margin = np.asarray(margin)
-        _check_margin_shape(y, margin)
-        losses = self.loss.loss(y, margin, weight, n_threads=self.n_threads)
-        total = y.shape[0] if weight is None else float(np.sum(weight))
-        return float(np.sum(losses, dtype=np.float64) / total)
 
 
 class SklearnFocalMetric(FocalMetric):
     """The focal-loss metric for ``LGBMClassifier.fit(eval_metric=SklearnFocalMetric(loss))``."""
 
     def __call__(self, y_true, y_pred, weight):  # type: ignore[override]
-        weight = None if weight is None or len(weight) == 0 else np.asarray(weight)
-        return self.name, self.score(y_true, y_pred, weight), False
+        return self.name, self.score(y_true, y_pred, _nonempty(weight)), False
+
+
+def _nonempty(weight: Any) -> np.ndarray | None:
+    return None if weight is None or len(weight) == 0 else np.asarray(weight, dtype=np.float64)
 
 
 def train(
@@ -194,7 +156,7 @@ def train(
         init = np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
     else:
         if y.size and np.nanmax(y) > 1:
-            _check_margin_shape(y, np.empty(0))
+            raise_missing_num_class(y)
         loss = loss.resolved(y, weight)
         init = np.asarray(loss.init_score(y, weight), dtype=np.float64)
     for dataset in [train_set, *valid_sets]:

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._adapter import BoosterMetric, BoosterObjective, raise_missing_num_class
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -70,54 +71,21 @@ def _weights(dmatrix: Any) -> np.ndarray | None:
     return weight if weight.size else None
 
 
-def _check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
-    if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
-        _raise_missing_num_class(y)
+class FocalObjective(BoosterObjective):
+    """Focal loss as ``xgboost.train(..., obj=FocalObjective(loss, n_threads=...))``.
 
-
-def _raise_missing_num_class(y: np.ndarray) -> None:
-    raise ValueError(
-        f"labels go up to {int(np.nanmax(y))} but there is one margin per row: "
-        "for multiclass focal loss set params['num_class'] to the number of classes"
-    )
-
-
-class FocalObjective:
-    """Focal loss as ``xgboost.train(..., obj=FocalObjective(loss))``.
-
-    Parameters
-    ----------
-    loss : FocalLoss, optional
-        The loss (default ``FocalLoss()``).
-    n_threads : int, optional
-        Threads for the gradient kernel; pass XGBoost's ``nthread`` so that the
-        two thread pools take turns instead of competing.
+    ``n_threads``: pass XGBoost's ``nthread`` so the two thread pools take turns.
     """
 
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        self.loss = FocalLoss() if loss is None else loss
-        self.n_threads = n_threads
-
-    def __repr__(self) -> str:
-        return f"FocalObjective({self.loss!r}, n_threads={self.n_threads!r})"
+    @staticmethod
+    def multiclass_hessian_scale(n_classes: int) -> float:
+        return MULTICLASS_HESSIAN_SCALE
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
         return self.gradient_hessian(dtrain.get_label(), predt, _weights(dtrain))
 
-    def gradient_hessian(
-        self, y: np.ndarray, margin: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian in XGBoost's conventions (see the module docstring)."""
-        y = np.asarray(y)
-        margin = np.asarray(margin)
-        _check_margin_shape(y, margin)
-        grad, hess = self.loss.gradient_hessian(y, margin, sample_weight, n_threads=self.n_threads)
-        if margin.ndim == 2:
-            hess *= MULTICLASS_HESSIAN_SCALE
-        return grad, hess
 
-
-class FocalMetric:
+class FocalMetric(BoosterMetric):
     """The (weighted) mean focal loss, as ``xgboost.train(..., custom_metric=FocalMetric(loss))``.
 
     With a custom objective XGBoost hands a custom metric raw margins, which is
@@ -125,26 +93,8 @@ class FocalMetric:
     (``maximize`` is false by default).
     """
 
-    name = "focal_loss"
-
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        self.loss = FocalLoss() if loss is None else loss
-        self.n_threads = n_threads
-
-    def __repr__(self) -> str:
-        return f"FocalMetric({self.loss!r}, n_threads={self.n_threads!r})"
-
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
         return self.name, self.score(dmatrix.get_label(), predt, _weights(dmatrix))
-
-    def score(self, y: np.ndarray, margin: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
-        """Weighted mean focal loss of ``margin`` against ``y``."""
-        y = np.asarray(y)
-        margin = np.asarray(margin)
-        _check_margin_shape(y, margin)
-        losses = self.loss.loss(y, margin, sample_weight, n_threads=self.n_threads)
-        total_weight = y.shape[0] if sample_weight is None else float(np.sum(sample_weight))
-        return float(np.sum(losses, dtype=np.float64) / total_weight)
 
 
 class SklearnFocalObjective(FocalObjective):
@@ -204,7 +154,7 @@ def train(
         base_score = 0.0
     else:
         if y.size and np.nanmax(y) > 1:
-            _raise_missing_num_class(y)
+            raise_missing_num_class(y)
         loss = loss.resolved(y, weight)
         init = np.asarray(loss.init_score(y, weight), dtype=np.float64)
         base_score = float(init)

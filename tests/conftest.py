@@ -13,6 +13,9 @@ import pathlib
 import shutil
 
 import hypothesis
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
 
 _PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "focal_boost"
 
@@ -39,3 +42,19 @@ if "NUMBA_CACHE_DIR" not in os.environ:
 hypothesis.settings.register_profile("default", deadline=None, max_examples=200)
 hypothesis.settings.register_profile("ci", deadline=None, max_examples=200, derandomize=True)
 hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(scope="session")
+def binary_data():
+    """An imbalanced binary problem (10% positives) for the booster tests."""
+    X, y = make_classification(3000, 10, n_informative=5, weights=[0.9], flip_y=0.02, random_state=0)
+    return X, y.astype(np.float64)
+
+
+@pytest.fixture(scope="session")
+def multiclass_data():
+    """An imbalanced three-class problem (60/30/10%) for the booster tests."""
+    X, y = make_classification(
+        3000, 10, n_informative=6, n_classes=3, weights=[0.6, 0.3, 0.1], random_state=1
+    )
+    return X, y.astype(np.float64)

@@ -7,7 +7,6 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
 
 from focal_boost import FocalLoss
 
@@ -25,20 +24,6 @@ PARAMS = {
     "deterministic": True,
     "force_row_wise": True,
 }
-
-
-@pytest.fixture(scope="module")
-def binary_data():
-    X, y = make_classification(3000, 10, n_informative=5, weights=[0.9], flip_y=0.02, random_state=0)
-    return X, y.astype(np.float64)
-
-
-@pytest.fixture(scope="module")
-def multiclass_data():
-    X, y = make_classification(
-        3000, 10, n_informative=6, n_classes=3, weights=[0.6, 0.3, 0.1], random_state=1
-    )
-    return X, y.astype(np.float64)
 
 
 def test_gamma_zero_reproduces_binary(binary_data):

@@ -9,7 +9,6 @@ import pickle
 import numpy as np
 import pytest
 import scipy.special
-from sklearn.datasets import make_classification
 
 from focal_boost import FocalLoss
 
@@ -17,20 +16,6 @@ xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip insta
 fx = pytest.importorskip("focal_boost.xgboost")
 
 PARAMS = {"max_depth": 3, "eta": 0.3, "tree_method": "hist", "nthread": 2, "seed": 0}
-
-
-@pytest.fixture(scope="module")
-def binary_data():
-    X, y = make_classification(3000, 10, n_informative=5, weights=[0.9], flip_y=0.02, random_state=0)
-    return X, y.astype(np.float64)
-
-
-@pytest.fixture(scope="module")
-def multiclass_data():
-    X, y = make_classification(
-        3000, 10, n_informative=6, n_classes=3, weights=[0.6, 0.3, 0.1], random_state=1
-    )
-    return X, y.astype(np.float64)
 
 
 def test_gamma_zero_reproduces_binary_logistic(binary_data):

@@ -1,0 +1,84 @@
+"""What the XGBoost and LightGBM adapters share: a focal objective and metric
+over (labels, margins, weights), independent of how a booster hands them over.
+
+Each booster's module subclasses these with its own call protocol and its own
+multiclass Hessian convention.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from focal_boost.loss import FocalLoss
+
+
+def raise_missing_num_class(y: np.ndarray) -> None:
+    raise ValueError(
+        f"labels go up to {int(np.nanmax(y))} but there is one margin per row: for multiclass "
+        "focal loss set params['num_class'] to the number of classes"
+    )
+
+
+def check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
+    """Binary margins with labels above 1: the booster was not told ``num_class``."""
+    if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
+        raise_missing_num_class(y)
+
+
+class BoosterObjective:
+    """Focal gradient and Hessian in a booster's conventions.
+
+    Parameters
+    ----------
+    loss : FocalLoss, optional
+        The loss (default ``FocalLoss()``).
+    n_threads : int, optional
+        Threads for the gradient kernel; pass the booster's own thread count
+        so that the two thread pools take turns instead of competing.
+    """
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        self.loss = FocalLoss() if loss is None else loss
+        self.n_threads = n_threads
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
+
+    @staticmethod
+    def multiclass_hessian_scale(n_classes: int) -> float:
+        """The booster's factor on the softmax diagonal Hessian (1 unless overridden)."""
+        return 1.0
+
+    def gradient_hessian(
+        self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian of the (weighted) focal loss, weights applied once."""
+        y = np.asarray(y)
+        margin = np.asarray(margin)
+        check_margin_shape(y, margin)
+        grad, hess = self.loss.gradient_hessian(y, margin, weight, n_threads=self.n_threads)
+        if margin.ndim == 2:
+            hess *= self.multiclass_hessian_scale(margin.shape[1])
+        return grad, hess
+
+
+class BoosterMetric:
+    """The (weighted) mean focal loss of raw margins; lower is better."""
+
+    name = "focal_loss"
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        self.loss = FocalLoss() if loss is None else loss
+        self.n_threads = n_threads
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
+
+    def score(self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
+        """Weighted mean focal loss of ``margin`` against ``y``."""
+        y = np.asarray(y)
+        margin = np.asarray(margin)
+        check_margin_shape(y, margin)
+        losses = self.loss.loss(y, margin, weight, n_threads=self.n_threads)
+        total = y.shape[0] if weight is None else float(np.sum(weight))
+        return float(np.sum(losses, dtype=np.float64) / total)
