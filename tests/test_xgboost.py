@@ -210,3 +210,16 @@ def test_clear_errors_before_or_at_the_first_round(multiclass_data, binary_data)
         fx.train({**PARAMS, "num_class": 3}, with_margin, 2, loss=FocalLoss(2.0, None))
     with pytest.raises(ValueError, match="a single alpha is for binary problems"):
         fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=y), 2, loss=FocalLoss(2.0, 0.25))
+
+
+def test_saved_and_loaded_booster_keeps_its_loss(binary_data, tmp_path):
+    X, y = binary_data
+    booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 5, loss=FocalLoss([1.0, 3.0], 0.3))
+    path = tmp_path / "model.json"
+    booster.save_model(path)
+    loaded = xgb.Booster()
+    loaded.load_model(path)
+    loss, init = fx._recorded(loaded)
+    assert loss == FocalLoss([1.0, 3.0], 0.3)
+    assert float(init) == pytest.approx(FocalLoss([1.0, 3.0], 0.3).init_score(y))
+    np.testing.assert_array_equal(fx.predict_proba(loaded, X), fx.predict_proba(booster, X))
