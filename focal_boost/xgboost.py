@@ -45,9 +45,11 @@ __all__ = [
     "MULTICLASS_HESSIAN_SCALE",
     "FocalMetric",
     "FocalObjective",
+    "SklearnFocalMetric",
     "SklearnFocalObjective",
     "predict_margin",
     "predict_proba",
+    "sklearn_metric",
     "sklearn_objective",
     "train",
 ]
@@ -111,6 +113,28 @@ class SklearnFocalObjective(FocalObjective):
 
     def __call__(self, y_true, y_pred, *, sample_weight=None):  # type: ignore[override]
         return self.gradient_hessian(y_true, y_pred, sample_weight)
+
+
+class SklearnFocalMetric(FocalMetric):
+    """The focal-loss metric for ``xgboost.XGBClassifier(eval_metric=SklearnFocalMetric(loss))``.
+
+    Called as ``f(y_true, y_score, *, sample_weight=None)`` on raw margins
+    (what XGBoost evaluates when the objective is custom); XGBoost names the
+    metric after ``__name__``, "focal_loss", and minimises it for early stopping.
+    """
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        super().__init__(loss, n_threads=n_threads)
+        self.__name__ = self.name
+
+    def __call__(self, y_true, y_score, *, sample_weight=None):  # type: ignore[override]
+        weight = None if sample_weight is None or len(sample_weight) == 0 else np.asarray(sample_weight)
+        return self.score(y_true, y_score, weight)
+
+
+def sklearn_metric(loss: FocalLoss | None = None, *, n_threads: int | None = None) -> SklearnFocalMetric:
+    """The focal-loss metric for ``XGBClassifier(eval_metric=...)``; see :class:`SklearnFocalMetric`."""
+    return SklearnFocalMetric(loss, n_threads=n_threads)
 
 
 def sklearn_objective(

@@ -161,3 +161,34 @@ def test_clear_errors(multiclass_data, binary_data):
     plain = lgb.train({**PARAMS, "objective": "binary"}, lgb.Dataset(Xb, yb), 2)
     with pytest.raises(ValueError, match="not trained by focal_boost"):
         fl.predict_margin(plain, Xb)
+
+
+@pytest.mark.filterwarnings("ignore:The argument 'eval_set' is deprecated")
+def test_lgbmclassifier_early_stopping_on_the_focal_metric(binary_data):
+    X, y = binary_data
+    focal = FocalLoss(2.0, 0.25)
+    model = lgb.LGBMClassifier(
+        n_estimators=500,
+        num_leaves=63,
+        learning_rate=0.5,
+        min_child_samples=2,
+        n_jobs=2,
+        random_state=0,
+        verbose=-1,
+        objective=fl.SklearnFocalObjective(focal),
+    )
+    init = focal.init_score(y[:2000])
+    model.fit(
+        X[:2000],
+        y[:2000],
+        init_score=np.full(2000, init),
+        eval_set=[(X[2000:], y[2000:])],
+        eval_init_score=[np.full(1000, init)],
+        eval_metric=fl.SklearnFocalMetric(focal),
+        callbacks=[lgb.early_stopping(10, verbose=False)],
+    )
+    valid = model.evals_result_["valid_0"]["focal_loss"]
+    assert len(valid) < 500
+    assert model.best_iteration_ == int(np.argmin(valid)) + 1
+    margin = model.predict(X[2000:], raw_score=True, num_iteration=model.best_iteration_) + init
+    assert fl.FocalMetric(focal).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-7)

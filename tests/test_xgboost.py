@@ -223,3 +223,25 @@ def test_saved_and_loaded_booster_keeps_its_loss(binary_data, tmp_path):
     assert loss == FocalLoss([1.0, 3.0], 0.3)
     assert float(init) == pytest.approx(FocalLoss([1.0, 3.0], 0.3).init_score(y))
     np.testing.assert_array_equal(fx.predict_proba(loaded, X), fx.predict_proba(booster, X))
+
+
+def test_xgbclassifier_early_stopping_on_the_focal_metric(binary_data):
+    X, y = binary_data
+    focal = FocalLoss(2.0, 0.25)
+    model = xgb.XGBClassifier(
+        n_estimators=500,
+        max_depth=6,
+        learning_rate=0.5,
+        n_jobs=2,
+        random_state=0,
+        objective=fx.sklearn_objective(focal),
+        base_score=float(scipy.special.expit(focal.init_score(y[:2000]))),
+        eval_metric=fx.sklearn_metric(focal),
+        early_stopping_rounds=10,
+    )
+    model.fit(X[:2000], y[:2000], eval_set=[(X[2000:], y[2000:])], verbose=False)
+    valid = model.evals_result()["validation_0"]["focal_loss"]
+    assert len(valid) < 500
+    assert model.best_iteration == int(np.argmin(valid))
+    margin = model.predict(X[2000:], output_margin=True, iteration_range=(0, model.best_iteration + 1))
+    assert fx.FocalMetric(focal).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-4)
