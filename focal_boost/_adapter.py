@@ -7,6 +7,9 @@ multiclass Hessian convention.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import numpy as np
 
 from focal_boost.loss import FocalLoss
@@ -40,9 +43,32 @@ class BoosterObjective:
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         self.loss = FocalLoss() if loss is None else loss
         self.n_threads = n_threads
+        self._buffers = threading.local()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_buffers"]  # per-thread scratch, rebuilt on use
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._buffers = threading.local()
+
+    def _outputs(self, margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian arrays reused across rounds (per thread).
+
+        Both boosters copy the gradients during the call, and fresh arrays of
+        this size cost page faults on every round.
+        """
+        buffers = self._buffers
+        held = getattr(buffers, "arrays", None)
+        if held is None or held[0].shape != margin.shape or held[0].dtype != margin.dtype:
+            held = (np.empty_like(margin, order="C"), np.empty_like(margin, order="C"))
+            buffers.arrays = held
+        return held
 
     @staticmethod
     def multiclass_hessian_scale(n_classes: int) -> float:
@@ -55,8 +81,16 @@ class BoosterObjective:
         """Gradient and Hessian of the (weighted) focal loss, weights applied once."""
         y = np.asarray(y)
         margin = np.asarray(margin)
-        check_margin_shape(y, margin)
-        grad, hess = self.loss.gradient_hessian(y, margin, weight, n_threads=self.n_threads)
+        grad_out, hess_out = (
+            self._outputs(margin) if margin.dtype in (np.float32, np.float64) else (None, None)
+        )
+        try:
+            grad, hess = self.loss.gradient_hessian(
+                y, margin, weight, gradient_out=grad_out, hessian_out=hess_out, n_threads=self.n_threads
+            )
+        except ValueError:
+            check_margin_shape(y, margin)  # a clearer message when num_class is missing
+            raise
         if margin.ndim == 2:
             hess *= self.multiclass_hessian_scale(margin.shape[1])
         return grad, hess
