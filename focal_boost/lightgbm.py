@@ -159,7 +159,7 @@ def train(
             raise_missing_num_class(y)
         loss = loss.resolved(y, weight)
         init = np.asarray(loss.init_score(y, weight), dtype=np.float64)
-    for dataset in [train_set, *valid_sets]:
+    for dataset in _distinct([train_set, *valid_sets]):
         _set_init_score(dataset, init)
     threads = n_threads if n_threads is not None else params.get("num_threads", params.get("n_jobs"))
     training_params = {**params, "objective": FocalObjective(loss, n_threads=threads), "metric": "None"}
@@ -173,6 +173,11 @@ def train(
     )
     setattr(booster, _ATTRIBUTE, {"loss": loss, "init_score": init})
     return booster
+
+
+def _distinct(objects: Sequence[Any]) -> list[Any]:
+    """``objects`` without repeats by identity (the training set is often a validation set too)."""
+    return list({id(obj): obj for obj in objects}.values())
 
 
 def _set_init_score(dataset: Any, init: np.ndarray) -> None:

@@ -173,7 +173,8 @@ def train(
     if n_classes > 2 or (n_classes == 2 and "num_class" in params):
         loss = loss.resolved(y, weight, n_classes=n_classes)
         init = np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
-        for dmatrix in [dtrain, *(d for d, _ in evals)]:
+        distinct = {id(d): d for d in [dtrain, *(d for d, _ in evals)]}  # dtrain is often in evals
+        for dmatrix in distinct.values():
             _set_multiclass_base_margin(dmatrix, init)
         base_score = 0.0
     else:

@@ -192,3 +192,22 @@ def test_lgbmclassifier_early_stopping_on_the_focal_metric(binary_data):
     assert model.best_iteration_ == int(np.argmin(valid)) + 1
     margin = model.predict(X[2000:], raw_score=True, num_iteration=model.best_iteration_) + init
     assert fl.FocalMetric(focal).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-7)
+
+
+def test_training_set_may_also_be_a_validation_set(binary_data, multiclass_data):
+    for (X, y), extra in ((binary_data, {}), (multiclass_data, {"num_class": 3})):
+        train_set = lgb.Dataset(X, y)
+        history: dict = {}
+        focal = FocalLoss(2.0, None)
+        booster = fl.train(
+            {**PARAMS, **extra},
+            train_set,
+            10,
+            loss=focal,
+            valid_sets=[train_set],
+            valid_names=["train"],
+            callbacks=[lgb.record_evaluation(history)],
+        )
+        # The training curve is the loss of the margins with the initial score counted once.
+        final = fl.FocalMetric(focal).score(y, fl.predict_margin(booster, X))
+        assert history["train"]["focal_loss"][-1] == pytest.approx(final, rel=1e-9)

@@ -245,3 +245,21 @@ def test_xgbclassifier_early_stopping_on_the_focal_metric(binary_data):
     assert model.best_iteration == int(np.argmin(valid))
     margin = model.predict(X[2000:], output_margin=True, iteration_range=(0, model.best_iteration + 1))
     assert fx.FocalMetric(focal).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-4)
+
+
+def test_multiclass_training_set_may_also_be_an_evaluation_set(multiclass_data):
+    X, y = multiclass_data
+    dtrain = xgb.DMatrix(X, label=y)
+    history: dict = {}
+    focal = FocalLoss(2.0, None)
+    booster = fx.train(
+        {**PARAMS, "num_class": 3},
+        dtrain,
+        10,
+        loss=focal,
+        evals=[(dtrain, "train")],
+        evals_result=history,
+        verbose_eval=False,
+    )
+    final = fx.FocalMetric(focal).score(y, fx.predict_margin(booster, X))
+    assert history["train"]["focal_loss"][-1] == pytest.approx(final, rel=1e-5)
