@@ -22,6 +22,37 @@ def raise_missing_num_class(y: np.ndarray) -> None:
     )
 
 
+def training_loss_and_init(
+    loss: FocalLoss | None, y: np.ndarray, weight: np.ndarray | None, n_classes: int | None
+) -> tuple[FocalLoss, np.ndarray]:
+    """The loss to train with and its initial score, from the training labels and weights.
+
+    ``alpha="balanced"`` is fixed from the training data (so every round and
+    every evaluation set uses the same class weights), and the initial score
+    is :meth:`FocalLoss.init_score`: a 0-d array (binary, ``n_classes=None``)
+    or one value per class. Binary labels above 1 are an error that names
+    ``num_class``.
+    """
+    loss = FocalLoss() if loss is None else loss
+    if n_classes is None:
+        if y.size and np.nanmax(y) > 1:
+            raise_missing_num_class(y)
+        loss = loss.resolved(y, weight)
+        return loss, np.asarray(loss.init_score(y, weight), dtype=np.float64)
+    loss = loss.resolved(y, weight, n_classes=n_classes)
+    return loss, np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
+
+
+def thread_count(params: Any, explicit: int | None, *names: str) -> int | None:
+    """``explicit`` if given, else the first of the booster's thread parameters ``names`` in ``params``."""
+    if explicit is not None:
+        return explicit
+    for name in names:
+        if params.get(name) is not None:
+            return int(params[name])
+    return None
+
+
 def check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
     """Binary margins with labels above 1: the booster was not told ``num_class``."""
     if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
@@ -39,6 +70,11 @@ class BoosterObjective:
         Threads for the gradient kernel; pass the booster's own thread count
         so that the two thread pools take turns instead of competing.
     """
+
+    #: dtype of the gradient and Hessian handed back (None: the margin's dtype).
+    output_dtype: type | None = None
+    #: memory order of multiclass ``(n, K)`` outputs, as the booster will flatten them.
+    output_order = "C"
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         self.loss = FocalLoss() if loss is None else loss
@@ -61,12 +97,15 @@ class BoosterObjective:
         """Gradient and Hessian arrays reused across rounds (per thread).
 
         Both boosters copy the gradients during the call, and fresh arrays of
-        this size cost page faults on every round.
+        this size cost page faults on every round. They are made in the dtype
+        and order the booster stores, so that it need not convert them again.
         """
+        dtype = np.dtype(self.output_dtype or margin.dtype)
         buffers = self._buffers
         held = getattr(buffers, "arrays", None)
-        if held is None or held[0].shape != margin.shape or held[0].dtype != margin.dtype:
-            held = (np.empty_like(margin, order="C"), np.empty_like(margin, order="C"))
+        if held is None or held[0].shape != margin.shape or held[0].dtype != dtype:
+            order = self.output_order if margin.ndim == 2 else "C"
+            held = (np.empty(margin.shape, dtype, order), np.empty(margin.shape, dtype, order))
             buffers.arrays = held
         return held
 

@@ -33,12 +33,13 @@ adds to every prediction; a multiclass score goes into each ``DMatrix``'s
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from focal_boost._adapter import BoosterMetric, BoosterObjective, raise_missing_num_class
+from focal_boost._adapter import BoosterMetric, BoosterObjective, thread_count, training_loss_and_init
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -79,11 +80,30 @@ class FocalObjective(BoosterObjective):
     ``n_threads``: pass XGBoost's ``nthread`` so the two thread pools take turns.
     """
 
+    _remembered: tuple[Any, np.ndarray, np.ndarray | None] | None = None
+
     @staticmethod
     def multiclass_hessian_scale(n_classes: int) -> float:
         return MULTICLASS_HESSIAN_SCALE
 
+    def remember(self, dtrain: Any, y: np.ndarray, weight: np.ndarray | None) -> None:
+        """Use ``y`` and ``weight`` whenever called with ``dtrain`` (held weakly).
+
+        ``DMatrix.get_label`` copies the labels out of XGBoost on every call
+        (about 1 ms a round at a million rows); :func:`train` reads them once,
+        as nothing changes them while ``xgboost.train`` runs.
+        """
+        self._remembered = (weakref.ref(dtrain), y, weight)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_remembered", None)  # a weak reference, meaningless elsewhere
+        return state
+
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        remembered = self._remembered
+        if remembered is not None and remembered[0]() is dtrain:
+            return self.gradient_hessian(remembered[1], predt, remembered[2])
         return self.gradient_hessian(dtrain.get_label(), predt, _weights(dtrain))
 
 
@@ -106,9 +126,13 @@ class SklearnFocalObjective(FocalObjective):
     XGBoost's wrapper passes the weights only to a callable that names
     ``sample_weight``, and this one applies them, once. ``XGBClassifier`` sets no
     intercept for a custom objective (it reads ``base_score`` as a probability)
-    and its ``predict_proba`` knows nothing of focal loss: pass
-    ``base_score=sigmoid(loss.init_score(y))`` for binary problems and convert
-    margins with ``loss.posterior_proba``.
+    and its ``predict_proba`` knows nothing of focal loss (it returns the raw
+    sigmoid or softmax). Binary: pass ``base_score=sigmoid(loss.init_score(y, w))``.
+    Multiclass (``XGBClassifier`` sets ``num_class`` itself and hands over
+    ``(n, K)`` margins): pass ``base_margin=np.broadcast_to(loss.init_score(y, w,
+    n_classes=K), (n, K))`` to ``fit`` and the same shape to every
+    ``predict(..., output_margin=True, base_margin=...)``. Convert margins with
+    ``loss.posterior_proba``.
     """
 
     def __call__(self, y_true, y_pred, *, sample_weight=None):  # type: ignore[override]
@@ -167,31 +191,28 @@ def train(
     (attribute ``focal_boost``) for :func:`predict_margin` and :func:`predict_proba`.
     """
     xgb = _xgboost()
-    loss = FocalLoss() if loss is None else loss
     y, weight = dtrain.get_label(), _weights(dtrain)
     n_classes = int(params.get("num_class", 0) or 0)
-    if n_classes > 2 or (n_classes == 2 and "num_class" in params):
-        loss = loss.resolved(y, weight, n_classes=n_classes)
-        init = np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
+    multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
+    loss, init = training_loss_and_init(loss, y, weight, n_classes if multiclass else None)
+    if multiclass:
         distinct = {id(d): d for d in [dtrain, *(d for d, _ in evals)]}  # dtrain is often in evals
         for dmatrix in distinct.values():
             _set_multiclass_base_margin(dmatrix, init)
         base_score = 0.0
     else:
-        if y.size and np.nanmax(y) > 1:
-            raise_missing_num_class(y)
-        loss = loss.resolved(y, weight)
-        init = np.asarray(loss.init_score(y, weight), dtype=np.float64)
         base_score = float(init)
-    threads = n_threads if n_threads is not None else params.get("nthread", params.get("n_jobs"))
+    threads = thread_count(params, n_threads, "nthread", "n_jobs")
     training_params = {k: v for k, v in params.items() if k != "objective"}
     training_params.update(base_score=base_score, disable_default_eval_metric=True)
+    objective = FocalObjective(loss, n_threads=threads)
+    objective.remember(dtrain, y, weight)
     booster = xgb.train(
         training_params,
         dtrain,
         num_boost_round,
         evals=list(evals),
-        obj=FocalObjective(loss, n_threads=threads),
+        obj=objective,
         custom_metric=FocalMetric(loss, n_threads=threads),
         **kwargs,
     )

@@ -47,8 +47,13 @@ def test_multiclass_hessian_uses_lightgbm_convention(multiclass_data):
     _, y = multiclass_data
     margin = np.random.default_rng(0).normal(size=(y.shape[0], 3))
     focal = FocalLoss(2.0, None)
-    _, hess = fl.FocalObjective(focal).gradient_hessian(y, margin)
-    np.testing.assert_allclose(hess, 1.5 * focal.gradient_hessian(y, margin)[1], rtol=1e-12)
+    grad, hess = fl.FocalObjective(focal).gradient_hessian(y, margin)
+    np.testing.assert_allclose(hess, 1.5 * focal.gradient_hessian(y, margin)[1], rtol=1e-6)
+    # In the form LightGBM stores (float32, flattened class by class), so it need not convert them.
+    for array in (grad, hess):
+        assert array.dtype == np.float32
+        assert array.flags.f_contiguous
+        assert np.shares_memory(array.ravel(order="F"), array)
 
 
 def test_weights_are_applied_exactly_once(binary_data, multiclass_data):

@@ -263,3 +263,44 @@ def test_multiclass_training_set_may_also_be_an_evaluation_set(multiclass_data):
     )
     final = fx.FocalMetric(focal).score(y, fx.predict_margin(booster, X))
     assert history["train"]["focal_loss"][-1] == pytest.approx(final, rel=1e-5)
+
+
+def test_xgbclassifier_multiclass_with_sklearn_objective(multiclass_data):
+    """Multiclass through XGBClassifier: (n, K) margins, weights, initial score as base_margin."""
+    X, y = multiclass_data
+    common = {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "n_jobs": 2, "random_state": 0}
+    w = np.random.default_rng(4).uniform(0.5, 2.0, y.shape[0])
+    focal = FocalLoss(2.0, [0.2, 0.3, 0.5])
+    start = np.broadcast_to(focal.init_score(y, w, n_classes=3), (y.shape[0], 3))
+    model = xgb.XGBClassifier(**common, objective=fx.sklearn_objective(focal))
+    model.fit(X, y, sample_weight=w, base_margin=start)
+    assert model.n_classes_ == 3
+    reference = fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=y, weight=w), 20, loss=focal)
+    margin = model.predict(X, output_margin=True, base_margin=start)
+    np.testing.assert_allclose(margin, fx.predict_margin(reference, X), rtol=1e-5, atol=1e-5)
+    # gamma = 0, alpha = None: the same model as XGBoost's own multi:softprob.
+    log_loss = FocalLoss(0.0, None)
+    start = np.broadcast_to(log_loss.init_score(y, n_classes=3), (y.shape[0], 3))
+    builtin = xgb.XGBClassifier(**common).fit(X, y, base_margin=start)
+    custom = xgb.XGBClassifier(**common, objective=fx.sklearn_objective(log_loss))
+    custom.fit(X, y, base_margin=start)
+    np.testing.assert_allclose(
+        log_loss.predict_proba(custom.predict(X, output_margin=True, base_margin=start)),
+        builtin.predict_proba(X, base_margin=start),
+        atol=1e-6,
+    )
+
+
+def test_remembered_labels_apply_only_to_their_dmatrix(binary_data):
+    X, y = binary_data
+    focal = FocalLoss(2.0, 0.25)
+    w = np.random.default_rng(5).uniform(0.5, 2.0, y.shape[0]).astype(np.float32)  # as XGBoost keeps them
+    margin = np.random.default_rng(6).normal(size=y.shape[0]).astype(np.float32)
+    dtrain, other = xgb.DMatrix(X, label=y), xgb.DMatrix(X, label=1 - y, weight=w)
+    objective = fx.FocalObjective(focal)
+    objective.remember(dtrain, y, None)
+    np.testing.assert_array_equal(objective(margin, dtrain)[0], focal.gradient_hessian(y, margin)[0])
+    np.testing.assert_array_equal(objective(margin, other)[0], focal.gradient_hessian(1 - y, margin, w)[0])
+    # A pickled copy forgets the DMatrix (a weak reference) and reads labels itself.
+    copy = pickle.loads(pickle.dumps(objective))
+    np.testing.assert_array_equal(copy(margin, other)[1], focal.gradient_hessian(1 - y, margin, w)[1])
