@@ -1,0 +1,208 @@
+"""The two boosters behind :class:`~focal_boost.FocalBoostClassifier`.
+
+Each backend translates the estimator's common boosting parameters into its
+booster's names, trains through the adapter's ``train`` (which sets the
+objective, the focal metric and the initial score) and returns margins with
+the initial score included. Nothing here knows about scikit-learn; the
+estimator validates the data and encodes the labels before calling in.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from focal_boost.loss import FocalLoss
+
+
+@dataclass(frozen=True)
+class BoostingSettings:
+    """The estimator's common parameters, already validated (``None``: the booster's default)."""
+
+    learning_rate: float
+    max_depth: int | None
+    num_leaves: int | None
+    subsample: float
+    colsample: float
+    reg_lambda: float | None
+    min_child_weight: float | None
+    n_threads: int | None
+    seed: int
+    device: str
+    n_classes: int
+    extra: dict[str, Any]
+
+
+@dataclass
+class TrainedModel:
+    """What a backend returns: the booster, the rounds to predict with, the metric history."""
+
+    booster: Any
+    loss: FocalLoss  # as trained: alpha="balanced" resolved
+    init_score: np.ndarray
+    n_rounds: int
+    evals_result: dict[str, dict[str, list[float]]]
+
+
+def _import(module: str, extra: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(
+            f"the {extra} backend needs the {module} package: pip install 'focal-boost[{extra}]'"
+        ) from error
+
+
+class XGBoostBackend:
+    """XGBoost ``hist`` trees through :func:`focal_boost.xgboost.train`."""
+
+    name = "xgboost"
+
+    def __init__(self) -> None:
+        self.xgb = _import("xgboost", "xgboost")
+        from focal_boost import xgboost as adapter
+
+        self.adapter = adapter
+
+    def params(self, settings: BoostingSettings) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "tree_method": "hist",
+            "eta": settings.learning_rate,
+            "subsample": settings.subsample,
+            "colsample_bytree": settings.colsample,
+            "seed": settings.seed,
+            "device": settings.device,
+            "verbosity": 0,
+        }
+        optional = {
+            "max_depth": settings.max_depth,
+            "max_leaves": settings.num_leaves,
+            "lambda": settings.reg_lambda,
+            "min_child_weight": settings.min_child_weight,
+            "nthread": settings.n_threads,
+        }
+        params.update({key: value for key, value in optional.items() if value is not None})
+        if settings.n_classes > 2:
+            params["num_class"] = settings.n_classes
+        return {**params, **settings.extra}
+
+    def _matrix(self, X: Any, y: Any = None, weight: Any = None, n_threads: int | None = None) -> Any:
+        return self.xgb.DMatrix(
+            X, label=y, weight=weight, enable_categorical=True, nthread=-1 if n_threads is None else n_threads
+        )
+
+    def train(
+        self,
+        settings: BoostingSettings,
+        loss: FocalLoss,
+        train: tuple[Any, np.ndarray, np.ndarray | None],
+        valid: tuple[Any, np.ndarray, np.ndarray | None] | None,
+        n_rounds: int,
+        early_stopping_rounds: int | None,
+    ) -> TrainedModel:
+        dtrain = self._matrix(*train, n_threads=settings.n_threads)
+        evals = [] if valid is None else [(self._matrix(*valid, n_threads=settings.n_threads), "valid")]
+        history: dict = {}
+        booster = self.adapter.train(
+            self.params(settings),
+            dtrain,
+            n_rounds,
+            loss=loss,
+            evals=evals,
+            early_stopping_rounds=early_stopping_rounds if evals else None,
+            evals_result=history,
+            verbose_eval=False,
+            n_threads=settings.n_threads,
+        )
+        stopped = evals and early_stopping_rounds is not None
+        rounds = booster.best_iteration + 1 if stopped else n_rounds
+        trained_loss, init = self.adapter._recorded(booster)
+        return TrainedModel(booster, trained_loss, init, rounds, history)
+
+    def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
+        return self.adapter.predict_margin(
+            model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
+        )
+
+
+class LightGBMBackend:
+    """LightGBM trees through :func:`focal_boost.lightgbm.train`."""
+
+    name = "lightgbm"
+
+    def __init__(self) -> None:
+        self.lgb = _import("lightgbm", "lightgbm")
+        from focal_boost import lightgbm as adapter
+
+        self.adapter = adapter
+
+    def params(self, settings: BoostingSettings) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "learning_rate": settings.learning_rate,
+            "num_leaves": 31 if settings.num_leaves is None else settings.num_leaves,
+            "max_depth": -1 if settings.max_depth is None else settings.max_depth,
+            "feature_fraction": settings.colsample,
+            "seed": settings.seed,
+            # Same data, same parameters, same model, whatever the thread count.
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbose": -1,
+        }
+        if settings.subsample < 1.0:
+            params.update(bagging_fraction=settings.subsample, bagging_freq=1)
+        optional = {
+            "lambda_l2": settings.reg_lambda,
+            "min_sum_hessian_in_leaf": settings.min_child_weight,
+            "num_threads": settings.n_threads,
+        }
+        params.update({key: value for key, value in optional.items() if value is not None})
+        if settings.device == "cuda":
+            params["device_type"] = "cuda"
+        if settings.n_classes > 2:
+            params["num_class"] = settings.n_classes
+        return {**params, **settings.extra}
+
+    def train(
+        self,
+        settings: BoostingSettings,
+        loss: FocalLoss,
+        train: tuple[Any, np.ndarray, np.ndarray | None],
+        valid: tuple[Any, np.ndarray, np.ndarray | None] | None,
+        n_rounds: int,
+        early_stopping_rounds: int | None,
+    ) -> TrainedModel:
+        lgb = self.lgb
+        params = self.params(settings)
+        X, y, weight = train
+        train_set = lgb.Dataset(X, label=y, weight=weight, params={"verbose": -1})
+        history: dict = {}
+        callbacks = [lgb.record_evaluation(history)]
+        valid_sets = []
+        if valid is not None:
+            X_valid, y_valid, w_valid = valid
+            valid_sets.append(lgb.Dataset(X_valid, label=y_valid, weight=w_valid, reference=train_set))
+            if early_stopping_rounds is not None:
+                callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
+        booster = self.adapter.train(
+            params,
+            train_set,
+            n_rounds,
+            loss=loss,
+            valid_sets=valid_sets,
+            valid_names=["valid"][: len(valid_sets)],
+            callbacks=callbacks,
+            n_threads=settings.n_threads,
+        )
+        rounds = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+        trained_loss, init = self.adapter._recorded(booster)
+        return TrainedModel(booster, trained_loss, init, rounds, history)
+
+    def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
+        kwargs = {} if n_threads is None else {"num_threads": n_threads}
+        return self.adapter.predict_margin(model.booster, X, num_iteration=model.n_rounds, **kwargs)
+
+
+BACKENDS = {"xgboost": XGBoostBackend, "lightgbm": LightGBMBackend}

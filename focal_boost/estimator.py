@@ -1,0 +1,415 @@
+"""FocalBoostClassifier: gradient-boosted trees trained on focal loss, as a scikit-learn classifier.
+
+The estimator owns what the boosters' own wrappers lose with a custom
+objective: the initial score (:meth:`FocalLoss.init_score`, set before the
+first tree and added back to every prediction) and the link (sigmoid or
+softmax, then by default the focal posterior correction), so
+:meth:`~FocalBoostClassifier.predict_proba` returns probabilities, never raw
+scores.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from focal_boost._backends import BACKENDS, BoostingSettings
+from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
+from focal_boost.loss import FocalLoss
+
+__all__ = ["FocalBoostClassifier"]
+
+_PROBABILITIES = ("posterior", "raw")
+_DEVICES = ("cpu", "cuda")
+
+
+class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
+    r"""Gradient-boosted trees (XGBoost or LightGBM) trained on focal loss.
+
+    Focal loss (Lin et al., 2017), ``FL(p_t) = -alpha_t (1 - p_t)^gamma log p_t``,
+    down-weights examples the model already gets right, so that the trees
+    concentrate on the hard ones; ``alpha`` re-weights the classes. With
+    ``gamma=0, alpha=None`` this is the booster's own log loss. Binary problems
+    use the sigmoid, multiclass problems the softmax focal loss.
+
+    Parameters
+    ----------
+    backend : {"xgboost", "lightgbm"}, default="xgboost"
+        The booster. XGBoost is the default because it trains faster with the
+        focal objective in ``benchmarks/training.py`` (1M rows: about 11 s
+        against 15 s for LightGBM). Needs the matching extra
+        (``pip install 'focal-boost[xgboost]'`` or ``[lightgbm]``).
+    gamma : float or array-like of float, default=2.0
+        Focusing parameter ``>= 0``; per class for asymmetric focusing
+        (binary ``[gamma_negative, gamma_positive]``).
+    alpha : float, array-like, dict, "balanced" or None, default=None
+        Class weights of the loss. A float is the positive-class weight of a
+        binary problem (``1 - alpha`` for the negative class); an array gives one
+        weight in ``[0, 1]`` per class in the order of ``classes_``; a dict maps
+        class labels to weights; ``"balanced"`` uses inverse class frequencies
+        of the training data; ``None`` weights all classes equally.
+    hessian : {"upper", "clip", "exact"}, default="upper"
+        The Hessian policy (:class:`FocalLoss`); ``"upper"`` was chosen by the
+        study in ``benchmarks/hessian_policy.py``.
+    n_estimators : int, default=100
+        Boosting rounds (the most, with early stopping).
+    learning_rate : float, default=0.1
+    max_depth : int or None, default=None
+        Tree depth (``None``: XGBoost's 6, no limit for LightGBM).
+    num_leaves : int or None, default=None
+        Leaves per tree (``None``: LightGBM's 31; XGBoost's ``max_leaves``, no limit).
+    subsample : float, default=1.0
+        Fraction of rows drawn for each tree.
+    colsample : float, default=1.0
+        Fraction of features drawn for each tree.
+    reg_lambda : float or None, default=None
+        L2 penalty on leaf values (``None``: the booster's default, 1 for
+        XGBoost and 0 for LightGBM).
+    min_child_weight : float or None, default=None
+        Least sum of Hessians in a leaf (``None``: the booster's default, 1 for
+        XGBoost and 1e-3 for LightGBM). Focal loss has small Hessians on easy
+        examples; lower this if trees stop splitting on small data.
+    early_stopping_rounds : int or None, default=None
+        Stop when the focal loss on the validation data has not improved for
+        this many rounds, and keep the best round. The validation data are the
+        first ``eval_set`` passed to :meth:`fit`, or else a stratified
+        ``validation_fraction`` of the training data held out.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping when no
+        ``eval_set`` is given.
+    probability : {"posterior", "raw"}, default="posterior"
+        What :meth:`predict_proba` returns. Focal loss's minimiser is not the
+        class probability: it is pulled towards 1/2 (and shifted by
+        ``alpha``), so the raw sigmoid/softmax of the margin is miscalibrated.
+        ``"posterior"`` inverts that relation (Charoenphakdee et al., CVPR
+        2021; :meth:`FocalLoss.posterior_proba`) and is what to use for
+        decisions and for calibrated scores; ``"raw"`` returns the link of the
+        margin. :meth:`predict` follows the same probabilities.
+    n_jobs : int or None, default=None
+        Threads for the booster and for the gradient kernel (``None``: the
+        booster's default, all cores; negative: ``cpu_count + 1 + n_jobs``).
+    random_state : int, RandomState or None, default=None
+        Seed for the booster's sampling and for the validation split.
+    device : {"cpu", "cuda"}, default="cpu"
+        Where the booster builds trees.
+    backend_params : dict or None, default=None
+        Further booster parameters under the booster's own names; they
+        override the ones above. ``objective`` and ``metric`` are ours.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_classes_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string column names.
+    booster_ : xgboost.Booster or lightgbm.Booster
+    best_iteration_ : int
+        The number of boosting rounds predictions use (the best round, counted
+        from 1, with early stopping; else ``n_estimators``).
+    evals_result_ : dict
+        The validation focal loss per round, ``{"valid": {"focal_loss": [...]}}``
+        (empty without validation data).
+    init_score_ : float or ndarray of shape (n_classes,)
+        The initial margin (the focal loss's constant minimiser on the
+        training data), included in every prediction.
+    loss_ : FocalLoss
+        The loss trained on, with ``alpha`` resolved to per-class values.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: str = "xgboost",
+        gamma: Any = 2.0,
+        alpha: Any = None,
+        hessian: str = "upper",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        max_depth: int | None = None,
+        num_leaves: int | None = None,
+        subsample: float = 1.0,
+        colsample: float = 1.0,
+        reg_lambda: float | None = None,
+        min_child_weight: float | None = None,
+        early_stopping_rounds: int | None = None,
+        validation_fraction: float = 0.1,
+        probability: str = "posterior",
+        n_jobs: int | None = None,
+        random_state: Any = None,
+        device: str = "cpu",
+        backend_params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.gamma = gamma
+        self.alpha = alpha
+        self.hessian = hessian
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.num_leaves = num_leaves
+        self.subsample = subsample
+        self.colsample = colsample
+        self.reg_lambda = reg_lambda
+        self.min_child_weight = min_child_weight
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.probability = probability
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.device = device
+        self.backend_params = backend_params
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, eval_set: Any = None) -> FocalBoostClassifier:
+        """Train on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or pandas DataFrame of shape (n_samples, n_features)
+            Missing values (NaN) are allowed: the boosters learn where they go.
+            Pandas ``category`` columns go to the booster's native categorical
+            support.
+        y : array-like of shape (n_samples,)
+            Class labels of any type scikit-learn accepts (at least two classes).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights multiplying each sample's loss.
+        eval_set : list of (X, y) or (X, y, sample_weight) tuples, optional
+            Validation data; the first one drives early stopping and fills
+            ``evals_result_``.
+        """
+        self._check_parameters()
+        backend = BACKENDS[self.backend]()
+        X = self._validate_features(X, reset=True)
+        check_classification_targets(y)
+        y = np.asarray(y)
+        if y.ndim != 1:
+            if y.ndim == 2 and y.shape[1] == 1:
+                raise ValueError("y should be a 1d array; got a column vector (n, 1): use y.ravel()")
+            raise ValueError(f"y should be a 1d array of class labels, got shape {y.shape}")
+        if y.shape[0] != _n_rows(X):
+            raise ValueError(f"X has {_n_rows(X)} rows but y has {y.shape[0]} labels")
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two")
+        codes = encoder.transform(y).astype(np.float64)
+        weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
+        loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
+        train, valid = self._training_and_validation(X, codes, weight, eval_set, encoder)
+        random_state = check_random_state(self.random_state)
+        settings = BoostingSettings(
+            learning_rate=float(self.learning_rate),
+            max_depth=self.max_depth,
+            num_leaves=self.num_leaves,
+            subsample=float(self.subsample),
+            colsample=float(self.colsample),
+            reg_lambda=self.reg_lambda,
+            min_child_weight=self.min_child_weight,
+            n_threads=self._n_threads(),
+            seed=int(random_state.randint(np.iinfo(np.int32).max)),
+            device=self.device,
+            n_classes=self.n_classes_,
+            extra={k: v for k, v in (self.backend_params or {}).items() if k not in ("objective", "metric")},
+        )
+        model = backend.train(
+            settings, loss, train, valid, int(self.n_estimators), self.early_stopping_rounds
+        )
+        self._model = model
+        self._backend = backend
+        self.booster_ = model.booster
+        self.best_iteration_ = model.n_rounds
+        self.evals_result_ = model.evals_result
+        self.init_score_ = float(model.init_score) if model.init_score.ndim == 0 else model.init_score
+        self.loss_ = model.loss
+        return self
+
+    def _training_and_validation(self, X, codes, weight, eval_set, encoder):
+        """``(train, valid)`` as ``(X, y, weight)`` triples; ``valid`` may be None."""
+        if eval_set:
+            first = eval_set[0]
+            if not isinstance(first, (tuple, list)) or len(first) not in (2, 3):
+                raise TypeError("eval_set must be a list of (X, y) or (X, y, sample_weight) tuples")
+            X_valid = self._validate_features(first[0], reset=False)
+            y_valid = np.asarray(first[1])
+            unseen = np.setdiff1d(y_valid, self.classes_)
+            if unseen.size:
+                raise ValueError(f"eval_set has labels not seen in y: {unseen.tolist()}")
+            w_valid = None if len(first) == 2 or first[2] is None else _check_sample_weight(first[2], X_valid)
+            return (X, codes, weight), (X_valid, encoder.transform(y_valid).astype(np.float64), w_valid)
+        if self.early_stopping_rounds is None:
+            return (X, codes, weight), None
+        indices = np.arange(codes.shape[0])
+        try:
+            fit_rows, valid_rows = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=codes,
+                random_state=check_random_state(self.random_state),
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"cannot hold out a stratified validation_fraction={self.validation_fraction} for early "
+                f"stopping ({error}); pass eval_set or use more data"
+            ) from error
+        return (
+            (_take_rows(X, fit_rows), codes[fit_rows], _take_rows(weight, fit_rows)),
+            (_take_rows(X, valid_rows), codes[valid_rows], _take_rows(weight, valid_rows)),
+        )
+
+    # ------------------------------------------------------------------ prediction
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw margins, initial score included: shape (n,) for binary (log-odds), (n, K) for multiclass."""
+        check_is_fitted(self, "booster_")
+        X = self._validate_features(X, reset=False)
+        return self._backend.margin(self._model, X, self._n_threads())
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes), in the order of ``classes_``.
+
+        Posterior-corrected by default (see ``probability``).
+        """
+        margin = self.decision_function(X)
+        if self.probability == "raw":
+            return self.loss_.predict_proba(margin)
+        return self.loss_.posterior_proba(margin)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row (by :meth:`predict_proba`)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check_parameters(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {self.backend!r}")
+        _check_number("n_estimators", self.n_estimators, integer=True, low=1)
+        _check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
+        _check_number("max_depth", self.max_depth, integer=True, low=1, optional=True)
+        _check_number("num_leaves", self.num_leaves, integer=True, low=2, optional=True)
+        _check_number("subsample", self.subsample, low=0.0, high=1.0, low_open=True)
+        _check_number("colsample", self.colsample, low=0.0, high=1.0, low_open=True)
+        _check_number("reg_lambda", self.reg_lambda, low=0.0, optional=True)
+        _check_number("min_child_weight", self.min_child_weight, low=0.0, optional=True)
+        _check_number("early_stopping_rounds", self.early_stopping_rounds, integer=True, low=1, optional=True)
+        _check_number(
+            "validation_fraction", self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True
+        )
+        _check_number("n_jobs", self.n_jobs, integer=True, optional=True)
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs must not be 0 (None: all cores; a positive count; or negative)")
+        if self.probability not in _PROBABILITIES:
+            raise ValueError(f"probability must be one of {_PROBABILITIES}, got {self.probability!r}")
+        if self.device not in _DEVICES:
+            raise ValueError(f"device must be one of {_DEVICES}, got {self.device!r}")
+        if self.backend_params is not None and not isinstance(self.backend_params, Mapping):
+            raise TypeError(f"backend_params must be a dict, got {type(self.backend_params).__name__}")
+        # gamma, alpha and hessian are checked by FocalLoss with their own messages.
+        FocalLoss(self.gamma, None if isinstance(self.alpha, Mapping) else self.alpha, hessian=self.hessian)
+
+    def _class_alpha(self) -> Any:
+        """``alpha`` with a dict keyed by class label turned into per-class values."""
+        if not isinstance(self.alpha, Mapping):
+            return self.alpha
+        missing = [c for c in self.classes_ if c not in self.alpha]
+        extra = [c for c in self.alpha if c not in set(self.classes_.tolist())]
+        if missing or extra:
+            raise ValueError(
+                f"alpha as a dict needs exactly the classes {self.classes_.tolist()}: "
+                f"missing {missing}, unknown {extra}"
+            )
+        return [float(self.alpha[c]) for c in self.classes_]
+
+    def _n_threads(self) -> int | None:
+        if self.n_jobs is None:
+            return None
+        if self.n_jobs < 0:
+            return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
+        return int(self.n_jobs)
+
+    def _validate_features(self, X: Any, *, reset: bool) -> Any:
+        """``X`` checked; pandas frames with categorical columns are kept as they are."""
+        if _has_categorical_columns(X):
+            check_feature_names_and_count(self, X, reset=reset)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    "Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required."
+                )
+            return X
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            **{FINITE_KEYWORD: "allow-nan"},
+        )
+
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        return tags
+
+    def _more_tags(self) -> dict[str, Any]:  # pragma: no cover - scikit-learn < 1.6
+        return {"allow_nan": True}
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0]
+
+
+def _take_rows(X: Any, rows: np.ndarray) -> Any:
+    if X is None:
+        return None
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _has_categorical_columns(X: Any) -> bool:
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "iloc"):
+        return False
+    return any(str(dtype) == "category" for dtype in dtypes)
+
+
+def _check_number(
+    name: str,
+    value: Any,
+    *,
+    integer: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    optional: bool = False,
+) -> None:
+    if value is None and optional:
+        return
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = "an integer" if integer else "a number"
+        raise TypeError(f"{name} must be {expected}{' or None' if optional else ''}, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
