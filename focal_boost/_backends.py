@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from focal_boost.loss import FocalLoss
 
@@ -40,6 +41,7 @@ class BoostingSettings:
 class TrainedModel:
     """What a backend returns: the booster, the rounds to predict with, the metric history."""
 
+    backend: str  # key of BACKENDS
     booster: Any
     loss: FocalLoss  # as trained: alpha="balanced" resolved
     init_score: np.ndarray
@@ -120,7 +122,7 @@ class XGBoostBackend:
         stopped = evals and early_stopping_rounds is not None
         rounds = booster.best_iteration + 1 if stopped else n_rounds
         trained_loss, init = self.adapter._recorded(booster)
-        return TrainedModel(booster, trained_loss, init, rounds, history)
+        return TrainedModel(self.name, booster, trained_loss, init, rounds, history)
 
     def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
         return self.adapter.predict_margin(
@@ -148,7 +150,10 @@ class LightGBMBackend:
             "seed": settings.seed,
             # Same data, same parameters, same model, whatever the thread count.
             "deterministic": True,
-            "force_col_wise": True,
+            # Keep features no split can use: when none is left (tiny data, or
+            # min_data_in_leaf above half the rows) LightGBM with a custom
+            # objective aborts instead of growing a stump.
+            "feature_pre_filter": False,
             "verbose": -1,
         }
         if settings.subsample < 1.0:
@@ -177,13 +182,15 @@ class LightGBMBackend:
         lgb = self.lgb
         params = self.params(settings)
         X, y, weight = train
-        train_set = lgb.Dataset(X, label=y, weight=weight, params={"verbose": -1})
+        train_set = lgb.Dataset(_sparse_matrix(X), label=y, weight=weight, params={"verbose": -1})
         history: dict = {}
         callbacks = [lgb.record_evaluation(history)]
         valid_sets = []
         if valid is not None:
             X_valid, y_valid, w_valid = valid
-            valid_sets.append(lgb.Dataset(X_valid, label=y_valid, weight=w_valid, reference=train_set))
+            valid_sets.append(
+                lgb.Dataset(_sparse_matrix(X_valid), label=y_valid, weight=w_valid, reference=train_set)
+            )
             if early_stopping_rounds is not None:
                 callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
         booster = self.adapter.train(
@@ -198,11 +205,20 @@ class LightGBMBackend:
         )
         rounds = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         trained_loss, init = self.adapter._recorded(booster)
-        return TrainedModel(booster, trained_loss, init, rounds, history)
+        return TrainedModel(self.name, booster, trained_loss, init, rounds, history)
 
     def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
         kwargs = {} if n_threads is None else {"num_threads": n_threads}
-        return self.adapter.predict_margin(model.booster, X, num_iteration=model.n_rounds, **kwargs)
+        return self.adapter.predict_margin(
+            model.booster, _sparse_matrix(X), num_iteration=model.n_rounds, **kwargs
+        )
+
+
+def _sparse_matrix(X: Any) -> Any:
+    """SciPy sparse *arrays* as sparse *matrices*: LightGBM only recognises the latter."""
+    if scipy.sparse.issparse(X) and not isinstance(X, scipy.sparse.spmatrix):
+        return scipy.sparse.csc_matrix(X) if X.format == "csc" else scipy.sparse.csr_matrix(X)
+    return X
 
 
 BACKENDS = {"xgboost": XGBoostBackend, "lightgbm": LightGBMBackend}

@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 from focal_boost._backends import BACKENDS, BoostingSettings
 from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
@@ -192,12 +192,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         self._check_parameters()
         backend = BACKENDS[self.backend]()
         X = self._validate_features(X, reset=True)
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        y = np.asarray(y)
-        if y.ndim != 1:
-            if y.ndim == 2 and y.shape[1] == 1:
-                raise ValueError("y should be a 1d array; got a column vector (n, 1): use y.ravel()")
-            raise ValueError(f"y should be a 1d array of class labels, got shape {y.shape}")
         if y.shape[0] != _n_rows(X):
             raise ValueError(f"X has {_n_rows(X)} rows but y has {y.shape[0]} labels")
         encoder = LabelEncoder().fit(y)
@@ -228,7 +224,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             settings, loss, train, valid, int(self.n_estimators), self.early_stopping_rounds
         )
         self._model = model
-        self._backend = backend
         self.booster_ = model.booster
         self.best_iteration_ = model.n_rounds
         self.evals_result_ = model.evals_result
@@ -275,7 +270,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         """Raw margins, initial score included: shape (n,) for binary (log-odds), (n, K) for multiclass."""
         check_is_fitted(self, "booster_")
         X = self._validate_features(X, reset=False)
-        return self._backend.margin(self._model, X, self._n_threads())
+        return BACKENDS[self._model.backend]().margin(self._model, X, self._n_threads())
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), in the order of ``classes_``.
@@ -294,6 +289,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row (by :meth:`predict_proba`)."""
+        check_is_fitted(self, "booster_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # ------------------------------------------------------------------ helpers
