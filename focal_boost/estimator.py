@@ -193,6 +193,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         backend = BACKENDS[self.backend]()
         X = self._validate_features(X, reset=True)
         y = column_or_1d(y, warn=True)
+        if y.dtype.kind == "f" and np.isnan(y).any():
+            raise ValueError(f"y contains NaN ({int(np.isnan(y).sum())} of {y.shape[0]} labels)")
         check_classification_targets(y)
         if y.shape[0] != _n_rows(X):
             raise ValueError(f"X has {_n_rows(X)} rows but y has {y.shape[0]} labels")
