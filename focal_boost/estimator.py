@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
@@ -193,8 +193,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         backend = BACKENDS[self.backend]()
         X = self._validate_features(X, reset=True)
         y = column_or_1d(y, warn=True)
-        if y.dtype.kind == "f" and np.isnan(y).any():
-            raise ValueError(f"y contains NaN ({int(np.isnan(y).sum())} of {y.shape[0]} labels)")
+        if y.dtype.kind == "f":
+            assert_all_finite(y, input_name="y")  # "Input y contains NaN.", before sklearn's cast warns
         check_classification_targets(y)
         if y.shape[0] != _n_rows(X):
             raise ValueError(f"X has {_n_rows(X)} rows but y has {y.shape[0]} labels")

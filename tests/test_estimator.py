@@ -156,7 +156,7 @@ def test_bad_parameters_and_data(backend, imbalanced):
         FocalBoostClassifier(backend="catboost").fit(X, y)
     with pytest.raises(ValueError, match="one class"):
         FocalBoostClassifier(backend=backend).fit(X, np.zeros_like(y))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="y contains NaN"):
         FocalBoostClassifier(backend=backend).fit(X, np.where(np.arange(y.size) == 3, np.nan, y))
     with pytest.raises(ValueError, match="alpha as a dict"):
         FocalBoostClassifier(backend=backend, alpha={0: 0.5}).fit(X, y)
