@@ -160,3 +160,36 @@ def test_bad_parameters_and_data(backend, imbalanced):
         FocalBoostClassifier(backend=backend).fit(X, np.where(np.arange(y.size) == 3, np.nan, y))
     with pytest.raises(ValueError, match="alpha as a dict"):
         FocalBoostClassifier(backend=backend, alpha={0: 0.5}).fit(X, y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pandas_with_categorical_columns(backend):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    n = 1500
+    colour = rng.choice(["red", "green", "blue"], n)
+    size = rng.normal(size=n)
+    y = ((colour == "red") & (size > 0)).astype(int)
+    X = pd.DataFrame({"colour": pd.Categorical(colour), "size": size})
+    model = FocalBoostClassifier(backend=backend, n_estimators=30, n_jobs=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.feature_names_in_, ["colour", "size"])
+    assert model.n_features_in_ == 2
+    assert model.score(X, y) > 0.95  # the categorical split is needed for this
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(X[["size", "colour"]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pipeline_and_grid_search_by_average_precision(backend, imbalanced):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = imbalanced
+    pipeline = make_pipeline(
+        StandardScaler(), FocalBoostClassifier(backend=backend, n_estimators=10, n_jobs=1, random_state=0)
+    )
+    grid = {"focalboostclassifier__gamma": [0.0, 2.0], "focalboostclassifier__alpha": [None, 0.25]}
+    search = GridSearchCV(pipeline, grid, scoring="average_precision", cv=3).fit(X, y)
+    assert len(search.cv_results_["mean_test_score"]) == 4
+    assert search.best_score_ > 0.5
