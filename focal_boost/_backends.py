@@ -9,7 +9,6 @@ estimator validates the data and encodes the labels before calling in.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,25 +48,16 @@ class TrainedModel:
     evals_result: dict[str, dict[str, list[float]]]
 
 
-def _import(module: str, extra: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise ImportError(
-            f"the {extra} backend needs the {module} package: pip install 'focal-boost[{extra}]'"
-        ) from error
-
-
 class XGBoostBackend:
     """XGBoost ``hist`` trees through :func:`focal_boost.xgboost.train`."""
 
     name = "xgboost"
 
     def __init__(self) -> None:
-        self.xgb = _import("xgboost", "xgboost")
         from focal_boost import xgboost as adapter
 
         self.adapter = adapter
+        self.xgb = adapter._xgboost()  # an ImportError that names the extra to install
 
     def params(self, settings: BoostingSettings) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -136,10 +126,10 @@ class LightGBMBackend:
     name = "lightgbm"
 
     def __init__(self) -> None:
-        self.lgb = _import("lightgbm", "lightgbm")
         from focal_boost import lightgbm as adapter
 
         self.adapter = adapter
+        self.lgb = adapter._lightgbm()  # an ImportError that names the extra to install
 
     def params(self, settings: BoostingSettings) -> dict[str, Any]:
         params: dict[str, Any] = {

@@ -196,8 +196,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         if y.dtype.kind == "f":
             assert_all_finite(y, input_name="y")  # "Input y contains NaN.", before sklearn's cast warns
         check_classification_targets(y)
-        if y.shape[0] != _n_rows(X):
-            raise ValueError(f"X has {_n_rows(X)} rows but y has {y.shape[0]} labels")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         self.n_classes_ = len(self.classes_)
@@ -369,10 +369,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def _more_tags(self) -> dict[str, Any]:  # pragma: no cover - scikit-learn < 1.6
         return {"allow_nan": True}
-
-
-def _n_rows(X: Any) -> int:
-    return X.shape[0]
 
 
 def _take_rows(X: Any, rows: np.ndarray) -> Any:
