@@ -13,6 +13,13 @@ SKLEARN_VERSION = parse_version(parse_version(sklearn.__version__).base_version)
 _RENAMED_FINITE = parse_version("1.6")
 FINITE_KEYWORD = "ensure_all_finite" if _RENAMED_FINITE <= SKLEARN_VERSION else "force_all_finite"
 
+#: ``make_scorer``'s keywords for a scorer of ``predict_proba`` (``needs_proba`` before 1.4).
+PROBA_SCORER_KEYWORDS: dict[str, Any] = (
+    {"response_method": "predict_proba"}
+    if parse_version("1.4") <= SKLEARN_VERSION
+    else {"needs_proba": True}
+)
+
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - scikit-learn < 1.6

@@ -1,0 +1,158 @@
+r"""Focal loss as an evaluation metric on predicted probabilities, for scikit-learn scorers.
+
+:func:`focal_loss` is to focal loss what :func:`sklearn.metrics.log_loss` is to
+log loss: it takes labels of any type and predicted class probabilities (from
+any model's ``predict_proba``), and returns the weighted mean
+
+.. math::
+
+    \frac{\sum_i w_i\, \alpha_{y_i} (1 - p_{i,y_i})^{\gamma_{y_i}} \,(-\log p_{i,y_i})}{\sum_i w_i}.
+
+:func:`make_focal_loss_scorer` wraps it for ``GridSearchCV``, ``cross_val_score``
+and friends on every supported scikit-learn version.
+
+With ``gamma=0, alpha=None`` this is :func:`sklearn.metrics.log_loss`. Unlike
+:meth:`FocalLoss.loss <focal_boost.FocalLoss.loss>`, which works on raw
+margins, this works on probabilities, so it can score any classifier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import make_scorer
+from sklearn.utils import assert_all_finite, check_consistent_length
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
+
+from focal_boost._sklearn_compat import PROBA_SCORER_KEYWORDS
+from focal_boost._validation import check_alpha, check_gamma
+from focal_boost.loss import FocalLoss
+
+__all__ = ["focal_loss", "make_focal_loss_scorer"]
+
+
+def focal_loss(
+    y_true: Any,
+    y_prob: Any,
+    *,
+    gamma: Any = 2.0,
+    alpha: Any = None,
+    sample_weight: Any = None,
+    labels: Any = None,
+    normalize: bool = True,
+) -> float:
+    """Focal loss of predicted probabilities (Lin et al., 2017).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, of any type scikit-learn accepts.
+    y_prob : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities: of the positive (greater) class for a 1-D
+        array, else one column per class in the order of ``labels``.
+    gamma : float or array-like, default=2.0
+        Focusing parameter ``>= 0``, or one value per class.
+    alpha : float, array-like, "balanced" or None, default=None
+        Class weights as in :class:`~focal_boost.FocalLoss`: a float is the
+        positive-class weight of a binary problem; ``"balanced"`` uses the
+        inverse class frequencies of ``y_true`` (of the data being scored, so
+        prefer fixed values when comparing scores across data sets).
+    sample_weight : array-like of shape (n_samples,), optional
+    labels : array-like, optional
+        All the classes, in the order of ``y_prob``'s columns. Default: the
+        sorted distinct values of ``y_true`` (which then must contain every
+        class, or ``y_prob``'s width tells the labels are missing).
+    normalize : bool, default=True
+        Return the (weighted) mean; else the (weighted) sum.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    ``p_t`` is clipped below at the machine epsilon of ``y_prob``'s dtype, so a
+    confident wrong prediction costs a large but finite amount, as in
+    :func:`sklearn.metrics.log_loss`. ``1 - p_t`` is computed from the other
+    classes' probability where that is more accurate (the binary case), so
+    the loss of a confident right prediction keeps its relative precision.
+    """
+    gamma = check_gamma(gamma)
+    alpha = check_alpha(alpha)
+    y_true = column_or_1d(y_true)
+    if y_true.dtype.kind == "f":
+        assert_all_finite(y_true, input_name="y_true")
+    check_classification_targets(y_true)
+    y_prob = check_array(y_prob, ensure_2d=False, dtype=[np.float64, np.float32], input_name="y_prob")
+    check_consistent_length(y_true, y_prob)
+    if y_prob.ndim > 2:
+        raise ValueError(f"y_prob must be 1-D or 2-D, got {y_prob.ndim} dimensions")
+    if np.any((y_prob < 0.0) | (y_prob > 1.0)):
+        raise ValueError("y_prob must contain probabilities in [0, 1]")
+
+    classes = np.unique(y_true) if labels is None else np.asarray(labels)
+    if labels is not None:
+        unseen = np.setdiff1d(np.unique(y_true), classes)
+        if unseen.size:
+            raise ValueError(f"y_true has labels not in labels: {unseen.tolist()}")
+    n_classes = max(len(classes), 2) if y_prob.ndim == 1 else y_prob.shape[1]
+    if y_prob.ndim == 1 and len(classes) > 2:
+        raise ValueError(
+            f"y_prob is 1-D (binary) but there are {len(classes)} classes; give one column per class"
+        )
+    if len(classes) != n_classes:
+        raise ValueError(
+            f"y_prob has {n_classes} columns but there are {len(classes)} classes "
+            f"({classes.tolist()}); pass labels= to name them all"
+        )
+    if n_classes < 2:
+        raise ValueError("y_prob needs at least two classes")
+    codes = np.searchsorted(classes, y_true) if labels is None else _codes(classes, y_true)
+
+    eps = np.finfo(y_prob.dtype).eps
+    if y_prob.ndim == 1 or n_classes == 2:
+        positive = y_prob if y_prob.ndim == 1 else y_prob[:, 1]
+        if y_prob.ndim == 2 and not np.allclose(y_prob.sum(axis=1), 1.0, rtol=0.0, atol=np.sqrt(eps)):
+            raise ValueError("the rows of y_prob must sum to 1")
+        # 1 - p_t exactly: the other class's probability.
+        miss = np.where(codes == 1, 1.0 - positive, positive).astype(np.float64)
+    else:
+        if not np.allclose(y_prob.sum(axis=1), 1.0, rtol=0.0, atol=np.sqrt(eps)):
+            raise ValueError("the rows of y_prob must sum to 1")
+        miss = 1.0 - y_prob[np.arange(codes.shape[0]), codes].astype(np.float64)
+    miss = np.clip(miss, 0.0, 1.0 - eps)  # p_t >= eps
+
+    loss = FocalLoss(gamma, alpha)
+    class_alpha = loss.class_weights(n_classes, codes.astype(np.float64) if isinstance(alpha, str) else None)
+    class_gamma = loss.class_gammas(n_classes)
+    per_sample = class_alpha[codes] * miss ** class_gamma[codes] * -np.log1p(-miss)
+
+    weight = None if sample_weight is None else _check_sample_weight(sample_weight, y_prob, dtype=np.float64)
+    if weight is None:
+        return float(per_sample.mean() if normalize else per_sample.sum())
+    total = float(np.dot(weight, per_sample))
+    return total / float(weight.sum()) if normalize else total
+
+
+def _codes(classes: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Position of each label in ``classes`` (which need not be sorted)."""
+    order = np.argsort(classes, kind="stable")
+    return order[np.searchsorted(classes[order], y_true)]
+
+
+def make_focal_loss_scorer(*, gamma: Any = 2.0, alpha: Any = None) -> Any:
+    """A scorer (greater is better: the negated focal loss) for model selection.
+
+    ``GridSearchCV(..., scoring=make_focal_loss_scorer(gamma=2))`` scores each
+    candidate by the focal loss of its ``predict_proba``. Equivalent to
+    ``make_scorer(focal_loss, greater_is_better=False,
+    response_method="predict_proba", gamma=..., alpha=...)`` on
+    scikit-learn >= 1.4, and works on older versions too.
+    """
+    check_gamma(gamma)
+    check_alpha(alpha)
+    return make_scorer(
+        focal_loss, greater_is_better=False, gamma=gamma, alpha=alpha, **PROBA_SCORER_KEYWORDS
+    )
