@@ -112,7 +112,10 @@ class FocalMetric(BoosterMetric):
 
     With a custom objective XGBoost hands a custom metric raw margins, which is
     what this expects. Lower is better, so early stopping can watch it
-    (``maximize`` is false by default).
+    (``maximize`` is false by default). XGBoost rounds a custom metric to six
+    decimals before early stopping and ``evals_result`` see it, which is coarse
+    for the small losses of large ``gamma``; :func:`train` restores the exact
+    values.
     """
 
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
@@ -207,17 +210,55 @@ def train(
     training_params.update(base_score=base_score, disable_default_eval_metric=True)
     objective = FocalObjective(loss, n_threads=threads)
     objective.remember(dtrain, y, weight)
+    metric = _RememberingMetric(loss, n_threads=threads)
+    callbacks = [_exact_history(xgb, metric, list(evals)), *(kwargs.pop("callbacks", None) or [])]
     booster = xgb.train(
         training_params,
         dtrain,
         num_boost_round,
         evals=list(evals),
         obj=objective,
-        custom_metric=FocalMetric(loss, n_threads=threads),
+        custom_metric=metric,
+        callbacks=callbacks,
         **kwargs,
     )
     booster.set_attr(**{_ATTRIBUTE: json.dumps(_describe(loss, init))})
     return booster
+
+
+class _RememberingMetric(FocalMetric):
+    """:class:`FocalMetric` that keeps each DMatrix's latest value at full precision."""
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        super().__init__(loss, n_threads=n_threads)
+        self.latest: dict[int, float] = {}
+
+    def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
+        name, value = super().__call__(predt, dmatrix)
+        self.latest[id(dmatrix)] = value
+        return name, value
+
+
+def _exact_history(xgb: Any, metric: _RememberingMetric, evals: list[tuple[Any, str]]) -> Any:
+    """A callback that puts the metric's full-precision values into XGBoost's history.
+
+    XGBoost passes a custom metric's value through text formatted with ``%f``
+    (six decimals) before early stopping and ``evals_result`` see it. A focal
+    loss of 1e-4 (large ``gamma``, rare positives) would then keep two
+    significant digits, and early stopping would take rounding ties for a
+    plateau. Placed first among the callbacks, this one overwrites each
+    round's rounded values with the exact ones before any other callback reads them.
+    """
+
+    class ExactHistory(xgb.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+            for dmatrix, name in evals:
+                record = evals_log.get(name, {}).get(metric.name)
+                if record and id(dmatrix) in metric.latest:
+                    record[-1] = metric.latest[id(dmatrix)]
+            return False
+
+    return ExactHistory()
 
 
 def _set_multiclass_base_margin(dmatrix: Any, init: np.ndarray) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -193,3 +195,213 @@ def test_pipeline_and_grid_search_by_average_precision(backend, imbalanced):
     search = GridSearchCV(pipeline, grid, scoring="average_precision", cv=3).fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 4
     assert search.best_score_ > 0.5
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_column_transformer_pipeline_in_cross_validation(backend):
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(1)
+    n = 1200
+    merchant = rng.choice(["grocery", "travel", "online", "fuel"], n)
+    amount = rng.lognormal(3, 1, n)
+    amount[rng.uniform(size=n) < 0.05] = np.nan  # missing amounts, imputed in the pipeline
+    risk = (merchant == "online") * 1.5 + np.nan_to_num(np.log(amount), nan=3.0) - 3.0
+    y = np.where(rng.uniform(size=n) < 1 / (1 + np.exp(-(2 * risk - 3))), "fraud", "ok")
+    X = pd.DataFrame({"merchant": merchant, "amount": amount})
+    pipeline = Pipeline(
+        [
+            (
+                "columns",
+                ColumnTransformer(
+                    [
+                        ("categories", OneHotEncoder(handle_unknown="ignore"), ["merchant"]),
+                        ("numbers", make_numeric_pipeline(SimpleImputer, StandardScaler), ["amount"]),
+                    ]
+                ),
+            ),
+            ("model", FocalBoostClassifier(backend=backend, n_estimators=20, n_jobs=1, random_state=0)),
+        ]
+    )
+    scores = cross_val_score(pipeline, X, y, cv=3, scoring="roc_auc")
+    assert scores.shape == (3,)
+    assert np.all(scores > 0.75)
+    fitted = pipeline.fit(X, y)
+    assert set(fitted.predict(X)) <= {"fraud", "ok"}
+    np.testing.assert_array_equal(fitted.classes_, ["fraud", "ok"])
+
+
+def make_numeric_pipeline(*steps):
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(*(step() for step in steps))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_clone_and_calibrated_classifier(backend, imbalanced):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y = imbalanced
+    model = FocalBoostClassifier(backend=backend, gamma=3.0, alpha={0: 0.3, 1: 0.7}, n_estimators=15, n_jobs=1)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "booster_")
+    calibrated = CalibratedClassifierCV(model, cv=3, method="isotonic").fit(X[:1500], y[:1500])
+    proba = calibrated.predict_proba(X[1500:])
+    assert proba.shape == (500, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert len(calibrated.calibrated_classifiers_) == 3
+    # Each fold's model is a fitted clone; the estimator passed in stays unfitted.
+    assert all(hasattr(c.estimator, "booster_") for c in calibrated.calibrated_classifiers_)
+    assert not hasattr(model, "booster_")
+    assert calibrated.score(X[1500:], y[1500:]) > 0.85
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_n_jobs_reaches_the_booster_and_the_kernel(backend, imbalanced, monkeypatch):
+    X, y = imbalanced
+    seen = []
+    original = FocalLoss.gradient_hessian
+
+    def spy(self, *args, n_threads=None, **kwargs):
+        seen.append(n_threads)
+        return original(self, *args, n_threads=n_threads, **kwargs)
+
+    monkeypatch.setattr(FocalLoss, "gradient_hessian", spy)
+    model = FocalBoostClassifier(backend=backend, n_estimators=3, n_jobs=1).fit(X, y)
+    assert seen == [1, 1, 1]
+    if backend == "xgboost":
+        import json
+
+        config = json.loads(model.booster_.save_config())
+        assert int(config["learner"]["generic_param"]["nthread"]) == 1
+    else:
+        assert model.booster_.params["num_threads"] == 1
+    seen.clear()
+    FocalBoostClassifier(backend=backend, n_estimators=2, n_jobs=-1).fit(X, y)
+    assert seen == [os.cpu_count()] * 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sample_weight_reaches_the_loss(backend, imbalanced):
+    X, y = imbalanced
+    params = {"backend": backend, "gamma": 2.0, "n_estimators": 20, "n_jobs": 1, "random_state": 0}
+    plain = FocalBoostClassifier(**params).fit(X, y)
+    weight = np.where(y == 1, 10.0, 1.0)
+    heavy = FocalBoostClassifier(**params).fit(X, y, sample_weight=weight)
+    # Up-weighting the positives moves every estimate towards them ...
+    assert heavy.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean() + 0.05
+    # ... as alpha does: the initial score is the focal loss's weighted constant minimiser.
+    assert heavy.init_score_ == pytest.approx(FocalLoss(2.0, alpha=None).init_score(y, weight))
+    if backend == "xgboost":
+        # Zero weights on a block of rows are the same as leaving those rows out (XGBoost's
+        # weighted sketch ignores them). LightGBM bins features and counts min_data_in_leaf
+        # over all rows, so only weights equal to repeated rows hold there, which sklearn's
+        # check_sample_weight_equivalence verifies above.
+        keep = np.arange(y.size) >= 300
+        zeroed = FocalBoostClassifier(**params).fit(X, y, sample_weight=keep.astype(float))
+        dropped = FocalBoostClassifier(**params).fit(X[keep], y[keep])
+        np.testing.assert_allclose(zeroed.predict_proba(X), dropped.predict_proba(X), atol=1e-5)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(1999,\)|inconsistent"):
+        FocalBoostClassifier(**params).fit(X, y, sample_weight=weight[1:])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_eval_set_with_weights_records_the_weighted_focal_loss(backend, imbalanced):
+    from focal_boost.metrics import focal_loss
+
+    X, y = imbalanced
+    w_valid = np.random.default_rng(0).uniform(0.5, 2.0, 500)
+    model = FocalBoostClassifier(
+        backend=backend, gamma=2.0, alpha=0.25, n_estimators=12, probability="raw", n_jobs=1, random_state=0
+    ).fit(X[:1500], y[:1500], eval_set=[(X[1500:], y[1500:], w_valid)])
+    curve = model.evals_result_["valid"]["focal_loss"]
+    assert len(curve) == 12
+    expected = focal_loss(y[1500:], model.predict_proba(X[1500:]), gamma=2.0, alpha=0.25, sample_weight=w_valid)
+    assert curve[-1] == pytest.approx(expected, rel=1e-5)
+    unweighted = focal_loss(y[1500:], model.predict_proba(X[1500:]), gamma=2.0, alpha=0.25)
+    assert abs(unweighted - expected) > 1e-4  # so the weights did count
+    with pytest.raises(ValueError, match="not seen in y"):
+        model.fit(X[:1500], y[:1500], eval_set=[(X[1500:], y[1500:] + 5)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sparse_input(backend):
+    import scipy.sparse
+
+    rng = np.random.default_rng(4)
+    dense = rng.normal(size=(1500, 10)) * (rng.uniform(size=(1500, 10)) < 0.4)  # 60% zeros
+    y = (dense[:, 0] + dense[:, 1] - dense[:, 2] > 0.5).astype(int)
+    params = {"backend": backend, "n_estimators": 20, "n_jobs": 1, "random_state": 0}
+    on_sparse = FocalBoostClassifier(**params).fit(scipy.sparse.csr_matrix(dense), y)
+    assert on_sparse.score(scipy.sparse.csc_matrix(dense), y) > 0.9
+    # LightGBM reads absent entries as zeros, XGBoost as missing values (as its own classifier does).
+    same_data = dense if backend == "lightgbm" else np.where(dense == 0.0, np.nan, dense)
+    on_dense = FocalBoostClassifier(**params).fit(same_data, y)
+    np.testing.assert_allclose(
+        on_sparse.predict_proba(scipy.sparse.csr_matrix(dense)), on_dense.predict_proba(same_data), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_predict_checks_the_features(backend, imbalanced):
+    X, y = imbalanced
+    model = FocalBoostClassifier(backend=backend, n_estimators=3, n_jobs=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 7 features, but FocalBoostClassifier is expecting 8"):
+        model.predict(X[:, :7])
+    with pytest.raises(ValueError, match="0 sample"):
+        model.predict_proba(X[:0])
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        FocalBoostClassifier(backend=backend).predict(X)
+
+
+@pytest.mark.parametrize("module", ["xgboost", "lightgbm"])
+def test_missing_backend_names_the_extra(module, imbalanced, monkeypatch):
+    X, y = imbalanced
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
+    with pytest.raises(ImportError, match=rf"pip install 'focal-boost\[{module}\]'"):
+        FocalBoostClassifier(backend=module).fit(X, y)
+
+
+def _brier_of_both(model, X_train, y_train, X_test, y_test):
+    from sklearn.metrics import brier_score_loss
+
+    model.fit(X_train, y_train)
+    posterior = brier_score_loss(y_test, model.predict_proba(X_test)[:, 1])
+    raw = brier_score_loss(y_test, model.set_params(probability="raw").predict_proba(X_test)[:, 1])
+    return posterior, raw
+
+
+def _imbalanced_data_sets():
+    from sklearn.datasets import load_digits
+
+    X, y = make_classification(4000, 10, n_informative=5, weights=[0.95], flip_y=0.02, random_state=0)
+    yield "synthetic, 5% positives", X, y
+    digits = load_digits()
+    yield "digits: 8 against the rest (10%)", digits.data, (digits.target == 8).astype(int)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("gamma", [2.0, 4.0])
+def test_posterior_probabilities_have_the_lower_held_out_brier_score(backend, gamma):
+    """The raw sigmoid of a focal model is pulled towards 1/2; the posterior undoes it.
+
+    LightGBM is run with depth-4 trees: with its default unlimited depth the
+    trees overfit these small sets within 100 rounds, and overconfident
+    margins partly cancel focal loss's pull towards 1/2 (see docs/estimator.md).
+    """
+    from sklearn.model_selection import train_test_split
+
+    depth = {"max_depth": 4} if backend == "lightgbm" else {}
+    for name, X, y in _imbalanced_data_sets():
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, stratify=y, random_state=0)
+        model = FocalBoostClassifier(backend=backend, gamma=gamma, n_jobs=1, random_state=0, **depth)
+        posterior, raw = _brier_of_both(model, X_train, y_train, X_test, y_test)
+        assert posterior < 0.9 * raw, name

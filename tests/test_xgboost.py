@@ -110,8 +110,25 @@ def test_early_stopping_on_the_focal_metric(binary_data):
     # The metric is the loss object's own weighted mean on the validation margins.
     best = (0, booster.best_iteration + 1)
     margin = fx.predict_margin(booster, X[2000:], iteration_range=best)
-    # (XGBoost keeps metric values to about six significant digits.)
-    assert fx.FocalMetric(FocalLoss(2.0, 0.25)).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-4)
+    # Full precision: XGBoost formats a custom metric with six decimals; train() keeps the exact values.
+    assert fx.FocalMetric(FocalLoss(2.0, 0.25)).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-6)
+    assert any(value != round(value, 6) for value in valid)
+
+
+def test_tiny_focal_losses_are_recorded_exactly(binary_data):
+    """gamma=8: losses near 1e-5, which six decimals would round to one or two digits."""
+    X, y = binary_data
+    dtrain, dvalid = xgb.DMatrix(X[:2000], label=y[:2000]), xgb.DMatrix(X[2000:], label=y[2000:])
+    history: dict = {}
+    focal = FocalLoss(8.0, 0.25)
+    booster = fx.train(
+        PARAMS, dtrain, 15, loss=focal, evals=[(dvalid, "valid")], evals_result=history, verbose_eval=False
+    )
+    valid = history["valid"]["focal_loss"]
+    assert max(valid) < 1e-3
+    for rounds in (1, 8, 15):
+        margin = fx.predict_margin(booster, X[2000:], iteration_range=(0, rounds))
+        assert valid[rounds - 1] == pytest.approx(fx.FocalMetric(focal).score(y[2000:], margin), rel=1e-5)
 
 
 def test_training_loss_decreases_with_focal_loss(binary_data):
