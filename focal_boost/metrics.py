@@ -30,7 +30,7 @@ from focal_boost._sklearn_compat import PROBA_SCORER_KEYWORDS
 from focal_boost._validation import check_alpha, check_gamma
 from focal_boost.loss import FocalLoss
 
-__all__ = ["focal_loss", "make_focal_loss_scorer"]
+__all__ = ["focal_loss", "make_focal_loss_scorer", "recall_at_precision"]
 
 
 def focal_loss(
@@ -156,3 +156,29 @@ def make_focal_loss_scorer(*, gamma: Any = 2.0, alpha: Any = None) -> Any:
     return make_scorer(
         focal_loss, greater_is_better=False, gamma=gamma, alpha=alpha, **PROBA_SCORER_KEYWORDS
     )
+
+
+def recall_at_precision(y_true: Any, y_score: Any, precision: float, *, pos_label: Any = None) -> float:
+    """The largest recall of any threshold on ``y_score`` whose precision is at least ``precision``.
+
+    "How many of the frauds do we catch if at most 1 alert in 10 may be a false
+    alarm?" is ``recall_at_precision(y, score, 0.9)``. Returns 0 when no
+    threshold reaches the precision.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels.
+    y_score : array-like of shape (n_samples,)
+        Scores or probabilities of the positive class.
+    precision : float in (0, 1]
+    pos_label : label, optional
+        The positive class (default: 1, or the greater label).
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    if not 0.0 < precision <= 1.0:
+        raise ValueError(f"precision must lie in (0, 1], got {precision!r}")
+    precisions, recalls, _ = precision_recall_curve(y_true, y_score, pos_label=pos_label)
+    reached = precisions >= precision
+    return float(recalls[reached].max()) if np.any(reached) else 0.0

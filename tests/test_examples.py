@@ -6,6 +6,7 @@ import importlib.util
 import pathlib
 
 import numpy as np
+import pytest
 from sklearn.datasets import make_classification
 from sklearn.metrics import brier_score_loss
 
@@ -34,3 +35,43 @@ def test_quickstart_newton_booster_and_posterior_correction():
     # Boosting learned something, and the correction made the probabilities more honest.
     assert np.corrcoef(margin, y_test)[0, 1] > 0.3
     assert brier_score_loss(y_test, corrected) < brier_score_loss(y_test, raw)
+
+
+BOOSTERS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.skipif(importlib.util.find_spec(name) is None, reason=f"{name} is not installed"),
+    )
+    for name in ("xgboost", "lightgbm")
+]
+
+
+def _rows(results):
+    by_name = {row["model"].split(" (")[0]: row for row in results}
+    assert set(by_name) == {"log loss", "class weights", "focal"}
+    return by_name
+
+
+@pytest.mark.parametrize("backend", BOOSTERS)
+def test_fraud_detection_table(backend, capsys):
+    fraud = _load("fraud_detection")
+    rows = _rows(fraud.main(["--backend", backend, "--samples", "12000", "--splits", "1"]))
+    printed = capsys.readouterr().out
+    assert "Card fraud: 12,000 transactions" in printed
+    assert "recall at precision 0.9" in printed and "Brier score" in printed
+    for row in rows.values():
+        assert 0.1 < row["average precision"] <= 1.0
+        assert 0.0 <= row["recall at precision 0.9"] <= 1.0
+    # Class weighting inflates the probabilities; focal's posterior correction does not.
+    assert rows["class weights"]["Brier score"] > 2 * rows["log loss"]["Brier score"]
+    assert rows["focal"]["Brier score"] < 1.25 * rows["log loss"]["Brier score"]
+
+
+@pytest.mark.parametrize("backend", BOOSTERS)
+def test_medical_screening_table(backend, capsys):
+    screening = _load("medical_screening")
+    rows = _rows(screening.main(["--backend", backend, "--splits", "2"]))
+    assert "malignant" in capsys.readouterr().out
+    for row in rows.values():
+        assert row["ROC AUC"] > 0.9
+    assert rows["focal"]["Brier score"] < 1.5 * rows["log loss"]["Brier score"]

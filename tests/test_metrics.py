@@ -143,3 +143,17 @@ def test_scorer_in_cross_validation_uses_predict_proba():
         expected.append(-focal_loss(labels[test_rows], prob, gamma=2.0, alpha=0.25))
     np.testing.assert_allclose(scores, expected, rtol=1e-12)
     assert np.all(scores < 0)
+
+
+def test_recall_at_precision():
+    from focal_boost.metrics import recall_at_precision
+
+    y = np.array([1, 1, 0, 1, 0, 0, 1, 0])
+    score = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+    # Thresholds from the top: precision 1, 1, 2/3, 3/4, 3/5, ... ; recall 1/4, 2/4, 2/4, 3/4, ...
+    assert recall_at_precision(y, score, 1.0) == 0.5
+    assert recall_at_precision(y, score, 0.75) == 0.75
+    assert recall_at_precision(y, score, 0.5) == 1.0
+    assert recall_at_precision(1 - y, score, 0.9) == 0.0  # never reached
+    with pytest.raises(ValueError, match="precision"):
+        recall_at_precision(y, score, 0.0)
