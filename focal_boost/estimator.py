@@ -172,7 +172,17 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, eval_set: Any = None) -> FocalBoostClassifier:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        eval_set: Any = None,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        sample_weight_val: Any = None,
+    ) -> FocalBoostClassifier:
         """Train on ``X, y``.
 
         Parameters
@@ -186,10 +196,14 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights multiplying each sample's loss.
         eval_set : list of (X, y) or (X, y, sample_weight) tuples, optional
-            Validation data; the first one drives early stopping and fills
-            ``evals_result_``.
+            Validation data (XGBoost's and LightGBM's form); the first one
+            drives early stopping and fills ``evals_result_``.
+        X_val, y_val, sample_weight_val : optional
+            The same validation data in scikit-learn's form
+            (``HistGradientBoostingClassifier.fit``); give these or ``eval_set``.
         """
         self._check_parameters()
+        eval_set = _validation_data(eval_set, X_val, y_val, sample_weight_val)
         backend = BACKENDS[self.backend]()
         X = self._validate_features(X, reset=True)
         y = column_or_1d(y, warn=True)
@@ -369,6 +383,19 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def _more_tags(self) -> dict[str, Any]:  # pragma: no cover - scikit-learn < 1.6
         return {"allow_nan": True}
+
+
+def _validation_data(eval_set: Any, X_val: Any, y_val: Any, sample_weight_val: Any) -> Any:
+    """``eval_set``, or scikit-learn's ``X_val, y_val, sample_weight_val`` as an ``eval_set``."""
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val needs X_val and y_val")
+        return eval_set
+    if X_val is None or y_val is None:
+        raise ValueError("give both X_val and y_val, or neither")
+    if eval_set:
+        raise ValueError("give the validation data either as eval_set or as X_val, y_val, not both")
+    return [(X_val, y_val, sample_weight_val)]
 
 
 def _take_rows(X: Any, rows: np.ndarray) -> Any:

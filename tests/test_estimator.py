@@ -328,6 +328,14 @@ def test_eval_set_with_weights_records_the_weighted_focal_loss(backend, imbalanc
     assert abs(unweighted - expected) > 1e-4  # so the weights did count
     with pytest.raises(ValueError, match="not seen in y"):
         model.fit(X[:1500], y[:1500], eval_set=[(X[1500:], y[1500:] + 5)])
+    # scikit-learn's form of the same validation data gives the same model.
+    same = clone(model).fit(X[:1500], y[:1500], X_val=X[1500:], y_val=y[1500:], sample_weight_val=w_valid)
+    assert same.evals_result_ == model.evals_result_
+    np.testing.assert_array_equal(same.predict_proba(X), model.predict_proba(X))
+    with pytest.raises(ValueError, match="either as eval_set or as X_val"):
+        model.fit(X, y, eval_set=[(X, y)], X_val=X, y_val=y)
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        model.fit(X, y, X_val=X)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
