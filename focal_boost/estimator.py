@@ -57,7 +57,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         binary problem (``1 - alpha`` for the negative class); an array gives one
         weight in ``[0, 1]`` per class in the order of ``classes_``; a dict maps
         class labels to weights; ``"balanced"`` uses inverse class frequencies
-        of the training data; ``None`` weights all classes equally.
+        of the training data; ``None`` weights all classes equally. (The
+        default differs from :class:`FocalLoss`'s 0.25, the paper's value for
+        object detection, which *down*-weights the rare positives: for
+        tabular data, tune ``alpha`` together with ``gamma``.)
     hessian : {"upper", "clip", "exact"}, default="upper"
         The Hessian policy (:class:`FocalLoss`); ``"upper"`` was chosen by the
         study in ``benchmarks/hessian_policy.py``.
