@@ -64,7 +64,7 @@ def main() -> None:
                         posterior.append(brier_score_loss(y_test, model.predict_proba(X_test)[:, 1]))
                         model.set_params(probability="raw")
                         raw.append(brier_score_loss(y_test, model.predict_proba(X_test)[:, 1]))
-                    wins = sum(p < r for p, r in zip(posterior, raw))
+                    wins = sum(p < r for p, r in zip(posterior, raw, strict=True))
                     print(
                         f"| {name} | {backend} | {trees} | {gamma:g} | {np.mean(raw):.5f} | "
                         f"{np.mean(posterior):.5f} | {'-' if gamma == 0 else f'{wins}/{args.splits}'} |",

@@ -158,7 +158,9 @@ def compare(
                 {
                     "rounds": _rounds(model),
                     "average precision": average_precision_score(y[test], probability),
-                    f"recall at precision {precision:g}": recall_at_precision(y[test], probability, precision),
+                    f"recall at precision {precision:g}": recall_at_precision(
+                        y[test], probability, precision
+                    ),
                     "ROC AUC": roc_auc_score(y[test], probability),
                     "Brier score": brier_score_loss(y[test], probability),
                     "log loss": log_loss(y[test], probability),

@@ -34,9 +34,9 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _comparison import Settings, compare, installed_backend, print_table  # noqa: E402
+from _comparison import Settings, compare, installed_backend, print_table
 
-from focal_boost.datasets import make_transactions  # noqa: E402
+from focal_boost.datasets import make_transactions
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -49,10 +49,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
 
     transactions = make_transactions(args.samples, fraud_rate=0.01, random_state=0, as_frame=_has_pandas())
-    if transactions.frame is not None:  # merchant_category as a native categorical column
-        X = transactions.frame.drop(columns="target")
-    else:
-        X = transactions.data
+    # With pandas, merchant_category goes to the booster as a native categorical column.
+    X = transactions.data if transactions.frame is None else transactions.frame.drop(columns="target")
     y = transactions.target
     settings = Settings(backend=installed_backend(args.backend))
     results = compare(X, y, settings=settings, gamma=args.gamma, alpha=args.alpha, n_splits=args.splits)

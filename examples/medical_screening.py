@@ -32,9 +32,9 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _comparison import Settings, compare, installed_backend, print_table  # noqa: E402
+from _comparison import Settings, compare, installed_backend, print_table
 
-from focal_boost.datasets import load_screening  # noqa: E402
+from focal_boost.datasets import load_screening
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

@@ -15,9 +15,7 @@ FINITE_KEYWORD = "ensure_all_finite" if _RENAMED_FINITE <= SKLEARN_VERSION else 
 
 #: ``make_scorer``'s keywords for a scorer of ``predict_proba`` (``needs_proba`` before 1.4).
 PROBA_SCORER_KEYWORDS: dict[str, Any] = (
-    {"response_method": "predict_proba"}
-    if parse_version("1.4") <= SKLEARN_VERSION
-    else {"needs_proba": True}
+    {"response_method": "predict_proba"} if parse_version("1.4") <= SKLEARN_VERSION else {"needs_proba": True}
 )
 
 try:  # scikit-learn >= 1.6

@@ -209,7 +209,7 @@ def load_screening(*, prevalence: float = 0.05, random_state: Any = 0, as_frame:
     most = malignant.sum() / malignant.size
     if not 0.0 < prevalence <= most:
         raise ValueError(f"prevalence must lie in (0, {most:.3f}], got {prevalence!r}")
-    n_malignant = max(1, int(round(prevalence * n_benign / (1.0 - prevalence))))
+    n_malignant = max(1, round(prevalence * n_benign / (1.0 - prevalence)))
     rng = check_random_state(random_state)
     kept_malignant = rng.choice(np.flatnonzero(malignant), size=n_malignant, replace=False)
     rows = np.sort(np.concatenate([np.flatnonzero(~malignant), kept_malignant]))

@@ -153,9 +153,7 @@ def make_focal_loss_scorer(*, gamma: Any = 2.0, alpha: Any = None) -> Any:
     """
     check_gamma(gamma)
     check_alpha(alpha)
-    return make_scorer(
-        focal_loss, greater_is_better=False, gamma=gamma, alpha=alpha, **PROBA_SCORER_KEYWORDS
-    )
+    return make_scorer(focal_loss, greater_is_better=False, gamma=gamma, alpha=alpha, **PROBA_SCORER_KEYWORDS)
 
 
 def recall_at_precision(y_true: Any, y_score: Any, precision: float, *, pos_label: Any = None) -> float:

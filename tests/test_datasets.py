@@ -39,7 +39,11 @@ def test_transactions_as_frame_has_a_categorical_column():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"n_samples": 0}, "n_samples"), ({"fraud_rate": 0.0}, "fraud_rate"), ({"fraud_rate": 0.7}, "fraud_rate")],
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"fraud_rate": 0.0}, "fraud_rate"),
+        ({"fraud_rate": 0.7}, "fraud_rate"),
+    ],
 )
 def test_transactions_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -247,7 +247,9 @@ def test_clone_and_calibrated_classifier(backend, imbalanced):
     from sklearn.calibration import CalibratedClassifierCV
 
     X, y = imbalanced
-    model = FocalBoostClassifier(backend=backend, gamma=3.0, alpha={0: 0.3, 1: 0.7}, n_estimators=15, n_jobs=1)
+    model = FocalBoostClassifier(
+        backend=backend, gamma=3.0, alpha={0: 0.3, 1: 0.7}, n_estimators=15, n_jobs=1
+    )
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     assert not hasattr(copy, "booster_")
@@ -322,7 +324,9 @@ def test_eval_set_with_weights_records_the_weighted_focal_loss(backend, imbalanc
     ).fit(X[:1500], y[:1500], eval_set=[(X[1500:], y[1500:], w_valid)])
     curve = model.evals_result_["valid"]["focal_loss"]
     assert len(curve) == 12
-    expected = focal_loss(y[1500:], model.predict_proba(X[1500:]), gamma=2.0, alpha=0.25, sample_weight=w_valid)
+    expected = focal_loss(
+        y[1500:], model.predict_proba(X[1500:]), gamma=2.0, alpha=0.25, sample_weight=w_valid
+    )
     assert curve[-1] == pytest.approx(expected, rel=1e-5)
     unweighted = focal_loss(y[1500:], model.predict_proba(X[1500:]), gamma=2.0, alpha=0.25)
     assert abs(unweighted - expected) > 1e-4  # so the weights did count
@@ -413,3 +417,20 @@ def test_posterior_probabilities_have_the_lower_held_out_brier_score(backend, ga
         model = FocalBoostClassifier(backend=backend, gamma=gamma, n_jobs=1, random_state=0, **depth)
         posterior, raw = _brier_of_both(model, X_train, y_train, X_test, y_test)
         assert posterior < 0.9 * raw, name
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_boolean_labels_and_asymmetric_gamma(backend, imbalanced):
+    X, y = imbalanced
+    labels = y.astype(bool)
+    model = FocalBoostClassifier(backend=backend, gamma=[1.0, 4.0], n_estimators=20, n_jobs=1, random_state=0)
+    model.fit(X, labels)
+    np.testing.assert_array_equal(model.classes_, [False, True])
+    assert model.predict(X).dtype == bool
+    np.testing.assert_allclose(model.loss_.gamma, [1.0, 4.0])
+    # The per-class gamma reaches the loss: the posterior of the same margins differs from symmetric gamma.
+    margin = model.decision_function(X)
+    np.testing.assert_allclose(model.predict_proba(X), FocalLoss([1.0, 4.0], None).posterior_proba(margin))
+    assert not np.allclose(model.predict_proba(X), FocalLoss(4.0, None).posterior_proba(margin))
+    with pytest.raises(ValueError, match="gamma"):
+        FocalBoostClassifier(backend=backend, gamma=[1.0, 2.0, 3.0]).fit(X, labels)

@@ -58,7 +58,8 @@ def test_fraud_detection_table(backend, capsys):
     rows = _rows(fraud.main(["--backend", backend, "--samples", "12000", "--splits", "1"]))
     printed = capsys.readouterr().out
     assert "Card fraud: 12,000 transactions" in printed
-    assert "recall at precision 0.9" in printed and "Brier score" in printed
+    assert "recall at precision 0.9" in printed
+    assert "Brier score" in printed
     for row in rows.values():
         assert 0.1 < row["average precision"] <= 1.0
         assert 0.0 <= row["recall at precision 0.9"] <= 1.0
