@@ -434,3 +434,26 @@ def test_boolean_labels_and_asymmetric_gamma(backend, imbalanced):
     assert not np.allclose(model.predict_proba(X), FocalLoss(4.0, None).posterior_proba(margin))
     with pytest.raises(ValueError, match="gamma"):
         FocalBoostClassifier(backend=backend, gamma=[1.0, 2.0, 3.0]).fit(X, labels)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_grid_search_scored_by_focal_loss_with_make_scorer(backend, imbalanced):
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from focal_boost._sklearn_compat import PROBA_SCORER_KEYWORDS
+    from focal_boost.metrics import focal_loss
+
+    X, y = imbalanced
+    labels = np.array(["legit", "fraud"])[y]
+    scorer = make_scorer(focal_loss, greater_is_better=False, gamma=2.0, alpha=0.25, **PROBA_SCORER_KEYWORDS)
+    model = FocalBoostClassifier(backend=backend, n_estimators=10, n_jobs=1, random_state=0)
+    search = GridSearchCV(model, {"gamma": [0.0, 2.0]}, scoring=scorer, cv=3).fit(X, labels)
+    # The score of the gamma=2 candidate, by hand: minus the focal loss of each fold's probabilities.
+    by_hand = []
+    for fit_rows, test_rows in StratifiedKFold(3).split(X, labels):
+        fitted = clone(model).set_params(gamma=2.0).fit(X[fit_rows], labels[fit_rows])
+        prob = fitted.predict_proba(X[test_rows])[:, list(fitted.classes_).index("legit")]
+        # The scorer hands over the probability of the positive class, classes_[1] = "legit".
+        by_hand.append(-focal_loss(labels[test_rows], prob, gamma=2.0, alpha=0.25))
+    assert search.cv_results_["mean_test_score"][1] == pytest.approx(np.mean(by_hand), rel=1e-10)
