@@ -211,7 +211,10 @@ def train(
     objective = FocalObjective(loss, n_threads=threads)
     objective.remember(dtrain, y, weight)
     metric = _RememberingMetric(loss, n_threads=threads)
-    callbacks = [_exact_history(xgb, metric, list(evals)), *(kwargs.pop("callbacks", None) or [])]
+    exact = _exact_history(
+        xgb, metric, list(evals), kwargs.pop("early_stopping_rounds", None), kwargs.pop("maximize", None)
+    )
+    callbacks = [exact, *(kwargs.pop("callbacks", None) or [])]
     booster = xgb.train(
         training_params,
         dtrain,
@@ -239,26 +242,44 @@ class _RememberingMetric(FocalMetric):
         return name, value
 
 
-def _exact_history(xgb: Any, metric: _RememberingMetric, evals: list[tuple[Any, str]]) -> Any:
+def _exact_history(
+    xgb: Any,
+    metric: _RememberingMetric,
+    evals: list[tuple[Any, str]],
+    early_stopping_rounds: int | None,
+    maximize: bool | None,
+) -> Any:
     """A callback that puts the metric's full-precision values into XGBoost's history.
 
     XGBoost passes a custom metric's value through text formatted with ``%f``
     (six decimals) before early stopping and ``evals_result`` see it. A focal
     loss of 1e-4 (large ``gamma``, rare positives) would then keep two
     significant digits, and early stopping would take rounding ties for a
-    plateau. Placed first among the callbacks, this one overwrites each
-    round's rounded values with the exact ones before any other callback reads them.
+    plateau. This callback overwrites each round's rounded values with the
+    exact ones. With ``early_stopping_rounds`` it is XGBoost's own
+    ``EarlyStopping``, which decides on the values just written back (a
+    separate callback could run after it: XGBoost 2.1 keeps callbacks in a set).
     """
+
+    def write_back(evals_log: dict) -> None:
+        for dmatrix, name in evals:
+            record = evals_log.get(name, {}).get(metric.name)
+            if record and id(dmatrix) in metric.latest:
+                record[-1] = metric.latest[id(dmatrix)]
 
     class ExactHistory(xgb.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            for dmatrix, name in evals:
-                record = evals_log.get(name, {}).get(metric.name)
-                if record and id(dmatrix) in metric.latest:
-                    record[-1] = metric.latest[id(dmatrix)]
+            write_back(evals_log)
             return False
 
-    return ExactHistory()
+    class ExactEarlyStopping(xgb.callback.EarlyStopping):
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+            write_back(evals_log)
+            return super().after_iteration(model, epoch, evals_log)
+
+    if early_stopping_rounds is None:
+        return ExactHistory()
+    return ExactEarlyStopping(rounds=early_stopping_rounds, maximize=maximize)
 
 
 def _set_multiclass_base_margin(dmatrix: Any, init: np.ndarray) -> None:
