@@ -9,6 +9,7 @@ estimator validates the data and encodes the labels before calling in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ import numpy as np
 import scipy.sparse
 
 from focal_boost.loss import FocalLoss
+
+#: Called after each boosting round with (rounds done, most rounds).
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,12 @@ class XGBoostBackend:
         valid: tuple[Any, np.ndarray, np.ndarray | None] | None,
         n_rounds: int,
         early_stopping_rounds: int | None,
+        progress: Progress | None = None,
     ) -> TrainedModel:
         dtrain = self._matrix(*train, n_threads=settings.n_threads)
         evals = [] if valid is None else [(self._matrix(*valid, n_threads=settings.n_threads), "valid")]
         history: dict = {}
+        report = None if progress is None else _round_report(self.xgb, progress, n_rounds)
         booster = self.adapter.train(
             self.params(settings),
             dtrain,
@@ -108,7 +114,10 @@ class XGBoostBackend:
             evals_result=history,
             verbose_eval=False,
             n_threads=settings.n_threads,
+            callbacks=[] if progress is None else [report],
         )
+        if report is not None:  # XGBoost skips later callbacks in the round early stopping ends
+            report.finish(booster.num_boosted_rounds())
         stopped = evals and early_stopping_rounds is not None
         rounds = booster.best_iteration + 1 if stopped else n_rounds
         trained_loss, init = self.adapter._recorded(booster)
@@ -118,6 +127,27 @@ class XGBoostBackend:
         return self.adapter.predict_margin(
             model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
         )
+
+
+def _round_report(xgb: Any, progress: Progress, n_rounds: int) -> Any:
+    """An XGBoost callback calling ``progress`` after each round; ``finish`` reports a missed last round."""
+
+    class RoundReport(xgb.callback.TrainingCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = 0
+
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+            self.done = epoch + 1
+            progress(self.done, n_rounds)
+            return False
+
+        def finish(self, rounds: int) -> None:
+            if self.done < rounds:
+                self.done = rounds
+                progress(rounds, n_rounds)
+
+    return RoundReport()
 
 
 class LightGBMBackend:
@@ -168,6 +198,7 @@ class LightGBMBackend:
         valid: tuple[Any, np.ndarray, np.ndarray | None] | None,
         n_rounds: int,
         early_stopping_rounds: int | None,
+        progress: Progress | None = None,
     ) -> TrainedModel:
         lgb = self.lgb
         params = self.params(settings)
@@ -175,6 +206,8 @@ class LightGBMBackend:
         train_set = lgb.Dataset(_sparse_matrix(X), label=y, weight=weight, params={"verbose": -1})
         history: dict = {}
         callbacks = [lgb.record_evaluation(history)]
+        if progress is not None:
+            callbacks.append(lambda env: progress(env.iteration - env.begin_iteration + 1, n_rounds))
         valid_sets = []
         if valid is not None:
             X_valid, y_valid, w_valid = valid

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -185,6 +185,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         X_val: Any = None,
         y_val: Any = None,
         sample_weight_val: Any = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> FocalBoostClassifier:
         """Train on ``X, y``.
 
@@ -204,6 +205,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         X_val, y_val, sample_weight_val : optional
             The same validation data in scikit-learn's form
             (``HistGradientBoostingClassifier.fit``); give these or ``eval_set``.
+        progress : callable, optional
+            Called after each boosting round as ``progress(rounds_done,
+            n_estimators)``, e.g. to drive a progress bar.
         """
         self._check_parameters()
         eval_set = _validation_data(eval_set, X_val, y_val, sample_weight_val)
@@ -240,7 +244,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             extra={k: v for k, v in (self.backend_params or {}).items() if k not in ("objective", "metric")},
         )
         model = backend.train(
-            settings, loss, train, valid, int(self.n_estimators), self.early_stopping_rounds
+            settings, loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
         )
         self._model = model
         self.booster_ = model.booster

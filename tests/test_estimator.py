@@ -457,3 +457,16 @@ def test_grid_search_scored_by_focal_loss_with_make_scorer(backend, imbalanced):
         # The scorer hands over the probability of the positive class, classes_[1] = "legit".
         by_hand.append(-focal_loss(labels[test_rows], prob, gamma=2.0, alpha=0.25))
     assert search.cv_results_["mean_test_score"][1] == pytest.approx(np.mean(by_hand), rel=1e-10)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_progress_is_reported_after_each_round(backend, imbalanced):
+    X, y = imbalanced
+    calls = []
+    model = FocalBoostClassifier(
+        backend=backend, n_estimators=300, learning_rate=0.5, max_depth=6, early_stopping_rounds=3, n_jobs=1
+    )
+    model.fit(X, y, progress=lambda done, most: calls.append((done, most)))
+    rounds = len(model.evals_result_["valid"]["focal_loss"])
+    assert rounds < 300
+    assert calls == [(i, 300) for i in range(1, rounds + 1)]
