@@ -30,7 +30,7 @@ from focal_boost._sklearn_compat import PROBA_SCORER_KEYWORDS
 from focal_boost._validation import check_alpha, check_gamma
 from focal_boost.loss import FocalLoss
 
-__all__ = ["focal_loss", "make_focal_loss_scorer", "recall_at_precision"]
+__all__ = ["focal_loss", "make_focal_loss_scorer", "recall_at_precision", "summary"]
 
 
 def focal_loss(
@@ -180,3 +180,48 @@ def recall_at_precision(y_true: Any, y_score: Any, precision: float, *, pos_labe
     precisions, recalls, _ = precision_recall_curve(y_true, y_score, pos_label=pos_label)
     reached = precisions >= precision
     return float(recalls[reached].max()) if np.any(reached) else 0.0
+
+
+def summary(
+    y_true: Any,
+    y_prob: Any,
+    classes: Any,
+    *,
+    precision: float = 0.9,
+    gamma: Any = 2.0,
+    alpha: Any = None,
+) -> dict[str, float]:
+    """The scores the command-line tool reports, for probabilities ``y_prob`` of shape (n, K).
+
+    Binary (``classes[1]`` is the positive class): average precision, ROC AUC,
+    recall at ``precision``, Brier score, focal loss (with ``gamma``/``alpha``)
+    and log loss. Multiclass: the same, with average precision, ROC AUC and
+    recall one-vs-rest and macro-averaged, and the multiclass Brier score
+    (mean over rows of the squared distance to the one-hot label).
+    """
+    from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+    from sklearn.preprocessing import label_binarize
+
+    classes = np.asarray(classes)
+    y_prob = np.asarray(y_prob, dtype=np.float64)
+    onehot = label_binarize(y_true, classes=classes)
+    if classes.shape[0] == 2:
+        onehot = np.column_stack([1 - onehot[:, 0], onehot[:, 0]])
+    counts = onehot.sum(axis=0)
+    # Ranking scores per class against the rest, for the classes both present and absent in y_true.
+    ranking = (
+        [1] if classes.shape[0] == 2 else [k for k in range(classes.shape[0]) if 0 < counts[k] < len(onehot)]
+    )
+    return {
+        "average precision": float(
+            np.mean([average_precision_score(onehot[:, k], y_prob[:, k]) for k in ranking])
+        ),
+        "ROC AUC": float(np.mean([roc_auc_score(onehot[:, k], y_prob[:, k]) for k in ranking])),
+        f"recall at precision {precision:g}": float(
+            np.mean([recall_at_precision(onehot[:, k], y_prob[:, k], precision) for k in ranking])
+        ),
+        "Brier score": float(np.mean(np.sum((y_prob - onehot) ** 2, axis=1)))
+        / (2.0 if classes.shape[0] == 2 else 1.0),
+        "focal loss": focal_loss(y_true, y_prob, gamma=gamma, alpha=alpha, labels=classes),
+        "log loss": float(log_loss(y_true, y_prob, labels=classes)),
+    }

@@ -1,0 +1,193 @@
+"""Tables on disk for the command-line tool: read, check, turn into features, write.
+
+Everything here raises :class:`TableError` with a one-line message that names
+the file or column at fault; the CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+#: A text column is "numeric with junk" when at least this share of its values parse as numbers.
+NUMERIC_SHARE = 0.9
+#: A text column with more distinct values than this share of the rows looks like an identifier.
+IDENTIFIER_SHARE = 0.5
+
+
+class TableError(ValueError):
+    """Bad input data; the message is one line meant for the user."""
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as error:  # pragma: no cover - exercised without the extra
+        raise TableError("the command-line tool needs pandas: pip install 'focal-boost[cli]'") from error
+    return pd
+
+
+def _format(path: pathlib.Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".zip", ".xz", ".zst"):
+        suffixes = suffixes[:-1]
+    kind = SUFFIXES.get(suffixes[-1] if suffixes else "")
+    if kind is None:
+        raise TableError(f"{path}: unknown file type (use .csv, .tsv or .parquet)")
+    return kind
+
+
+def read_table(path: str | pathlib.Path) -> Any:
+    """A CSV/TSV (optionally compressed) or Parquet file as a pandas DataFrame."""
+    pd = _pandas()
+    path = pathlib.Path(path)
+    kind = _format(path)
+    if not path.is_file():
+        raise TableError(f"{path}: no such file")
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", low_memory=False)
+    except ImportError as error:
+        raise TableError(f"{path}: reading Parquet needs pyarrow: pip install 'focal-boost[cli]'") from error
+    except (ValueError, UnicodeDecodeError, OSError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TableError(f"{path}: cannot read as {kind}: {reason}") from error
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise TableError(f"{path}: no rows or no columns")
+    return frame
+
+
+def write_table(frame: Any, path: str | pathlib.Path) -> None:
+    """Write ``frame`` as CSV/TSV or Parquet, by the file's suffix."""
+    path = pathlib.Path(path)
+    kind = _format(path)
+    try:
+        if kind == "parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, sep="\t" if kind == "tsv" else ",", index=False)
+    except ImportError as error:
+        raise TableError(f"{path}: writing Parquet needs pyarrow: pip install 'focal-boost[cli]'") from error
+    except OSError as error:
+        raise TableError(f"{path}: cannot write: {error.strerror or error}") from error
+
+
+@dataclass
+class FeatureSchema:
+    """The feature columns a model was trained on, and the levels of its categorical ones."""
+
+    columns: list[str]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def learn(cls, frame: Any, *, target: str, drop: list[str] = ()) -> FeatureSchema:
+        """Feature columns of ``frame`` (all but ``target`` and ``drop``), checked."""
+        pd = _pandas()
+        missing = [name for name in [target, *drop] if name not in frame.columns]
+        if missing:
+            raise TableError(f"no column named {missing[0]!r} (columns: {_listing(frame.columns)})")
+        columns = [str(c) for c in frame.columns if c != target and c not in drop]
+        if not columns:
+            raise TableError("no feature columns left besides the target")
+        categories = {}
+        for name in columns:
+            values = frame[name]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                categories[name] = [str(level) for level in values.cat.categories]
+            elif _is_text(values):
+                _check_text_column(name, values, pd)
+                categories[name] = sorted({str(v) for v in values.dropna()})
+        return cls(columns, categories)
+
+    def features(self, frame: Any) -> Any:
+        """``frame``'s feature columns as the model expects them.
+
+        Numeric and boolean columns become float64; text and categorical
+        columns become pandas categoricals with the training levels (a level
+        not seen in training becomes missing).
+        """
+        pd = _pandas()
+        missing = [name for name in self.columns if name not in frame.columns]
+        if missing:
+            raise TableError(f"the data lack the model's feature column {missing[0]!r}")
+        out = {}
+        for name in self.columns:
+            values = frame[name]
+            if name in self.categories:
+                text = values.astype("string").astype(object).where(values.notna(), None)
+                out[name] = pd.Categorical(text, categories=self.categories[name])
+            else:
+                out[name] = _numeric(name, values, pd)
+        return pd.DataFrame(out, index=frame.index)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "categories": self.categories}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSchema:
+        return cls(list(data["columns"]), {k: list(v) for k, v in data["categories"].items()})
+
+
+def _is_text(values: Any) -> bool:
+    return values.dtype == object or str(values.dtype) in ("string", "str")
+
+
+def _check_text_column(name: str, values: Any, pd: Any) -> None:
+    present = values.dropna()
+    if present.empty:
+        return
+    parsed = pd.to_numeric(present, errors="coerce")
+    numeric = parsed.notna()
+    if numeric.mean() >= NUMERIC_SHARE:
+        junk = present[~numeric]
+        raise TableError(
+            f"column {name!r} is numeric but has non-numeric values such as {str(junk.iloc[0])!r} "
+            f"(row {junk.index[0]}); fix or drop them"
+        )
+    distinct = present.nunique()
+    if distinct > max(50, IDENTIFIER_SHARE * len(present)):
+        raise TableError(
+            f"column {name!r} has {distinct} distinct text values: an identifier? "
+            f"leave it out with --drop {name}"
+        )
+
+
+def _numeric(name: str, values: Any, pd: Any) -> np.ndarray:
+    if values.dtype == bool:
+        return values.to_numpy(dtype=np.float64)
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        raise TableError(
+            f"column {name!r} should be numeric but has {str(values[bad].iloc[0])!r} "
+            f"(row {values.index[bad][0]})"
+        )
+    return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def target_values(frame: Any, target: str) -> np.ndarray:
+    """The target column, checked: present, no missing values, at least two classes."""
+    if target not in frame.columns:
+        raise TableError(f"no target column {target!r} (columns: {_listing(frame.columns)})")
+    values = frame[target]
+    if values.isna().any():
+        raise TableError(f"target column {target!r} has {int(values.isna().sum())} missing values")
+    labels = values.to_numpy()
+    if labels.dtype == object:
+        labels = labels.astype(str)
+    if len(np.unique(labels)) < 2:
+        raise TableError(f"target column {target!r} has only one class ({labels[0]!r}); nothing to learn")
+    return labels
+
+
+def _listing(columns: Any, most: int = 8) -> str:
+    names = [str(c) for c in columns]
+    shown = ", ".join(names[:most])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")

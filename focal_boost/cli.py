@@ -1,0 +1,572 @@
+"""The ``focal-boost`` command: train, predict, evaluate and a demo, from a terminal.
+
+::
+
+    focal-boost train DATA --target COL [--backend ...] [--gamma ...] [--alpha ...] [--cv K]
+    focal-boost predict MODEL DATA -o OUT
+    focal-boost evaluate MODEL DATA --target COL
+    focal-boost demo
+
+``train`` compares the focal model with the same booster on log loss
+(``gamma=0, alpha=None``, which is the booster's built-in objective) on one
+stratified hold-out split or ``--cv K`` folds, prints a table and saves the
+focal model with its metadata. Exit status: 0 on success, 2 for bad input or
+usage (one line on stderr), 1 when something else fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import pathlib
+import sys
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from focal_boost import __version__
+from focal_boost._tables import FeatureSchema, TableError, read_table, target_values, write_table
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+MODEL_FORMAT = "focal-boost-model/1"
+
+
+class UsageError(ValueError):
+    """Bad input or arguments: reported on one line, exit status 2."""
+
+
+# ----------------------------------------------------------------------------- output
+
+
+class Reporter:
+    """Where the command's output goes: a table for people, JSON for scripts, or nothing."""
+
+    def __init__(self, *, quiet: bool, as_json: bool) -> None:
+        self.quiet = quiet
+        self.as_json = as_json
+
+    def line(self, text: str = "") -> None:
+        if not (self.quiet or self.as_json):
+            print(text)
+
+    def table(self, title: str, rows: dict[str, dict[str, float]]) -> None:
+        if self.quiet or self.as_json:
+            return
+        columns = list(next(iter(rows.values())))
+        width = max(len("model"), *(len(name) for name in rows)) + 2
+        sizes = {column: max(len(column), 8) + 2 for column in columns}
+        print(title)
+        print("model".ljust(width) + "".join(f"{c:>{sizes[c]}}" for c in columns))
+        for name, scores in rows.items():
+            cells = "".join(f"{_cell(scores[c], c):>{sizes[c]}}" for c in columns)
+            print(name.ljust(width) + cells)
+
+    def result(self, payload: dict[str, Any]) -> None:
+        if self.as_json:
+            print(json.dumps(payload, indent=2, default=_plain))
+
+    def progress(self, label: str, total: int) -> Any:
+        """A per-round callback that drives a progress bar on stderr (``None`` when quiet)."""
+        if self.quiet or self.as_json:
+            return None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm comes with the cli extra
+            return None
+        # disable=None: no bar when stderr is not a terminal (logs, pipes, CI).
+        bar = tqdm(total=total, desc=label, unit="round", leave=False, file=sys.stderr, disable=None)
+
+        def update(done: int, _most: int) -> None:
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+
+        update.close = bar.close  # type: ignore[attr-defined]
+        return update
+
+
+def _cell(value: Any, column: str) -> str:
+    if column == "rounds":
+        return f"{value:.0f}"
+    if isinstance(value, float) and not np.isfinite(value):
+        return "n/a"
+    return f"{value:.4f}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def _alpha(text: str | None) -> Any:
+    if text is None or text.lower() == "none":
+        return None
+    if text == "balanced":
+        return "balanced"
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(
+            f"--alpha must be a number, comma-separated numbers, 'balanced' or 'none'; got {text!r}"
+        ) from None
+    return values[0] if len(values) == 1 else values
+
+
+def _estimator(args: argparse.Namespace, *, gamma: Any, alpha: Any) -> Any:
+    from focal_boost import FocalBoostClassifier
+
+    return FocalBoostClassifier(
+        backend=args.backend,
+        gamma=gamma,
+        alpha=alpha,
+        n_estimators=args.n_estimators,
+        learning_rate=args.learning_rate,
+        max_depth=args.max_depth,
+        early_stopping_rounds=args.early_stopping_rounds or None,
+        n_jobs=args.n_jobs,
+        random_state=args.seed,
+    )
+
+
+def _fit(model: Any, X: Any, y: Any, reporter: Reporter, label: str) -> Any:
+    progress = reporter.progress(label, model.n_estimators)
+    try:
+        model.fit(X, y, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    return model
+
+
+def _scores(model: Any, X: Any, y: Any, precision: float, loss: Any = None) -> dict[str, float]:
+    """``summary`` scores of ``model`` on ``X, y``; the focal loss is ``loss``'s (default: the model's)."""
+    from focal_boost.metrics import summary
+
+    loss = model.loss_ if loss is None else loss
+    return summary(
+        y, model.predict_proba(X), model.classes_, precision=precision, gamma=loss.gamma, alpha=loss.alpha
+    )
+
+
+def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: float(np.mean([run[key] for run in runs])) for key in runs[0]}
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Train focal and log-loss models, compare them, save the focal one."""
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    alpha = _alpha(args.alpha)
+    if args.plots:
+        from focal_boost import plots  # fail before training if matplotlib is missing
+
+        plots._pyplot()
+    frame = read_table(args.data)
+    y = target_values(frame, args.target)
+    schema = FeatureSchema.learn(frame, target=args.target, drop=args.drop)
+    X = schema.features(frame)
+    classes, counts = np.unique(y, return_counts=True)
+    reporter.line(
+        f"{args.data}: {len(y):,} rows, {len(schema.columns)} features, classes "
+        + ", ".join(f"{c} {n / len(y):.2%}" for c, n in zip(classes, counts, strict=True))
+    )
+    focal_name = f"focal (gamma={args.gamma:g}, alpha={args.alpha or 'none'})"
+    names = {focal_name: (args.gamma, alpha), "log loss": (0.0, None)}
+    rows = np.arange(len(y))
+    try:
+        if args.cv:
+            splits = list(StratifiedKFold(args.cv, shuffle=True, random_state=args.seed).split(X, y))
+        else:
+            splits = [train_test_split(rows, test_size=args.test_size, stratify=y, random_state=args.seed)]
+    except ValueError as error:
+        raise UsageError(f"cannot split the data for evaluation: {error}") from error
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    held_out: dict[str, Any] = {}
+    for fold, (fit_rows, test_rows) in enumerate(splits):
+        focal_loss = None  # every model's "focal loss" score uses the focal model's gamma and alpha
+        for name, (gamma, model_alpha) in names.items():
+            label = f"{name.split(' (')[0]} {fold + 1}/{len(splits)}" if args.cv else name.split(" (")[0]
+            model = _fit(
+                _estimator(args, gamma=gamma, alpha=model_alpha),
+                X.iloc[fit_rows],
+                y[fit_rows],
+                reporter,
+                label,
+            )
+            focal_loss = model.loss_ if focal_loss is None else focal_loss
+            runs[name].append(
+                {
+                    "rounds": model.best_iteration_,
+                    **_scores(model, X.iloc[test_rows], y[test_rows], args.precision, focal_loss),
+                }
+            )
+            held_out[name] = model
+    scores = {name: _mean(run) for name, run in runs.items()}
+    how = f"mean of {args.cv} stratified folds" if args.cv else f"stratified hold-out of {args.test_size:.0%}"
+    reporter.table(f"Scores on held-out data ({how}; higher is better for the first three):", scores)
+
+    final = held_out[focal_name]
+    if args.cv:  # the saved model is trained on all the data
+        final = _fit(_estimator(args, gamma=args.gamma, alpha=alpha), X, y, reporter, "final model")
+    metadata = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "focal_boost": __version__,
+        "data": str(args.data),
+        "rows": len(y),
+        "target": args.target,
+        "classes": final.classes_.tolist(),
+        "evaluation": how,
+        "scores": scores,
+        "parameters": {k: v for k, v in final.get_params().items() if k != "backend_params"},
+        "trained_on": "all rows" if args.cv else "the training split",
+    }
+    _save_model(args.model, final, schema, metadata)
+    reporter.line(f"saved the focal model to {args.model}")
+    written = []
+    if args.plots:
+        if args.cv:
+            reporter.line("plots show the last fold's held-out data")
+        written = _plots(args, held_out, focal_name, X.iloc[splits[-1][1]], y[splits[-1][1]])
+        for path in written:
+            reporter.line(f"wrote {path}")
+    return {
+        "command": "train",
+        "model": str(args.model),
+        "scores": scores,
+        "plots": [str(p) for p in written],
+        "metadata": metadata,
+    }
+
+
+def _plots(
+    args: argparse.Namespace, models: dict[str, Any], focal_name: str, X: Any, y: Any
+) -> list[pathlib.Path]:
+    from focal_boost import plots
+
+    directory = pathlib.Path(args.plots)
+    written = [plots.focal_loss_curves(directory / "focal_loss_curves.png")]
+    focal, log_loss = models[focal_name], models["log loss"]
+    if len(focal.classes_) != 2:
+        return written  # precision-recall and reliability are drawn for binary targets
+    positive = focal.classes_[1]
+    posterior = focal.predict_proba(X)[:, 1]
+    raw = focal.loss_.predict_proba(focal.decision_function(X))[:, 1]
+    baseline = log_loss.predict_proba(X)[:, 1]
+    written.append(
+        plots.precision_recall(
+            directory / "precision_recall.png",
+            y,
+            {"focal": posterior, "log loss": baseline},
+            pos_label=positive,
+        )
+    )
+    written.append(
+        plots.reliability(
+            directory / "reliability.png",
+            y,
+            {"focal, raw sigmoid": raw, "focal, posterior-corrected": posterior, "log loss": baseline},
+            pos_label=positive,
+        )
+    )
+    return written
+
+
+def _save_model(
+    path: str | pathlib.Path, model: Any, schema: FeatureSchema, metadata: dict[str, Any]
+) -> None:
+    import joblib
+
+    path = pathlib.Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(
+            {"format": MODEL_FORMAT, "model": model, "schema": schema.to_dict(), "metadata": metadata}, path
+        )
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write the model: {error.strerror or error}") from error
+
+
+def _load_model(path: str | pathlib.Path) -> dict[str, Any]:
+    import joblib
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such model file")
+    try:
+        saved = joblib.load(path)
+    except Exception as error:  # joblib/pickle raise many types for a file that is not a model
+        raise UsageError(f"{path}: not a focal-boost model file ({type(error).__name__})") from error
+    if not isinstance(saved, dict) or saved.get("format") != MODEL_FORMAT:
+        raise UsageError(f"{path}: not a focal-boost model file")
+    return saved
+
+
+def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Write each row's predicted class and class probabilities."""
+    pd = __import__("pandas")
+    saved = _load_model(args.model)
+    model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
+    frame = read_table(args.data)
+    missing = [name for name in args.keep if name not in frame.columns]
+    if missing:
+        raise UsageError(f"--keep: no column named {missing[0]!r}")
+    X = schema.features(frame)
+    probability = model.predict_proba(X)
+    out = frame[args.keep].copy() if args.keep else pd.DataFrame(index=frame.index)
+    out["prediction"] = model.classes_[np.argmax(probability, axis=1)]
+    for k, label in enumerate(model.classes_):
+        out[f"probability_{label}"] = probability[:, k]
+    write_table(out, args.output)
+    reporter.line(f"wrote {len(out):,} predictions to {args.output}")
+    return {"command": "predict", "rows": len(out), "output": str(args.output)}
+
+
+def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Score a saved model on labelled data."""
+    saved = _load_model(args.model)
+    model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
+    frame = read_table(args.data)
+    y = target_values(frame, args.target)
+    unseen = sorted(set(np.unique(y).tolist()) - set(model.classes_.tolist()), key=str)
+    if unseen:
+        raise UsageError(f"target column {args.target!r} has classes the model never saw: {unseen[:5]}")
+    scores = _scores(model, schema.features(frame), y, args.precision)
+    reporter.table(f"{args.data}: {len(y):,} rows", {"focal model": scores})
+    return {"command": "evaluate", "rows": len(y), "scores": scores}
+
+
+def demo(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Simulated card transactions: train, save, predict next month's, evaluate."""
+    from focal_boost.datasets import make_transactions
+
+    directory = pathlib.Path(args.output_dir or tempfile.mkdtemp(prefix="focal-boost-demo-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    this_month = directory / "transactions.csv"
+    next_month = directory / "next_month.csv"
+    write_table(make_transactions(args.samples, random_state=1, as_frame=True).frame, this_month)
+    write_table(make_transactions(args.samples // 2, random_state=2, as_frame=True).frame, next_month)
+    reporter.line(f"demo: simulated card transactions (about 1% fraud) in {directory}")
+    common = {"precision": args.precision, "n_jobs": args.n_jobs, "seed": args.seed, "backend": args.backend}
+    train_args = argparse.Namespace(
+        data=this_month,
+        target="target",
+        drop=[],
+        gamma=2.0,
+        alpha=None,
+        cv=None,
+        test_size=0.25,
+        n_estimators=1000,
+        learning_rate=0.05,
+        max_depth=4,
+        early_stopping_rounds=50,
+        model=directory / "fraud_model.joblib",
+        plots=args.plots,
+        **common,
+    )
+    trained = train(train_args, reporter)
+    predictions = directory / "next_month_predictions.csv"
+    predict(
+        argparse.Namespace(model=train_args.model, data=next_month, output=predictions, keep=["amount"]),
+        reporter,
+    )
+    evaluated = evaluate(
+        argparse.Namespace(
+            model=train_args.model, data=next_month, target="target", precision=args.precision
+        ),
+        reporter,
+    )
+    return {"command": "demo", "directory": str(directory), "train": trained, "evaluate": evaluated}
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=["xgboost", "lightgbm"],
+        default=None,
+        help="booster (default: the installed one, XGBoost first)",
+    )
+    parser.add_argument(
+        "--precision", type=float, default=0.9, help="precision at which recall is reported (default 0.9)"
+    )
+    parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    group.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="focal-boost",
+        description="Gradient-boosted trees on focal loss for imbalanced classification.",
+        epilog="Exit status: 0 success, 2 bad input or usage, 1 other failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"focal-boost {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train_parser = commands.add_parser("train", help="train, compare with log loss, save the model")
+    train_parser.add_argument("data", help="CSV, TSV or Parquet file")
+    train_parser.add_argument("--target", required=True, help="the label column")
+    train_parser.add_argument(
+        "--drop", action="append", default=[], metavar="COL", help="a column to leave out (repeatable)"
+    )
+    train_parser.add_argument("--gamma", type=float, default=2.0, help="focusing parameter >= 0 (default 2)")
+    train_parser.add_argument(
+        "--alpha",
+        default=None,
+        help="class weight: a number (positive class), a,b,c per class, 'balanced' or 'none' (default)",
+    )
+    train_parser.add_argument(
+        "--n-estimators", type=int, default=1000, help="most boosting rounds (default 1000)"
+    )
+    train_parser.add_argument("--learning-rate", type=float, default=0.05, help="(default 0.05)")
+    train_parser.add_argument("--max-depth", type=int, default=4, help="tree depth (default 4)")
+    train_parser.add_argument(
+        "--early-stopping-rounds",
+        type=int,
+        default=50,
+        help="stop after this many rounds without improvement on a 10%% validation split; "
+        "0: never (default 50)",
+    )
+    evaluation = train_parser.add_mutually_exclusive_group()
+    evaluation.add_argument(
+        "--test-size", type=float, default=0.2, help="held-out share for evaluation (default 0.2)"
+    )
+    evaluation.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="evaluate by K-fold cross-validation instead; the saved model is then trained on all rows",
+    )
+    train_parser.add_argument(
+        "-o",
+        "--model",
+        default="focal_boost_model.joblib",
+        help="where to save the model (default focal_boost_model.joblib)",
+    )
+    train_parser.add_argument(
+        "--plots",
+        default=None,
+        metavar="DIR",
+        help="write PNG plots (precision-recall, reliability, focal loss curves) here",
+    )
+    _model_options(train_parser)
+    _output_options(train_parser)
+    train_parser.set_defaults(run=train)
+
+    predict_parser = commands.add_parser(
+        "predict", help="predict classes and probabilities with a saved model"
+    )
+    predict_parser.add_argument("model", help="a model file from `focal-boost train`")
+    predict_parser.add_argument("data", help="CSV, TSV or Parquet file with the model's feature columns")
+    predict_parser.add_argument("-o", "--output", required=True, help="CSV, TSV or Parquet file to write")
+    predict_parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="copy this input column to the output (repeatable)",
+    )
+    _output_options(predict_parser)
+    predict_parser.set_defaults(run=predict)
+
+    evaluate_parser = commands.add_parser("evaluate", help="score a saved model on labelled data")
+    evaluate_parser.add_argument("model", help="a model file from `focal-boost train`")
+    evaluate_parser.add_argument("data", help="CSV, TSV or Parquet file")
+    evaluate_parser.add_argument("--target", required=True, help="the label column")
+    evaluate_parser.add_argument(
+        "--precision", type=float, default=0.9, help="precision at which recall is reported (default 0.9)"
+    )
+    _output_options(evaluate_parser)
+    evaluate_parser.set_defaults(run=evaluate)
+
+    demo_parser = commands.add_parser(
+        "demo", help="the whole flow on simulated card transactions (no download)"
+    )
+    demo_parser.add_argument(
+        "--samples", type=int, default=40_000, help="transactions to simulate (default 40,000)"
+    )
+    demo_parser.add_argument(
+        "--output-dir",
+        default=None,
+        metavar="DIR",
+        help="keep the data, model and predictions here (default: a temporary directory)",
+    )
+    demo_parser.add_argument("--plots", default=None, metavar="DIR", help="write PNG plots here")
+    _model_options(demo_parser)
+    _output_options(demo_parser)
+    demo_parser.set_defaults(run=demo)
+    return parser
+
+
+def _default_backend() -> str:
+    import importlib.util
+
+    for name in ("xgboost", "lightgbm"):
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise UsageError("no booster installed: pip install 'focal-boost[xgboost]' (or [lightgbm])")
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if hasattr(args, "backend") and args.backend is None:
+        args.backend = _default_backend()
+    if not 0.0 < getattr(args, "precision", 0.5) <= 1.0:
+        raise UsageError("--precision must lie in (0, 1]")
+    if getattr(args, "cv", None) is not None and args.cv < 2:
+        raise UsageError("--cv needs at least 2 folds")
+    if not 0.0 < getattr(args, "test_size", 0.5) < 1.0:
+        raise UsageError("--test-size must lie in (0, 1)")
+    if getattr(args, "gamma", 0.0) < 0.0:
+        raise UsageError("--gamma must be >= 0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits with status 2 on a usage error
+    reporter = Reporter(quiet=args.quiet, as_json=args.json)
+    try:
+        _check_arguments(args)
+        reporter.result(args.run(args, reporter))
+    except (UsageError, TableError, ImportError) as error:
+        print(f"focal-boost: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as error:  # our estimator's and loss's checks name the problem
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"focal-boost: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("focal-boost: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # anything else: one line, status 1
+        print(f"focal-boost: failed: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

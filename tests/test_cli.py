@@ -1,0 +1,173 @@
+"""The focal-boost command, run through its console-script entry point."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip(
+    "pandas", reason="the command-line tool needs pandas (pip install 'focal-boost[cli]')"
+)
+if importlib.util.find_spec("xgboost") is None and importlib.util.find_spec("lightgbm") is None:
+    pytest.skip(
+        "the command-line tool needs a booster (pip install 'focal-boost[xgboost]')", allow_module_level=True
+    )
+
+from focal_boost.datasets import make_transactions  # noqa: E402
+
+SCRIPT = shutil.which("focal-boost", path=os.path.dirname(sys.executable)) or shutil.which("focal-boost")
+FAST = ["--n-estimators", "40", "--learning-rate", "0.3", "--early-stopping-rounds", "0", "--n-jobs", "1"]
+
+
+def focal_boost(*args: str, cwd: pathlib.Path | None = None) -> subprocess.CompletedProcess:
+    if SCRIPT is None:
+        pytest.fail("the focal-boost console script is not installed (pip install -e .)")
+    return subprocess.run(
+        [SCRIPT, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def transactions(tmp_path_factory) -> dict[str, pathlib.Path]:
+    directory = tmp_path_factory.mktemp("data")
+    frame = make_transactions(3000, fraud_rate=0.05, random_state=0, as_frame=True).frame
+    frame["target"] = np.where(frame["target"] == 1, "fraud", "ok")
+    frame["merchant_category"] = frame["merchant_category"].astype(str)  # text, as read from a CSV
+    paths = {"csv": directory / "train.csv", "parquet": directory / "train.parquet"}
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_parquet(paths["parquet"], index=False)
+    return paths
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_train_predict_evaluate_round_trip(kind, transactions, tmp_path):
+    data = transactions[kind]
+    model = tmp_path / "model.joblib"
+    trained = focal_boost("train", data, "--target", "target", "-o", model, "--json", *FAST)
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    scores = report["scores"]
+    assert set(scores) == {"focal (gamma=2, alpha=none)", "log loss"}
+    for row in scores.values():
+        assert 0.0 < row["average precision"] <= 1.0
+        assert 0.5 < row["ROC AUC"] <= 1.0
+        assert 0.0 <= row["Brier score"] < 0.1
+    # Both models' "focal loss" uses the focal model's gamma: the log-loss model's differs from its log loss.
+    assert scores["log loss"]["focal loss"] < scores["log loss"]["log loss"]
+    assert report["metadata"]["classes"] == ["fraud", "ok"]
+    assert model.is_file()
+
+    out = tmp_path / f"predictions.{kind}"
+    predicted = focal_boost("predict", model, data, "-o", out, "--keep", "amount")
+    assert predicted.returncode == 0, predicted.stderr
+    frame = pd.read_csv(out) if kind == "csv" else pd.read_parquet(out)
+    assert list(frame.columns) == ["amount", "prediction", "probability_fraud", "probability_ok"]
+    assert len(frame) == 3000
+    np.testing.assert_allclose(frame["probability_fraud"] + frame["probability_ok"], 1.0)
+    assert set(frame["prediction"]) <= {"fraud", "ok"}
+
+    evaluated = focal_boost("evaluate", model, data, "--target", "target", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    scores = json.loads(evaluated.stdout)["scores"]
+    # The model saw 80% of these rows: it scores at least as well as on the held-out part.
+    assert (
+        scores["average precision"]
+        >= report["scores"]["focal (gamma=2, alpha=none)"]["average precision"] - 0.05
+    )
+    truth = pd.read_csv(transactions["csv"])["target"].to_numpy()
+    accuracy = np.mean(frame["prediction"].to_numpy() == truth)
+    assert accuracy > 0.95
+
+
+def test_cross_validation_table_and_plots(transactions, tmp_path):
+    plots = tmp_path / "plots"
+    result = focal_boost(
+        "train",
+        transactions["csv"],
+        "--target",
+        "target",
+        "--cv",
+        "3",
+        "--alpha",
+        "0.25",
+        "-o",
+        tmp_path / "m.joblib",
+        "--plots",
+        plots,
+        *FAST,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "mean of 3 stratified folds" in result.stdout
+    assert "focal (gamma=2, alpha=0.25)" in result.stdout
+    for name in ("focal_loss_curves.png", "precision_recall.png", "reliability.png"):
+        assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_runs(tmp_path):
+    result = focal_boost("demo", "--samples", "6000", "--output-dir", tmp_path, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert (tmp_path / "fraud_model.joblib").is_file()
+    predictions = pd.read_csv(tmp_path / "next_month_predictions.csv")
+    assert len(predictions) == 3000
+
+
+def test_version_and_help():
+    result = focal_boost("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("focal-boost ")
+    assert "Exit status" in focal_boost("--help").stdout
+
+
+@pytest.fixture
+def bad_files(tmp_path, transactions):
+    frame = pd.read_csv(transactions["csv"])
+    one_class = frame.assign(target="ok")
+    one_class.to_csv(tmp_path / "one_class.csv", index=False)
+    junk = frame.astype({"amount": object})
+    junk.loc[7, "amount"] = "twelve dollars"
+    junk.to_csv(tmp_path / "junk.csv", index=False)
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "notes.xlsx").write_text("not a table")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["train", "{d}/missing.csv", "--target", "target"], "missing.csv: no such file"),
+        (["train", "{train}", "--target", "label"], "no target column 'label'"),
+        (["train", "{d}/one_class.csv", "--target", "target"], "only one class"),
+        (
+            ["train", "{d}/junk.csv", "--target", "target"],
+            "column 'amount' is numeric but has non-numeric values",
+        ),
+        (["train", "{d}/binary.csv", "--target", "target"], "binary.csv: cannot read as csv"),
+        (["train", "{d}/notes.xlsx", "--target", "target"], "unknown file type"),
+        (["train", "{train}", "--target", "target", "--gamma", "-1"], "--gamma must be >= 0"),
+        (["train", "{train}", "--target", "target", "--alpha", "lots"], "--alpha must be"),
+        (["predict", "{d}/missing.joblib", "{train}", "-o", "{d}/p.csv"], "no such model file"),
+        (["predict", "{train}", "{train}", "-o", "{d}/p.csv"], "not a focal-boost model file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(arguments, message, bad_files, transactions):
+    filled = [a.format(d=bad_files, train=transactions["csv"]) for a in arguments]
+    result = focal_boost(*filled)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("focal-boost: error: ")
+    assert message in lines[0]
+
+
+def test_usage_errors_exit_2():
+    assert focal_boost().returncode == 2
+    assert focal_boost("train").returncode == 2  # DATA and --target missing
