@@ -171,3 +171,30 @@ def test_bad_input_exits_2_with_one_line(arguments, message, bad_files, transact
 def test_usage_errors_exit_2():
     assert focal_boost().returncode == 2
     assert focal_boost("train").returncode == 2  # DATA and --target missing
+
+
+def test_multiclass_target(tmp_path):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        1500, 6, n_informative=4, n_classes=3, weights=[0.8, 0.15, 0.05], random_state=0
+    )
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    frame["kind"] = np.array(["common", "rare", "rarest"])[y]
+    frame.to_csv(tmp_path / "three.csv", index=False)
+    result = focal_boost(
+        "train",
+        tmp_path / "three.csv",
+        "--target",
+        "kind",
+        "--alpha",
+        "0.2,0.3,0.5",
+        "-o",
+        tmp_path / "m.joblib",
+        "--json",
+        *FAST,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["metadata"]["classes"] == ["common", "rare", "rarest"]
+    assert report["scores"]["focal (gamma=2, alpha=0.2,0.3,0.5)"]["ROC AUC"] > 0.8

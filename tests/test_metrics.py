@@ -157,3 +157,29 @@ def test_recall_at_precision():
     assert recall_at_precision(1 - y, score, 0.9) == 0.0  # never reached
     with pytest.raises(ValueError, match="precision"):
         recall_at_precision(y, score, 0.0)
+
+
+def test_summary_binary_and_multiclass(rng):
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    from focal_boost.metrics import recall_at_precision, summary
+
+    y = np.array(["no", "yes"])[rng.integers(0, 2, 300)]
+    p = rng.uniform(0.01, 0.99, 300)
+    P = np.column_stack([1 - p, p])
+    scores = summary(y, P, ["no", "yes"], precision=0.8, gamma=1.0, alpha=0.25)
+    positive = (y == "yes").astype(int)
+    assert scores["average precision"] == pytest.approx(average_precision_score(positive, p))
+    assert scores["ROC AUC"] == pytest.approx(roc_auc_score(positive, p))
+    assert scores["recall at precision 0.8"] == recall_at_precision(positive, p, 0.8)
+    assert scores["Brier score"] == pytest.approx(brier_score_loss(positive, p))
+    assert scores["focal loss"] == pytest.approx(focal_loss(y, P, gamma=1.0, alpha=0.25))
+    assert scores["log loss"] == pytest.approx(log_loss(y, P))
+
+    codes = rng.integers(0, 3, 300)
+    P = rng.dirichlet(np.ones(3), 300)
+    scores = summary(codes, P, [0, 1, 2])
+    onehot = np.eye(3)[codes]
+    assert scores["Brier score"] == pytest.approx(np.mean(np.sum((P - onehot) ** 2, axis=1)))
+    expected_ap = np.mean([average_precision_score(onehot[:, k], P[:, k]) for k in range(3)])
+    assert scores["average precision"] == pytest.approx(expected_ap)
