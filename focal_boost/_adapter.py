@@ -149,9 +149,18 @@ class BoosterMetric:
 
     def score(self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
         """Weighted mean focal loss of ``margin`` against ``y``."""
+        total, mass = self.sums(y, margin, weight)
+        return total / mass
+
+    def sums(
+        self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None
+    ) -> tuple[float, float]:
+        """``(sum of weighted losses, sum of weights)``: what distributed workers add up."""
         y = np.asarray(y)
         margin = np.asarray(margin)
+        if y.shape[0] == 0:  # an empty partition on a distributed worker
+            return 0.0, 0.0
         check_margin_shape(y, margin)
         losses = self.loss.loss(y, margin, weight, n_threads=self.n_threads)
-        total = y.shape[0] if weight is None else float(np.sum(weight))
-        return float(np.sum(losses, dtype=np.float64) / total)
+        mass = float(y.shape[0]) if weight is None else float(np.sum(weight, dtype=np.float64))
+        return float(np.sum(losses, dtype=np.float64)), mass

@@ -119,7 +119,22 @@ class FocalMetric(BoosterMetric):
     """
 
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
-        return self.name, self.score(dmatrix.get_label(), predt, _weights(dmatrix))
+        total, mass = self.sums(dmatrix.get_label(), predt, _weights(dmatrix))
+        return self.name, _global_mean(total, mass)
+
+
+def _global_mean(total: float, mass: float) -> float:
+    """``total / mass`` over all workers of a distributed run (XGBoost's collective), or locally.
+
+    XGBoost averages a custom metric's per-worker values, which is the global
+    mean only when every worker holds the same weight of data. Summing the
+    numerators and denominators first gives every worker the exact global
+    mean (which XGBoost's averaging then leaves unchanged).
+    """
+    collective = _xgboost().collective
+    if collective.get_world_size() > 1:
+        total, mass = collective.allreduce(np.array([total, mass], dtype=np.float64), collective.Op.SUM)
+    return float(total / mass) if mass > 0 else float("nan")
 
 
 class SklearnFocalObjective(FocalObjective):
@@ -156,7 +171,7 @@ class SklearnFocalMetric(FocalMetric):
 
     def __call__(self, y_true, y_score, *, sample_weight=None):  # type: ignore[override]
         weight = None if sample_weight is None or len(sample_weight) == 0 else np.asarray(sample_weight)
-        return self.score(y_true, y_score, weight)
+        return _global_mean(*self.sums(y_true, y_score, weight))
 
 
 def sklearn_metric(loss: FocalLoss | None = None, *, n_threads: int | None = None) -> SklearnFocalMetric:
