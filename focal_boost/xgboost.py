@@ -240,8 +240,13 @@ def train(
         callbacks=callbacks,
         **kwargs,
     )
-    booster.set_attr(**{_ATTRIBUTE: json.dumps(_describe(loss, init))})
+    _record(booster, loss, init)
     return booster
+
+
+def _record(booster: Any, loss: FocalLoss, init: np.ndarray) -> None:
+    """Store the loss and the initial score in the booster (read back by :func:`_recorded`)."""
+    booster.set_attr(**{_ATTRIBUTE: json.dumps(_describe(loss, init))})
 
 
 class _RememberingMetric(FocalMetric):

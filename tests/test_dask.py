@@ -68,3 +68,73 @@ def test_xgboost_dask_metric_is_the_global_weighted_mean(client):
         + fx.FocalMetric(loss).score(y[small], margin[small], w[small])
     )
     assert abs(naive - expected) > 1e-4
+
+
+@pytest.mark.parametrize("alpha", [0.25, "balanced"])
+def test_initial_score_on_the_cluster_equals_one_machine(client, alpha):
+    from focal_boost.dask import class_totals, initial_score
+
+    rng = np.random.default_rng(1)
+    y = (rng.uniform(size=5000) < 0.07).astype(np.float64)
+    w = rng.uniform(0.1, 5.0, 5000)
+    dy, dw = da.from_array(y, chunks=1200), da.from_array(w, chunks=1200)
+    np.testing.assert_allclose(class_totals(dy, dw), [w[y == 0].sum(), w[y == 1].sum()], rtol=1e-12)
+    loss = FocalLoss(2.0, alpha)
+    resolved, init = initial_score(loss, dy, dw)
+    assert init == pytest.approx(loss.resolved(y, w).init_score(y, w), rel=1e-12)
+    np.testing.assert_allclose(resolved.alpha, loss.resolved(y, w).alpha, rtol=1e-12)  # sums in another order
+    # Multiclass, one value per class.
+    k = rng.integers(0, 3, 5000).astype(np.float64)
+    _, init3 = initial_score(FocalLoss(1.0, None), da.from_array(k, chunks=1000))
+    np.testing.assert_allclose(init3, FocalLoss(1.0, None).init_score(k), atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [([0.0, np.nan, 1.0], "NaN"), ([0.0, 0.5, 1.0], "class indices"), ([0.0, -1.0, 1.0], "class indices")],
+)
+def test_bad_labels_on_the_cluster(client, labels, message):
+    from focal_boost.dask import class_totals
+
+    with pytest.raises(ValueError, match=message):
+        class_totals(da.from_array(np.array(labels * 10), chunks=10))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_xgboost_train_on_the_cluster_is_close_to_one_machine(client, n_classes):
+    """Distributed hist: each worker sketches its own quantiles, so bin edges (and trees) differ a little."""
+    from sklearn.datasets import make_classification
+
+    from focal_boost.dask import xgboost_predict_proba, xgboost_train
+
+    X, y = make_classification(
+        6000,
+        8,
+        n_informative=5,
+        n_classes=n_classes,
+        weights=[0.8] + [0.2 / (n_classes - 1)] * (n_classes - 1),
+        random_state=0,
+    )
+    y = y.astype(np.float64)
+    dX, dy = da.from_array(X, chunks=(1500, 8)), da.from_array(y, chunks=1500)
+    loss = FocalLoss(2.0, None)
+    params = {"max_depth": 3, "eta": 0.3, "tree_method": "hist", "seed": 0}
+    if n_classes > 2:
+        params["num_class"] = n_classes
+    result = xgboost_train(client, params, dX, dy, 20, loss=loss, eval_set=[(dX, dy)], verbose_eval=False)
+    distributed = xgboost_predict_proba(client, result["booster"], dX)
+    assert isinstance(distributed, da.Array)  # lazy
+    distributed = distributed.compute()
+    single = fx.train(params, xgb.DMatrix(X, label=y), 20, loss=loss)
+    local = fx.predict_proba(single, X)
+    assert distributed.shape == local.shape == (6000, n_classes)
+    np.testing.assert_allclose(distributed.sum(axis=1), 1.0)
+    # Same initial score; probabilities close (sketch differences), same decisions almost everywhere.
+    assert fx._recorded(result["booster"])[1] == pytest.approx(fx._recorded(single)[1], rel=1e-9)
+    assert np.mean(np.abs(distributed - local)) < 0.02
+    assert np.mean(distributed.argmax(axis=1) == local.argmax(axis=1)) > 0.97
+    # The recorded metric is the global loss of the distributed model.
+    margin = fx.predict_margin(result["booster"], X)
+    assert result["history"]["valid_0"]["focal_loss"][-1] == pytest.approx(
+        fx.FocalMetric(loss).score(y, margin), abs=1e-6
+    )

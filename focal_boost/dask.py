@@ -1,0 +1,187 @@
+"""Focal loss on a Dask cluster: what ``xgboost.dask`` needs beyond the objective.
+
+The objective and metric of :mod:`focal_boost.xgboost` work unchanged with
+``xgboost.dask.train(client, params, dtrain, obj=FocalObjective(loss),
+custom_metric=FocalMetric(loss))``: each worker computes gradients on its own
+partitions with the Numba kernels, and the metric is the exact global
+weighted mean (its sums are all-reduced across workers). What needs the whole
+data set is the **initial score** (and ``alpha="balanced"``): both depend on
+the labels only through the weighted count of each class, which
+:func:`class_totals` computes on the cluster without gathering any rows.
+:func:`xgboost_train` puts it together; :func:`xgboost_predict_proba` returns
+lazy Dask probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from focal_boost.loss import FocalLoss
+
+__all__ = [
+    "class_totals",
+    "initial_score",
+    "xgboost_predict_margin",
+    "xgboost_predict_proba",
+    "xgboost_train",
+]
+
+
+def _dask() -> Any:
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as error:  # pragma: no cover - exercised without the extra
+        raise ImportError("focal_boost.dask needs Dask: pip install 'focal-boost[dask]'") from error
+    return dask, da
+
+
+def _as_dask_vector(values: Any, name: str) -> Any:
+    _, da = _dask()
+    if hasattr(values, "to_dask_array"):  # a Dask Series
+        values = values.to_dask_array(lengths=True)
+    values = da.asarray(values)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {values.shape}")
+    return values
+
+
+def class_totals(y: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> np.ndarray:
+    """The weighted count of each class, ``W_k = sum_{i: y_i = k} w_i``, computed on the cluster.
+
+    ``y`` holds class indices 0..K-1 (a Dask array or Series, or anything
+    ``dask.array.asarray`` takes); ``n_classes`` defaults to ``max(y) + 1``
+    (at least 2). Checks the labels (no NaN, integers in range) and the
+    weights (finite, >= 0) in the same pass.
+    """
+    dask, da = _dask()
+    y = _as_dask_vector(y, "y").astype(np.float64)
+    checks = [da.isnan(y).any(), da.nanmin(y), da.nanmax(y), (da.floor(y) != y).any()]
+    weight = None
+    if sample_weight is not None:
+        weight = _as_dask_vector(sample_weight, "sample_weight").astype(np.float64)
+        if weight.shape[0] != y.shape[0] and not (np.isnan(weight.shape[0]) or np.isnan(y.shape[0])):
+            raise ValueError(f"sample_weight has {weight.shape[0]} values but y has {y.shape[0]}")
+        checks += [(~da.isfinite(weight) | (weight < 0)).any()]
+    has_nan, low, high, fractional, *bad_weight = dask.compute(*checks)
+    if has_nan:
+        raise ValueError("y contains NaN")
+    if fractional or low < 0:
+        raise ValueError(f"y must hold class indices 0, 1, ...; found values in [{low}, {high}]")
+    if bad_weight and bad_weight[0]:
+        raise ValueError("sample_weight must be finite and >= 0")
+    n_classes = max(int(high) + 1, 2) if n_classes is None else int(n_classes)
+    if high >= n_classes:
+        raise ValueError(f"y has label {int(high)}, outside 0..{n_classes - 1}")
+    totals = da.bincount(y.astype(np.intp), weights=weight, minlength=n_classes)
+    return np.asarray(totals.compute(), dtype=np.float64)
+
+
+def initial_score(
+    loss: FocalLoss, y: Any, sample_weight: Any = None, *, n_classes: int | None = None
+) -> tuple[FocalLoss, float | np.ndarray]:
+    """``(loss with alpha="balanced" resolved, initial score)`` for labels on the cluster.
+
+    The same numbers as ``loss.resolved(y, w)`` and ``init_score(y, w)`` on one
+    machine: both depend on the data only through :func:`class_totals`, so they
+    are computed from one aggregated row per class. ``n_classes`` given (or
+    more than two classes) gives a multiclass score, one value per class.
+    """
+    totals = class_totals(y, sample_weight, n_classes=n_classes)
+    k = totals.shape[0]
+    labels = np.arange(k, dtype=np.float64)
+    multiclass = k > 2 or n_classes is not None
+    resolved = loss.resolved(labels, totals, n_classes=k)
+    init = resolved.init_score(labels, totals, n_classes=k if multiclass else None)
+    return resolved, init
+
+
+def xgboost_train(
+    client: Any,
+    params: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    num_boost_round: int = 10,
+    *,
+    loss: FocalLoss | None = None,
+    sample_weight: Any = None,
+    eval_set: Sequence[tuple] = (),
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """``xgboost.dask.train`` with focal loss, its initial score and the exact metric.
+
+    ``X, y`` (and ``sample_weight``) are Dask collections; ``eval_set`` is a
+    list of ``(X, y)`` or ``(X, y, weight)``, named ``"valid_0"``, ... ``params``
+    are XGBoost's (``num_class`` for multiclass). Returns XGBoost's
+    ``{"booster", "history"}``; the booster records the loss and the initial
+    score, so :func:`focal_boost.xgboost.predict_margin`/``predict_proba`` (local
+    data) and :func:`xgboost_predict_proba` (Dask data) use them.
+    """
+    from xgboost import dask as dxgb
+
+    from focal_boost import xgboost as fx
+
+    loss = FocalLoss() if loss is None else loss
+    n_classes = int(params.get("num_class", 0) or 0)
+    multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
+    loss, init = initial_score(loss, y, sample_weight, n_classes=n_classes if multiclass else None)
+
+    def matrix(X_part: Any, y_part: Any, w_part: Any = None) -> Any:
+        margin = None
+        if multiclass:
+            _, da = _dask()
+            rows = (
+                X_part.to_dask_array(lengths=True) if hasattr(X_part, "to_dask_array") else da.asarray(X_part)
+            )
+            margin = da.broadcast_to(
+                da.asarray(init), (rows.shape[0], len(init)), chunks=(rows.chunks[0], -1)
+            )
+        return dxgb.DaskDMatrix(client, X_part, y_part, weight=w_part, base_margin=margin)
+
+    dtrain = matrix(X, y, sample_weight)
+    evals = [(matrix(*item), f"valid_{i}") for i, item in enumerate(eval_set)]
+    training = {k: v for k, v in params.items() if k != "objective"}
+    training.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
+    threads = params.get("nthread", params.get("n_jobs"))
+    result = dxgb.train(
+        client,
+        training,
+        dtrain,
+        num_boost_round,
+        evals=evals,
+        obj=fx.FocalObjective(loss, n_threads=threads),
+        custom_metric=fx.FocalMetric(loss, n_threads=threads),
+        **kwargs,
+    )
+    fx._record(result["booster"], loss, np.asarray(init, dtype=np.float64))
+    return result
+
+
+def xgboost_predict_margin(client: Any, booster: Any, X: Any, **kwargs: Any) -> Any:
+    """Lazy raw margins (initial score included) of a booster from :func:`xgboost_train`."""
+    from xgboost import dask as dxgb
+
+    from focal_boost import xgboost as fx
+
+    _, init = fx._recorded(booster)
+    margin = dxgb.predict(client, booster, X, output_margin=True, **kwargs)
+    if init.ndim == 1:  # multiclass: the initial score is a base margin, added to the trees' sum here
+        margin = margin + init
+    return margin.astype(np.float64)
+
+
+def xgboost_predict_proba(client: Any, booster: Any, X: Any, *, posterior: bool = True, **kwargs: Any) -> Any:
+    """Lazy class probabilities, shape (n, K): posterior-corrected unless ``posterior=False``."""
+    from focal_boost import xgboost as fx
+
+    loss, init = fx._recorded(booster)
+    margin = xgboost_predict_margin(client, booster, X, **kwargs)
+    k = 2 if init.ndim == 0 else init.shape[0]
+    convert = loss.posterior_proba if posterior else loss.predict_proba
+    if margin.ndim == 1:
+        return margin.map_blocks(convert, dtype=np.float64, chunks=(margin.chunks[0], (k,)), new_axis=1)
+    margin = margin.rechunk({1: -1})  # the softmax needs every class of a row in one block
+    return margin.map_blocks(convert, dtype=np.float64)
