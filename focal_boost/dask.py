@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._adapter import raise_missing_num_class
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -91,9 +92,12 @@ def initial_score(
     more than two classes) gives a multiclass score, one value per class.
     """
     totals = class_totals(y, sample_weight, n_classes=n_classes)
+    return _from_totals(loss, totals, multiclass=totals.shape[0] > 2 or n_classes is not None)
+
+
+def _from_totals(loss: FocalLoss, totals: np.ndarray, *, multiclass: bool) -> tuple[FocalLoss, Any]:
     k = totals.shape[0]
     labels = np.arange(k, dtype=np.float64)
-    multiclass = k > 2 or n_classes is not None
     resolved = loss.resolved(labels, totals, n_classes=k)
     init = resolved.init_score(labels, totals, n_classes=k if multiclass else None)
     return resolved, init
@@ -127,7 +131,13 @@ def xgboost_train(
     loss = FocalLoss() if loss is None else loss
     n_classes = int(params.get("num_class", 0) or 0)
     multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
-    loss, init = initial_score(loss, y, sample_weight, n_classes=n_classes if multiclass else None)
+    # Labels and weights are checked here, on the cluster, before any worker trains: an error
+    # raised inside one worker's objective would reach the client as the other workers'
+    # "connection closed" as often as not.
+    totals = class_totals(y, sample_weight, n_classes=n_classes if multiclass else None)
+    if not multiclass and totals.shape[0] > 2:
+        raise_missing_num_class(np.array([totals.shape[0] - 1]))
+    loss, init = _from_totals(loss, totals, multiclass=multiclass)
 
     def matrix(X_part: Any, y_part: Any, w_part: Any = None) -> Any:
         margin = None

@@ -19,7 +19,7 @@ def client():
     from distributed import Client, LocalCluster
 
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
         yield client
@@ -138,3 +138,88 @@ def test_xgboost_train_on_the_cluster_is_close_to_one_machine(client, n_classes)
     assert result["history"]["valid_0"]["focal_loss"][-1] == pytest.approx(
         fx.FocalMetric(loss).score(y, margin), abs=1e-6
     )
+
+
+# lightgbm.dask sets the thread count per worker and says so about the estimator's n_jobs default.
+@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
+def test_lightgbm_dask_classifier_with_the_focal_objective(client):
+    lgb = pytest.importorskip(
+        "lightgbm", reason="LightGBM is not installed (pip install 'focal-boost[lightgbm]')"
+    )
+    import focal_boost.lightgbm as fl
+    from focal_boost.dask import initial_score
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(np.float64)
+    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    loss, init = initial_score(FocalLoss(2.0, 0.25), dy)
+    settings = {
+        "objective": fl.SklearnFocalObjective(loss),
+        "n_estimators": 20,
+        "num_leaves": 7,
+        "verbose": -1,
+    }
+    model = lgb.DaskLGBMClassifier(**settings).fit(dX, dy, init_score=da.full(4000, init, chunks=1000))
+    margin = model.predict(dX, raw_score=True).compute() + init
+    single = lgb.LGBMClassifier(**settings).fit(X, y, init_score=np.full(4000, init))
+    local = single.predict(X, raw_score=True) + init
+    # Each worker bins its own rows, so split thresholds differ slightly: close, not equal.
+    assert np.mean(np.abs(margin - local)) < 0.05
+    assert np.corrcoef(margin, local)[0, 1] > 0.99
+
+
+def test_bad_labels_stop_before_training_with_a_clear_error(client):
+    """A bad label in one partition: xgboost_train checks labels on the cluster before any worker trains.
+
+    (Raised inside one worker's objective, the same error reaches the client
+    only as often as the other worker's "connection closed" does not.)
+    """
+    from focal_boost.dask import xgboost_train
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] > 1).astype(np.float64)
+    y[3500] = 7.0
+    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    with pytest.raises(ValueError, match=r"labels go up to 7 .*num_class"):
+        xgboost_train(client, {}, dX, dy, 2)
+    y[3500] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        xgboost_train(client, {}, dX, da.from_array(y, chunks=1000), 2)
+    w = np.ones(4000)
+    w[10] = -1.0
+    with pytest.raises(ValueError, match="sample_weight must be finite and >= 0"):
+        xgboost_train(client, {}, dX, dy.clip(0, 1), 2, sample_weight=da.from_array(w, chunks=1000))
+
+
+def test_workers_load_the_kernels_from_numba_s_cache():
+    """No recompilation storm: fresh worker processes load the kernels this process compiled."""
+    from distributed import Client, LocalCluster
+    from xgboost import dask as dxgb
+
+    X = np.random.default_rng(0).normal(size=(2000, 3))
+    y = (X[:, 0] > 0).astype(np.float64)
+    loss = FocalLoss()
+    # Compile (or load) here first, with the float32 labels and margins XGBoost hands over:
+    # the machine code is then on disk for the new processes below.
+    loss.gradient_hessian(y.astype(np.float32), X[:, 0].astype(np.float32))
+
+    def kernel_stats():
+        from focal_boost import _cpu
+
+        dispatchers = [kernel for pair in _cpu._KERNELS.values() for kernel in pair]
+        used = [d.stats for d in dispatchers if d.signatures]  # the kernels this worker ran
+        hits = sum(sum(s.cache_hits.values()) for s in used)
+        return len(used), hits, sum(sum(s.cache_misses.values()) for s in used)
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        dtrain = dxgb.DaskDMatrix(client, da.from_array(X, chunks=(1000, 3)), da.from_array(y, chunks=1000))
+        dxgb.train(client, {"disable_default_eval_metric": True}, dtrain, 2, obj=fx.FocalObjective(loss))
+        for used, hits, misses in client.run(kernel_stats).values():
+            assert used > 0
+            assert hits > 0
+            assert misses == 0
