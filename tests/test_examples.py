@@ -76,3 +76,21 @@ def test_medical_screening_table(backend, capsys):
     for row in rows.values():
         assert row["ROC AUC"] > 0.9
     assert rows["focal"]["Brier score"] < 1.5 * rows["log loss"]["Brier score"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None or importlib.util.find_spec("xgboost") is None,
+    reason="needs Dask and XGBoost (pip install 'focal-boost[dask,xgboost]')",
+)
+def test_dask_cluster_example_on_its_own_cluster_and_on_an_address(capsys):
+    from distributed import LocalCluster
+
+    example = _load("dask_cluster")
+    own = example.main(["--rows", "24000", "--blocks", "4"])
+    assert own["workers"] == 2
+    assert own["average precision"] > 0.15
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster:
+        remote = example.main([cluster.scheduler_address, "--rows", "24000", "--blocks", "4"])
+    assert remote["workers"] == 1
+    assert remote["average precision"] > 0.15
+    assert "average precision" in capsys.readouterr().out
