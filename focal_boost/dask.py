@@ -156,6 +156,15 @@ def xgboost_train(
     training = {k: v for k, v in params.items() if k != "objective"}
     training.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
     threads = params.get("nthread", params.get("n_jobs"))
+    metric = fx._RememberingMetric(loss, n_threads=threads)
+    # Full-precision metric values on every worker (XGBoost keeps six decimals of a custom metric).
+    exact = fx._exact_history(
+        fx._xgboost(),
+        metric,
+        [name for _, name in evals],
+        kwargs.pop("early_stopping_rounds", None),
+        kwargs.pop("maximize", None),
+    )
     result = dxgb.train(
         client,
         training,
@@ -163,7 +172,8 @@ def xgboost_train(
         num_boost_round,
         evals=evals,
         obj=fx.FocalObjective(loss, n_threads=threads),
-        custom_metric=fx.FocalMetric(loss, n_threads=threads),
+        custom_metric=metric,
+        callbacks=[exact, *(kwargs.pop("callbacks", None) or [])],
         **kwargs,
     )
     fx._record(result["booster"], loss, np.asarray(init, dtype=np.float64))

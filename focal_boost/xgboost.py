@@ -33,6 +33,7 @@ adds to every prediction; a multiclass score goes into each ``DMatrix``'s
 from __future__ import annotations
 
 import json
+import uuid
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -227,7 +228,11 @@ def train(
     objective.remember(dtrain, y, weight)
     metric = _RememberingMetric(loss, n_threads=threads)
     exact = _exact_history(
-        xgb, metric, list(evals), kwargs.pop("early_stopping_rounds", None), kwargs.pop("maximize", None)
+        xgb,
+        metric,
+        [name for _, name in evals],
+        kwargs.pop("early_stopping_rounds", None),
+        kwargs.pop("maximize", None),
     )
     callbacks = [exact, *(kwargs.pop("callbacks", None) or [])]
     booster = xgb.train(
@@ -249,23 +254,33 @@ def _record(booster: Any, loss: FocalLoss, init: np.ndarray) -> None:
     booster.set_attr(**{_ATTRIBUTE: json.dumps(_describe(loss, init))})
 
 
+#: Each remembering metric's values of the current round, by the metric's token. Keyed by a
+#: token rather than held by the object: on a Dask worker the metric XGBoost calls and the one
+#: the callback holds can arrive as two unpickled copies.
+_ROUND_VALUES: dict[str, list[float]] = {}
+
+
 class _RememberingMetric(FocalMetric):
-    """:class:`FocalMetric` that keeps each DMatrix's latest value at full precision."""
+    """:class:`FocalMetric` that keeps this round's values, in call order, at full precision."""
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         super().__init__(loss, n_threads=n_threads)
-        self.latest: dict[int, float] = {}
+        self.token = uuid.uuid4().hex
 
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
         name, value = super().__call__(predt, dmatrix)
-        self.latest[id(dmatrix)] = value
+        _ROUND_VALUES.setdefault(self.token, []).append(value)
         return name, value
+
+    def take_round(self) -> list[float]:
+        """This round's values (and forget them)."""
+        return _ROUND_VALUES.pop(self.token, [])
 
 
 def _exact_history(
     xgb: Any,
     metric: _RememberingMetric,
-    evals: list[tuple[Any, str]],
+    names: list[str],
     early_stopping_rounds: int | None,
     maximize: bool | None,
 ) -> Any:
@@ -279,13 +294,19 @@ def _exact_history(
     exact ones. With ``early_stopping_rounds`` it is XGBoost's own
     ``EarlyStopping``, which decides on the values just written back (a
     separate callback could run after it: XGBoost 2.1 keeps callbacks in a set).
+    XGBoost evaluates the sets in the order of ``evals`` (``names``), so the
+    metric's values of the round are matched by position; this also works on
+    Dask workers, where the DMatrix objects are the workers' own.
     """
 
     def write_back(evals_log: dict) -> None:
-        for dmatrix, name in evals:
+        values = metric.take_round()
+        if len(values) != len(names):  # not one value per evaluation set: leave XGBoost's
+            return
+        for name, value in zip(names, values, strict=True):
             record = evals_log.get(name, {}).get(metric.name)
-            if record and id(dmatrix) in metric.latest:
-                record[-1] = metric.latest[id(dmatrix)]
+            if record:
+                record[-1] = value
 
     class ExactHistory(xgb.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
