@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from focal_boost._adapter import raise_missing_num_class
+from focal_boost._dask_estimator import DaskFocalBoostClassifier
 from focal_boost.loss import FocalLoss
 
 __all__ = [
+    "DaskFocalBoostClassifier",
     "class_totals",
     "initial_score",
     "xgboost_predict_margin",

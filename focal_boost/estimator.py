@@ -23,7 +23,7 @@ from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
-from focal_boost._backends import BACKENDS, BoostingSettings
+from focal_boost._backends import BACKENDS, BoostingSettings, TrainedModel
 from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
 from focal_boost.loss import FocalLoss
 
@@ -228,8 +228,15 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
         loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
         train, valid = self._training_and_validation(X, codes, weight, eval_set, encoder)
+        model = backend.train(
+            self._settings(), loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
+        )
+        return self._keep(model)
+
+    def _settings(self) -> BoostingSettings:
+        """The common boosting parameters, for a backend (after ``n_classes_`` is known)."""
         random_state = check_random_state(self.random_state)
-        settings = BoostingSettings(
+        return BoostingSettings(
             learning_rate=float(self.learning_rate),
             max_depth=self.max_depth,
             num_leaves=self.num_leaves,
@@ -243,9 +250,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             n_classes=self.n_classes_,
             extra={k: v for k, v in (self.backend_params or {}).items() if k not in ("objective", "metric")},
         )
-        model = backend.train(
-            settings, loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
-        )
+
+    def _keep(self, model: TrainedModel) -> FocalBoostClassifier:
+        """Set the fitted attributes from a backend's result."""
         self._model = model
         self.booster_ = model.booster
         self.best_iteration_ = model.n_rounds

@@ -223,3 +223,65 @@ def test_workers_load_the_kernels_from_numba_s_cache():
             assert used > 0
             assert hits > 0
             assert misses == 0
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
+def test_dask_estimator_is_close_to_the_local_one(client, backend, n_classes):
+    pytest.importorskip(backend)
+    from sklearn.datasets import make_classification
+
+    from focal_boost import FocalBoostClassifier
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    X, y = make_classification(
+        4000,
+        6,
+        n_informative=4,
+        n_classes=n_classes,
+        weights=[0.8] + [0.2 / (n_classes - 1)] * (n_classes - 1),
+        random_state=1,
+    )
+    labels = np.array(["low", "mid", "top"])[y]
+    dX, dy = da.from_array(X, chunks=(1000, 6)), da.from_array(labels, chunks=1000)
+    params = {"backend": backend, "n_estimators": 20, "max_depth": 3, "random_state": 0}
+    model = DaskFocalBoostClassifier(**params)
+    model.client = client
+    model.fit(dX, dy)
+    local = FocalBoostClassifier(**params).fit(X, labels)
+    np.testing.assert_array_equal(model.classes_, local.classes_)
+    assert model.init_score_ == pytest.approx(local.init_score_, rel=1e-9)
+    proba = model.predict_proba(dX)
+    assert isinstance(proba, da.Array)  # lazy
+    proba = proba.compute()
+    assert proba.shape == (4000, n_classes)
+    assert np.mean(np.abs(proba - local.predict_proba(X))) < 0.03
+    predicted = model.predict(dX).compute()
+    assert np.mean(predicted == local.predict(X)) > 0.95
+    assert model.score(dX, dy) > 0.8
+
+
+def test_dask_estimator_early_stopping_and_errors(client):
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(int)
+    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    model = DaskFocalBoostClassifier(
+        n_estimators=300, learning_rate=0.5, max_depth=6, early_stopping_rounds=5
+    )
+    model.client = client
+    model.fit(dX[:3000], dy[:3000], eval_set=[(dX[3000:], dy[3000:])])
+    curve = model.evals_result_["valid"]["focal_loss"]
+    assert len(curve) < 300
+    assert model.best_iteration_ == int(np.argmin(curve)) + 1
+    with pytest.raises(ValueError, match="needs an eval_set"):
+        model.fit(dX, dy)
+    with pytest.raises(ValueError, match="only one class"):
+        DaskFocalBoostClassifier().fit(dX, da.zeros(4000, chunks=1000))
+    with pytest.raises(TypeError, match="Dask array"):
+        DaskFocalBoostClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="expecting 5 features"):
+        model.predict_proba(dX[:, :4])
