@@ -285,3 +285,30 @@ def test_dask_estimator_early_stopping_and_errors(client):
         DaskFocalBoostClassifier().fit(X, y)
     with pytest.raises(ValueError, match="expecting 5 features"):
         model.predict_proba(dX[:, :4])
+
+
+def test_dask_estimator_with_sample_weights_matches_the_local_initial_score(client):
+    from focal_boost import FocalBoostClassifier
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(int)
+    w = np.where(y == 1, 5.0, 1.0) * rng.uniform(0.5, 1.5, 4000)
+    chunks = ((2500, 1500),)
+    dX = da.from_array(X, chunks=(chunks[0], 5))
+    dy, dw = da.from_array(y, chunks=chunks), da.from_array(w, chunks=chunks)
+    params = {"gamma": 2.0, "alpha": "balanced", "n_estimators": 20, "max_depth": 3}
+    model = DaskFocalBoostClassifier(**params)
+    model.client = client
+    model.fit(dX, dy, sample_weight=dw)
+    local = FocalBoostClassifier(**params).fit(X, y, sample_weight=w)
+    # One machine reads the weights back from the DMatrix in float32; the cluster sums float64.
+    assert model.init_score_ == pytest.approx(local.init_score_, rel=1e-6)
+    np.testing.assert_allclose(model.loss_.alpha, local.loss_.alpha, rtol=1e-6)
+    unweighted = FocalBoostClassifier(**params).fit(X, y)
+    proba = model.predict_proba(dX).compute()[:, 1]
+    # The weights count: closer to the weighted local model than to the unweighted one.
+    assert np.mean(np.abs(proba - local.predict_proba(X)[:, 1])) < 0.5 * np.mean(
+        np.abs(proba - unweighted.predict_proba(X)[:, 1])
+    )
