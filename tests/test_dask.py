@@ -277,6 +277,11 @@ def test_dask_estimator_early_stopping_and_errors(client):
     curve = model.evals_result_["valid"]["focal_loss"]
     assert len(curve) < 300
     assert model.best_iteration_ == int(np.argmin(curve)) + 1
+    # Pickled without its client; predicts again once one is available (the default one here).
+    import pickle
+
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict_proba(dX).compute(), model.predict_proba(dX).compute())
     with pytest.raises(ValueError, match="needs an eval_set"):
         model.fit(dX, dy)
     with pytest.raises(ValueError, match="only one class"):
