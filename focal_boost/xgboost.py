@@ -102,10 +102,38 @@ class FocalObjective(BoosterObjective):
         return state
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        if _xgboost().collective.get_world_size() > 1:
+            return _agreeing_on_errors(self._gradients, predt, dtrain)
+        return self._gradients(predt, dtrain)
+
+    def _gradients(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
         remembered = self._remembered
         if remembered is not None and remembered[0]() is dtrain:
             return self.gradient_hessian(remembered[1], predt, remembered[2])
         return self.gradient_hessian(dtrain.get_label(), predt, _weights(dtrain))
+
+
+def _agreeing_on_errors(compute: Any, *args: Any) -> Any:
+    """``compute(*args)`` on every worker of a distributed run; if it fails on any, all raise its error.
+
+    Without this, a bad partition makes one worker raise while the others
+    fail with "connection closed", and the client sees whichever arrives first.
+    The workers all-reduce a failure flag (one number per round) and the
+    failing worker broadcasts its message, so every worker raises the same
+    clear ``ValueError``.
+    """
+    collective = _xgboost().collective
+    rank = collective.get_rank()
+    result, message = None, None
+    try:
+        result = compute(*args)
+    except (ValueError, TypeError) as error:
+        message = f"{error} (in the focal objective on worker rank {rank})"
+    failed = collective.allreduce(np.array([rank if message else -1], dtype=np.float64), collective.Op.MAX)
+    root = int(failed[0])
+    if root >= 0:
+        raise ValueError(collective.broadcast(message if rank == root else None, root))
+    return result
 
 
 class FocalMetric(BoosterMetric):

@@ -184,13 +184,30 @@ def test_bad_labels_stop_before_training_with_a_clear_error(client):
     dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
     with pytest.raises(ValueError, match=r"labels go up to 7 .*num_class"):
         xgboost_train(client, {}, dX, dy, 2)
-    y[3500] = np.nan
+    with_nan = np.where(np.arange(4000) == 3500, np.nan, y)
     with pytest.raises(ValueError, match="y contains NaN"):
-        xgboost_train(client, {}, dX, da.from_array(y, chunks=1000), 2)
-    w = np.ones(4000)
-    w[10] = -1.0
+        xgboost_train(client, {}, dX, da.from_array(with_nan, chunks=1000), 2)
+    w = np.where(np.arange(4000) == 10, -1.0, 1.0)
+    good = da.from_array(np.clip(y, 0, 1), chunks=1000)
     with pytest.raises(ValueError, match="sample_weight must be finite and >= 0"):
-        xgboost_train(client, {}, dX, dy.clip(0, 1), 2, sample_weight=da.from_array(w, chunks=1000))
+        xgboost_train(client, {}, dX, good, 2, sample_weight=da.from_array(w, chunks=1000))
+
+
+def test_an_error_inside_one_worker_s_objective_reaches_the_client(client):
+    """A bad label in one partition only: every worker raises the failing worker's message."""
+    from xgboost import dask as dxgb
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] > 1).astype(np.float64)
+    y[3500] = 7.0  # in the last partition only
+    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    for _ in range(3):  # not a race: the same clear error every time
+        dtrain = dxgb.DaskDMatrix(client, dX, dy)
+        with pytest.raises(ValueError, match=r"num_class.*\(in the focal objective on worker rank \d\)"):
+            dxgb.train(
+                client, {"disable_default_eval_metric": True}, dtrain, 2, obj=fx.FocalObjective(FocalLoss())
+            )
 
 
 def test_workers_load_the_kernels_from_numba_s_cache():
