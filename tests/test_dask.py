@@ -334,3 +334,36 @@ def test_dask_estimator_with_sample_weights_matches_the_local_initial_score(clie
     assert np.mean(np.abs(proba - local.predict_proba(X)[:, 1])) < 0.5 * np.mean(
         np.abs(proba - unweighted.predict_proba(X)[:, 1])
     )
+
+
+def test_dask_xgb_classifier_with_the_focal_objective(client):
+    """The scikit-learn-style DaskXGBClassifier takes our objective and metric, as XGBClassifier does."""
+    from scipy.special import expit
+    from xgboost import dask as dxgb
+
+    from focal_boost.dask import initial_score, xgboost_train
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(np.float64)
+    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    loss, init = initial_score(FocalLoss(2.0, 0.25), dy)
+    model = dxgb.DaskXGBClassifier(
+        objective=fx.sklearn_objective(loss),
+        eval_metric=fx.sklearn_metric(loss),
+        base_score=float(expit(init)),  # XGBClassifier reads base_score as a probability
+        n_estimators=15,
+        max_depth=3,
+        learning_rate=0.3,
+        tree_method="hist",
+    )
+    model.client = client
+    model.fit(dX, dy, eval_set=[(dX, dy)], verbose=False)
+    margin = model.predict(dX, output_margin=True).compute()
+    # The same model as focal_boost.dask.xgboost_train on the same partitions.
+    params = {"max_depth": 3, "eta": 0.3, "tree_method": "hist"}
+    reference = xgboost_train(client, params, dX, dy, 15, loss=FocalLoss(2.0, 0.25))
+    np.testing.assert_allclose(margin, fx.predict_margin(reference["booster"], X), atol=1e-5)
+    # Its metric history is the global focal loss (six decimals, as XGBoost records custom metrics).
+    recorded = model.evals_result()["validation_0"]["focal_loss"][-1]
+    assert recorded == pytest.approx(fx.FocalMetric(loss).score(y, margin), abs=1e-6)
