@@ -15,6 +15,9 @@ def _dask_array(values: Any, name: str) -> Any:
     import dask.array as da
 
     if hasattr(values, "to_dask_array"):  # Dask DataFrame or Series
+        dtype = getattr(values, "dtype", None)  # a Series' (DataFrames have dtypes)
+        if dtype is not None and not isinstance(dtype, np.dtype):
+            values = values.astype(object)  # pandas' string (extension) dtype: labels as objects
         values = values.to_dask_array(lengths=True)
     elif not isinstance(values, da.Array):
         raise TypeError(f"{name} must be a Dask array, DataFrame or Series, got {type(values).__name__}")
@@ -185,11 +188,18 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         def margins(block: np.ndarray) -> np.ndarray:
             return booster.predict(block, raw_score=True, num_iteration=rounds) + init
 
+        # meta: an empty result of the right type, so that Dask does not call the booster on a
+        # zero-width block to find it out.
         if self.n_classes_ > 2:
             return X_array.rechunk({1: -1}).map_blocks(
-                margins, dtype=np.float64, chunks=(X_array.chunks[0], (self.n_classes_,))
+                margins,
+                dtype=np.float64,
+                chunks=(X_array.chunks[0], (self.n_classes_,)),
+                meta=np.empty((0, 0), dtype=np.float64),
             )
-        return X_array.rechunk({1: -1}).map_blocks(margins, dtype=np.float64, drop_axis=1)
+        return X_array.rechunk({1: -1}).map_blocks(
+            margins, dtype=np.float64, drop_axis=1, meta=np.empty((0,), dtype=np.float64)
+        )
 
     def predict_proba(self, X: Any) -> Any:
         """Lazy class probabilities, (n, n_classes): posterior-corrected unless ``probability="raw"``."""

@@ -190,6 +190,8 @@ def xgboost_predict_margin(client: Any, booster: Any, X: Any, **kwargs: Any) -> 
 
     _, init = fx._recorded(booster)
     margin = dxgb.predict(client, booster, X, output_margin=True, **kwargs)
+    if hasattr(margin, "to_dask_array"):  # a Dask DataFrame in gives a Dask Series/DataFrame out
+        margin = margin.to_dask_array(lengths=True)
     if init.ndim == 1:  # multiclass: the initial score is a base margin, added to the trees' sum here
         margin = margin + init
     return margin.astype(np.float64)

@@ -367,3 +367,29 @@ def test_dask_xgb_classifier_with_the_focal_objective(client):
     # Its metric history is the global focal loss (six decimals, as XGBoost records custom metrics).
     recorded = model.evals_result()["validation_0"]["focal_loss"][-1]
     assert recorded == pytest.approx(fx.FocalMetric(loss).score(y, margin), abs=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
+def test_dask_estimator_on_dask_dataframes(client, backend):
+    pytest.importorskip(backend)
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from focal_boost import FocalBoostClassifier
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(4000, 3)), columns=["amount", "hour", "distance"])
+    frame["label"] = np.where(frame["amount"] + rng.normal(size=4000) > 1.5, "fraud", "ok")
+    data = dd.from_pandas(frame, npartitions=4)
+    features = ["amount", "hour", "distance"]
+    model = DaskFocalBoostClassifier(backend=backend, n_estimators=15, max_depth=3, random_state=0)
+    model.client = client
+    model.fit(data[features], data["label"])
+    np.testing.assert_array_equal(model.feature_names_in_, features)
+    proba = model.predict_proba(data[features])
+    assert isinstance(proba, da.Array)
+    local = FocalBoostClassifier(backend=backend, n_estimators=15, max_depth=3, random_state=0)
+    local.fit(frame[features], frame["label"])
+    assert np.mean(np.abs(proba.compute() - local.predict_proba(frame[features]))) < 0.03
+    assert set(model.predict(data[features]).compute()) <= {"fraud", "ok"}
