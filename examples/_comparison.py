@@ -17,7 +17,7 @@ over several stratified splits (a rare class makes one split's scores noisy;
 
 from __future__ import annotations
 
-import importlib.util
+import argparse
 import inspect
 import time
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.model_selection import train_test_split
 
 from focal_boost import FocalBoostClassifier
+from focal_boost._backends import installed_backends
 from focal_boost.metrics import recall_at_precision
 
 
@@ -35,10 +36,20 @@ def installed_backend(preferred: str | None = None) -> str:
     """``preferred`` if given, else the first installed booster (XGBoost first)."""
     if preferred is not None:
         return preferred
-    for name in ("xgboost", "lightgbm"):
-        if importlib.util.find_spec(name) is not None:
-            return name
-    raise SystemExit("this example needs a booster: pip install 'focal-boost[xgboost]' (or [lightgbm])")
+    installed = installed_backends()
+    if not installed:
+        raise SystemExit("this example needs a booster: pip install 'focal-boost[xgboost]' (or [lightgbm])")
+    return installed[0]
+
+
+def argument_parser(description: str, *, splits: int) -> argparse.ArgumentParser:
+    """The options both examples take: booster, gamma, alpha, number of splits."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--backend", choices=["xgboost", "lightgbm"], default=None)
+    parser.add_argument("--gamma", type=float, default=2.0)
+    parser.add_argument("--alpha", type=float, default=None)
+    parser.add_argument("--splits", type=int, default=splits)
+    return parser
 
 
 @dataclass

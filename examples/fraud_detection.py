@@ -28,24 +28,19 @@ Run: ``python examples/fraud_detection.py [--backend lightgbm] [--gamma 1 --alph
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _comparison import Settings, compare, installed_backend, print_table
+from _comparison import Settings, argument_parser, compare, installed_backend, print_table
 
 from focal_boost.datasets import make_transactions
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["xgboost", "lightgbm"], default=None)
-    parser.add_argument("--gamma", type=float, default=2.0)
-    parser.add_argument("--alpha", type=float, default=None)
+    parser = argument_parser(__doc__.splitlines()[0], splits=3)
     parser.add_argument("--samples", type=int, default=60_000)
-    parser.add_argument("--splits", type=int, default=3)
     args = parser.parse_args(argv)
 
     transactions = make_transactions(args.samples, fraud_rate=0.01, random_state=0, as_frame=_has_pandas())

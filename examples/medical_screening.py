@@ -26,24 +26,19 @@ Run: ``python examples/medical_screening.py [--backend lightgbm] [--gamma 1]``
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _comparison import Settings, compare, installed_backend, print_table
+from _comparison import Settings, argument_parser, compare, installed_backend, print_table
 
 from focal_boost.datasets import load_screening
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["xgboost", "lightgbm"], default=None)
-    parser.add_argument("--gamma", type=float, default=2.0)
-    parser.add_argument("--alpha", type=float, default=None)
+    parser = argument_parser(__doc__.splitlines()[0], splits=10)
     parser.add_argument("--prevalence", type=float, default=0.10)
-    parser.add_argument("--splits", type=int, default=10)
     args = parser.parse_args(argv)
 
     screening = load_screening(prevalence=args.prevalence, random_state=0)

@@ -245,3 +245,10 @@ def _sparse_matrix(X: Any) -> Any:
 
 
 BACKENDS = {"xgboost": XGBoostBackend, "lightgbm": LightGBMBackend}
+
+
+def installed_backends() -> list[str]:
+    """The backends whose booster is installed, in order of preference (XGBoost first)."""
+    import importlib.util
+
+    return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost import __version__
-from focal_boost._tables import FeatureSchema, TableError, read_table, target_values, write_table
+from focal_boost._tables import FeatureSchema, TableError, _pandas, read_table, target_values, write_table
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 MODEL_FORMAT = "focal-boost-model/1"
@@ -314,7 +314,7 @@ def _load_model(path: str | pathlib.Path) -> dict[str, Any]:
 
 def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     """Write each row's predicted class and class probabilities."""
-    pd = __import__("pandas")
+    pd = _pandas()
     saved = _load_model(args.model)
     model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
     frame = read_table(args.data)
@@ -518,12 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _default_backend() -> str:
-    import importlib.util
+    from focal_boost._backends import installed_backends
 
-    for name in ("xgboost", "lightgbm"):
-        if importlib.util.find_spec(name) is not None:
-            return name
-    raise UsageError("no booster installed: pip install 'focal-boost[xgboost]' (or [lightgbm])")
+    installed = installed_backends()
+    if not installed:
+        raise UsageError("no booster installed: pip install 'focal-boost[xgboost]' (or [lightgbm])")
+    return installed[0]
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
