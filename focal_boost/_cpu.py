@@ -19,7 +19,7 @@ division-by-zero branch, FMA allowed, NaN/Inf semantics kept) everywhere; row
 helpers and the scalar math are inlined at Numba's IR level, which is what
 lets LLVM vectorise the loops. ``cache=True`` stores machine code in
 ``__pycache__`` (or ``NUMBA_CACHE_DIR``); Numba keys that cache on this
-file's timestamp only, so after editing ``_math.py`` or ``_elementary.py``
+file's timestamp only, so after editing ``_rows.py``, ``_math.py`` or ``_elementary.py``
 clear it (the test suite uses a cache directory keyed by the package's
 source hash).
 """
@@ -33,14 +33,16 @@ import numpy as np
 from numba import njit, prange
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, log_normal
-from focal_boost._math import (
-    HESSIAN_CLIP,
-    HESSIAN_EXACT,
-    HESSIAN_UPPER,
-    apply_hessian_policy,
-    focal_derivatives,
-    focal_loss,
-    log_posterior_weight,
+from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
+from focal_boost._rows import (
+    binary_grad_hess_value,
+    binary_loss_value,
+    class_index,
+    multiclass_loss_value,
+    one_vs_rest_margin,
+    other_class_terms,
+    rest_max,
+    true_class_terms,
 )
 
 __all__ = [
@@ -61,73 +63,6 @@ _JIT = {"cache": True, "nogil": True, **JIT_OPTIONS}
 _ROW = {"inline": "always", **JIT_OPTIONS}  # row helpers are compiled into each kernel
 
 _INF = math.inf
-
-
-# --------------------------------------------------------------------------- rows
-
-
-@njit(**_ROW)
-def _binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos):
-    """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, gamma_int, bads)``.
-
-    Row helpers take and return scalars only: passing arrays into an inlined
-    helper makes Numba add reference counting that stops vectorisation.
-    """
-    positive = y == 1.0
-    label_ok = positive | (y == 0.0)
-    margin_ok = abs(z) < _INF
-    weight_ok = (w >= 0.0) & (w < _INF)
-    sign = 1.0 if positive else -1.0
-    alpha = alpha_pos if positive else alpha_neg
-    gamma = gamma_pos if positive else gamma_neg
-    gamma_int = int_pos if positive else int_neg
-    return sign, sign * z, alpha, gamma, gamma_int, not label_ok, not margin_ok, not weight_ok
-
-
-@njit(**_ROW)
-def _binary_grad_hess_value(y, z, w, a0, a1, g0, g1, n0, n1, use_integer, policy, floor):
-    """``(gradient, hessian, bad_label, bad_margin, bad_weight)`` for one row."""
-    sign, s, alpha, gamma, gamma_int, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1, n0, n1)
-    magnitude, h_exact, h_upper = focal_derivatives(s, alpha, gamma, gamma_int, use_integer)
-    hessian = w * apply_hessian_policy(h_exact, h_upper, policy, floor)
-    return -sign * w * magnitude, hessian, bl, bm, bw
-
-
-@njit(**_ROW)
-def _binary_loss_value(y, z, w, a0, a1, g0, g1, n0, n1, use_integer):
-    """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
-    _, s, alpha, gamma, gamma_int, bl, bm, bw = _binary_row(y, z, w, a0, a1, g0, g1, n0, n1)
-    return w * focal_loss(s, alpha, gamma, gamma_int, use_integer), bl, bm, bw
-
-
-@njit(**_ROW)
-def _class_index(y, n_classes):
-    """``(c, ok)``: the class index of label ``y``, or ``(0, False)`` if invalid."""
-    ok = (y >= 0.0) & (y < n_classes) & (math.floor(y) == y)
-    return (int(y) if ok else 0), ok
-
-
-@njit(**_ROW)
-def _rest_max(z_row, c):
-    """``(max_{j != c} z_j, every z_j finite)`` for one row."""
-    m = -_INF
-    finite = True
-    for j in range(z_row.shape[0]):
-        zj = float(z_row[j])
-        finite = finite & (abs(zj) < _INF)
-        if j != c and zj > m:
-            m = zj
-    return m, finite
-
-
-@njit(**_ROW)
-def _one_vs_rest_margin(z_row, c, m):
-    """``s = z_c - logsumexp_{j != c} z_j``, given ``m = max_{j != c} z_j``."""
-    total = 0.0
-    for j in range(z_row.shape[0]):
-        if j != c:
-            total += exp_nonpositive(float(z_row[j]) - m)
-    return float(z_row[c]) - m - math.log(total)
 
 
 #: Rows per block of the multiclass gradient kernel: its scratch (K x block
@@ -161,14 +96,14 @@ def _multiclass_grad_hess_block(
     label = np.empty(n, dtype=np.int64)
     row_gamma_int = np.empty(n, dtype=np.int64)
     per_row = np.empty((10, n))
-    w, row_alpha, row_gamma, z_label, rest_max, rest_sum, g_true, h_true, h_rest, inv_sum = per_row
+    w, row_alpha, row_gamma, z_label, max_rest, rest_sum, g_true, h_true, h_rest, inv_sum = per_row
     z_t = np.empty((n_classes, n))  # the block, class-major; later the gradient
-    rest_exp = np.empty((n_classes, n))  # exp(z_j - rest_max), 0 at the label; later the Hessian
+    rest_exp = np.empty((n_classes, n))  # exp(z_j - max_rest), 0 at the label; later the Hessian
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(n):
-        c, label_ok = _class_index(float(y[i]), n_classes)
+        c, label_ok = class_index(float(y[i]), n_classes)
         label[i] = c
         row_alpha[i] = alpha[c]
         row_gamma[i] = gamma[c]
@@ -177,7 +112,7 @@ def _multiclass_grad_hess_block(
         w[i] = wi
         bad_labels += not label_ok
         bad_weights += not ((wi >= 0.0) & (wi < _INF))
-        rest_max[i] = -_INF
+        max_rest[i] = -_INF
         rest_sum[i] = 0.0
         z_label[i] = 0.0
         for j in range(n_classes):
@@ -188,66 +123,47 @@ def _multiclass_grad_hess_block(
             z = z_j[i]
             bad_margins += not (abs(z) < _INF)
             is_label = j == label[i]
-            rest_max[i] = rest_max[i] if is_label else max(rest_max[i], z)
+            max_rest[i] = max_rest[i] if is_label else max(max_rest[i], z)
             z_label[i] = z if is_label else z_label[i]
     for j in range(n_classes):
         z_j = z_t[j]
         e_j = rest_exp[j]
         for i in range(n):
-            e = exp_nonpositive(z_j[i] - rest_max[i])
+            e = exp_nonpositive(z_j[i] - max_rest[i])
             e = 0.0 if j == label[i] else e
             e_j[i] = e
             rest_sum[i] += e
     # The binary focal core at s = z_c - logsumexp_{j != c} z_j; two copies
     # of the loop, one per focusing-factor path (see the binary kernels).
+    upper = policy == HESSIAN_UPPER
     if use_integer:
         for i in range(n):
-            s = z_label[i] - rest_max[i] - log_normal(rest_sum[i])
-            g, he, hu = focal_derivatives(s, row_alpha[i], row_gamma[i], row_gamma_int[i], True)
-            g_true[i] = g
-            h_true[i] = apply_hessian_policy(he, hu, policy, floor)
-            h_rest[i] = hu if policy == HESSIAN_UPPER else he
+            s = z_label[i] - max_rest[i] - log_normal(rest_sum[i])
+            g_true[i], h_true[i], h_rest[i] = true_class_terms(
+                s, row_alpha[i], row_gamma[i], row_gamma_int[i], True, policy, floor, upper
+            )
             inv_sum[i] = 1.0 / rest_sum[i]
     else:
         for i in range(n):
-            s = z_label[i] - rest_max[i] - log_normal(rest_sum[i])
-            g, he, hu = focal_derivatives(s, row_alpha[i], row_gamma[i], row_gamma_int[i], False)
-            g_true[i] = g
-            h_true[i] = apply_hessian_policy(he, hu, policy, floor)
-            h_rest[i] = hu if policy == HESSIAN_UPPER else he
+            s = z_label[i] - max_rest[i] - log_normal(rest_sum[i])
+            g_true[i], h_true[i], h_rest[i] = true_class_terms(
+                s, row_alpha[i], row_gamma[i], row_gamma_int[i], False, policy, floor, upper
+            )
             inv_sum[i] = 1.0 / rest_sum[i]
     for j in range(n_classes):
         g_j = z_t[j]
         h_j = rest_exp[j]
         for i in range(n):
-            # r_j = softmax over the classes other than c; ds/dz_j = -r_j and
-            # dr_j/dz_j = r_j (1 - r_j) give the off-class entries.
-            r = h_j[i] * inv_sum[i]
-            h_jj = h_rest[i] * r * r + g_true[i] * r * (1.0 - r)
-            h_jj = max(h_jj, floor) if policy == HESSIAN_CLIP else h_jj
+            # r = softmax over the classes other than the label c.
+            g_other, h_other = other_class_terms(h_j[i] * inv_sum[i], g_true[i], h_rest[i], policy, floor)
             is_label = j == label[i]
-            g_j[i] = w[i] * (-g_true[i] if is_label else g_true[i] * r)
-            h_j[i] = w[i] * (h_true[i] if is_label else h_jj)
+            g_j[i] = w[i] * (-g_true[i] if is_label else g_other)
+            h_j[i] = w[i] * (h_true[i] if is_label else h_other)
     for i in range(n):
         for j in range(n_classes):
             grad[i, j] = z_t[j, i]
             hess[i, j] = rest_exp[j, i]
     return bad_labels, bad_margins, bad_weights
-
-
-@njit(**_ROW)
-def _multiclass_loss_value(z_row, y, w, alpha, gamma, gamma_int, use_integer):
-    """``(loss, bad_label, bad_margin, bad_weight)`` for one row."""
-    c, label_ok = _class_index(y, z_row.shape[0])
-    weight_ok = (w >= 0.0) & (w < _INF)
-    m, margin_ok = _rest_max(z_row, c)
-    s = _one_vs_rest_margin(z_row, c, m)
-    return (
-        w * focal_loss(s, alpha[c], gamma[c], gamma_int[c], use_integer),
-        not label_ok,
-        not margin_ok,
-        not weight_ok,
-    )
 
 
 # ------------------------------------------------------------------------ kernels
@@ -268,7 +184,7 @@ def _binary_grad_hess_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, fl
     if (n0 >= 0) & (n1 >= 0):
         for i in range(margin.shape[0]):
             w = 1.0 if weight is None else float(weight[i])
-            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+            grad[i], hess[i], bl, bm, bw = binary_grad_hess_value(
                 float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, True, policy, floor
             )
             bad_labels += bl
@@ -277,7 +193,7 @@ def _binary_grad_hess_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, fl
     else:
         for i in range(margin.shape[0]):
             w = 1.0 if weight is None else float(weight[i])
-            grad[i], hess[i], bl, bm, bw = _binary_grad_hess_value(
+            grad[i], hess[i], bl, bm, bw = binary_grad_hess_value(
                 float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, False, policy, floor
             )
             bad_labels += bl
@@ -305,7 +221,7 @@ def _binary_loss_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
     bad_weights = 0
     for i in range(margin.shape[0]):
         w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _binary_loss_value(
+        out[i], bl, bm, bw = binary_loss_value(
             float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
         )
         bad_labels += bl
@@ -360,7 +276,7 @@ def _multiclass_loss_rows(start, stop, y, margin, weight, alpha, gamma, gamma_in
     bad_weights = 0
     for i in range(start, stop):
         w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = _multiclass_loss_value(
+        out[i], bl, bm, bw = multiclass_loss_value(
             margin[i], float(y[i]), w, alpha, gamma, gamma_int, use_integer
         )
         bad_labels += bl
@@ -441,8 +357,8 @@ def multiclass_posterior_log(margin, log_alpha, gamma, out):
     for i in range(n_rows):
         z_row = margin[i]
         for k in range(n_classes):
-            m, _ = _rest_max(z_row, k)
-            s = _one_vs_rest_margin(z_row, k, m)
+            m, _ = rest_max(z_row, k)
+            s = one_vs_rest_margin(z_row, k, m)
             out[i, k] = log_posterior_weight(s, gamma[k]) - log_alpha[k]
 
 

@@ -261,7 +261,7 @@ class FocalLoss:
             if hessian_out is None
             else check_output(hessian_out, margin.shape, "hessian_out")
         )
-        policy, floor = _POLICY_CODES[self._hessian], self._hessian_floor
+        policy, floor = self.hessian_policy_code
         args = (y, margin, weight, *parameters, policy, floor, grad, hess)
         counts = _cpu.run_kernel(f"{task}_grad_hess", n_threads, *args)
         raise_for_bad_counts(counts, y, margin)
@@ -281,15 +281,37 @@ class FocalLoss:
         n = margin.shape[0]
         y = check_labels(y, n)
         weight = check_sample_weight(sample_weight, n)
-        n_classes = 2 if margin.ndim == 1 else margin.shape[1]
+        task, parameters = self.kernel_parameters(None if margin.ndim == 1 else margin.shape[1], y, weight)
+        return y, margin, weight, task, parameters
+
+    def kernel_parameters(
+        self, n_classes: int | None, y: Any = None, sample_weight: Any = None
+    ) -> tuple[str, tuple]:
+        """The kernels' task ("binary"/"multiclass") and per-class parameters.
+
+        Binary (``n_classes=None``: one margin per row): scalars
+        ``(alpha_0, alpha_1, gamma_0, gamma_1, int_0, int_1)``; multiclass:
+        float64/int64 arrays ``(alpha, gamma, gamma_int)``. ``gamma_int`` is
+        ``gamma`` as an integer below 16 (the multiplication fast path) or -1.
+        ``y`` and ``sample_weight`` are needed only for ``alpha="balanced"``.
+        The CPU and the CUDA kernels take the same parameters.
+        """
+        binary = n_classes is None
+        n_classes = 2 if binary else n_classes
         balanced_labels = y if isinstance(self._alpha, str) else None
-        alpha = np.ascontiguousarray(self.class_weights(n_classes, balanced_labels, weight), dtype=np.float64)
+        alpha = np.ascontiguousarray(
+            self.class_weights(n_classes, balanced_labels, sample_weight), dtype=np.float64
+        )
         gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
         gamma_int = _integer_gammas(gamma)
-        if margin.ndim == 1:
-            scalars = (alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1])
-            return y, margin, weight, "binary", scalars
-        return y, margin, weight, "multiclass", (alpha, gamma, gamma_int)
+        if binary:
+            return "binary", (alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1])
+        return "multiclass", (alpha, gamma, gamma_int)
+
+    @property
+    def hessian_policy_code(self) -> tuple[int, float]:
+        """``(policy, floor)`` as the kernels take them (``focal_boost._math.HESSIAN_*``)."""
+        return _POLICY_CODES[self._hessian], self._hessian_floor
 
     # ------------------------------------------------------------------ initial score
 

@@ -32,8 +32,10 @@ adds to every prediction; a multiclass score goes into each ``DMatrix``'s
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import uuid
+import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -54,6 +56,7 @@ __all__ = [
     "sklearn_metric",
     "sklearn_objective",
     "train",
+    "train_on_device",
 ]
 
 #: XGBoost's multiclass Hessian convention (its softmax objective's ``2 p (1 - p)``).
@@ -275,6 +278,268 @@ def train(
     )
     _record(booster, loss, init)
     return booster
+
+
+class DeviceFallbackWarning(UserWarning):
+    """:func:`train_on_device` could not keep the work on the GPU and used XGBoost's standard path."""
+
+
+#: Reasons already warned about (each is warned about once per process).
+_FALLBACKS_WARNED: set[str] = set()
+
+
+def train_on_device(
+    params: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    num_boost_round: int = 10,
+    *,
+    sample_weight: Any = None,
+    loss: FocalLoss | None = None,
+    evals: Sequence[tuple] = (),
+    early_stopping_rounds: int | None = None,
+    evals_result: dict | None = None,
+    verbose_eval: bool | int = False,
+    callbacks: Sequence[Any] | None = None,
+    n_threads: int | None = None,
+    missing: float = np.nan,
+) -> Any:
+    """Train with focal loss keeping margins, gradients and Hessians on the booster's device.
+
+    With ``params["device"] = "cuda"`` the margins of the training and
+    evaluation sets stay in GPU memory for the whole run: the CUDA kernels
+    compute gradients and Hessians there, ``Booster.boost`` takes them as
+    device arrays and ``Booster.inplace_predict`` adds each round's trees to
+    the margins (see :mod:`focal_boost._resident`). Nothing crosses to the host
+    but one loss value per evaluation set and round. Without ``"cuda"`` the
+    same loop runs on the CPU with NumPy.
+
+    Parameters
+    ----------
+    params : dict
+        XGBoost parameters (``num_class`` for multiclass; ``objective`` is ignored).
+    X, y : array-like
+        Features (NumPy, CuPy, cuDF, or pandas with numeric columns; NumPy and
+        pandas are copied to the GPU once) and labels (0/1 or 0..K-1).
+    sample_weight : array-like, optional
+        Training weights (also used for XGBoost's weighted quantile sketch).
+    evals : sequence of ``(X, y, name)`` or ``(X, y, weight, name)``
+        Evaluation sets, scored with the focal loss after every round; the
+        last one drives early stopping. Passing the training arrays
+        themselves reuses the training margins.
+    early_stopping_rounds, evals_result, verbose_eval, callbacks
+        As in ``xgboost.train`` (XGBoost's own ``EarlyStopping`` and
+        ``EvaluationMonitor`` run on the focal-loss history).
+
+    Returns
+    -------
+    xgboost.Booster
+        The loss and initial score recorded as by :func:`train`, so
+        :func:`predict_margin` and :func:`predict_proba` apply.
+
+    Falls back to :func:`train` (XGBoost's standard custom-objective path,
+    which copies margins to the host every round), with a one-time
+    :class:`DeviceFallbackWarning` saying why, when the GPU path cannot run:
+    CuPy or numba-cuda missing, no usable GPU, a booster other than
+    ``gbtree``, or features that XGBoost cannot predict in place on the GPU
+    (SciPy sparse, pandas categorical columns: pass cuDF).
+    """
+    xgb = _xgboost()
+    on_gpu = str(params.get("device", "cpu")).startswith(("cuda", "gpu"))
+    evals = [_eval_tuple(item) for item in evals]
+    if early_stopping_rounds is not None and not evals:
+        raise ValueError("early stopping needs at least one evaluation set in evals")
+    run = {
+        "num_boost_round": num_boost_round,
+        "sample_weight": sample_weight,
+        "loss": loss,
+        "evals": evals,
+        "early_stopping_rounds": early_stopping_rounds,
+        "evals_result": evals_result,
+        "verbose_eval": verbose_eval,
+        "callbacks": callbacks,
+        "n_threads": n_threads,
+        "missing": missing,
+    }
+    if not on_gpu:
+        return _train_resident(xgb, params, X, y, engine_kind="host", **run)
+    reason = _gpu_path_unavailable(params, X, [item[0] for item in evals])
+    if reason is None:
+        return _train_resident(xgb, params, X, y, engine_kind="cuda", **run)
+    if reason not in _FALLBACKS_WARNED:
+        _FALLBACKS_WARNED.add(reason)
+        warnings.warn(
+            f"focal_boost.xgboost.train_on_device: {reason}; training through XGBoost's standard "
+            "custom-objective path instead, which copies the margins to the host and the gradients "
+            "back every round",
+            DeviceFallbackWarning,
+            stacklevel=2,
+        )
+    return _train_standard(xgb, params, X, y, **run)
+
+
+def _eval_tuple(item: tuple) -> tuple[Any, Any, Any, str]:
+    if len(item) == 3:
+        return item[0], item[1], None, str(item[2])
+    if len(item) == 4:
+        return item[0], item[1], item[2], str(item[3])
+    raise ValueError(f"each evaluation set is (X, y, name) or (X, y, weight, name), got {len(item)} items")
+
+
+def _gpu_path_unavailable(params: Mapping[str, Any], X: Any, eval_features: list[Any]) -> str | None:
+    """Why the device-resident path cannot run here, or None if it can."""
+    if importlib.util.find_spec("cupy") is None:
+        return "CuPy is not installed (pip install 'focal-boost[gpu]')"
+    if importlib.util.find_spec("numba_cuda") is None:
+        return "numba-cuda is not installed (pip install 'focal-boost[gpu]')"
+    from focal_boost import _cuda
+
+    if _cuda.simulated() or not _cuda.is_available():
+        return "no usable CUDA GPU was found"
+    if params.get("booster", "gbtree") != "gbtree":
+        return f"booster={params['booster']!r} (only 'gbtree' keeps a per-round margin)"
+    from focal_boost._resident import device_feature_kind
+
+    for data in [X, *eval_features]:
+        if device_feature_kind(data) is None:
+            return (
+                f"XGBoost cannot predict {type(data).__name__} in place on the GPU "
+                "(pass NumPy, CuPy, cuDF or numeric pandas data)"
+            )
+    return None
+
+
+def _quantile_matrix(
+    xgb: Any, params: Mapping[str, Any], X: Any, y: Any, weight: Any, ref: Any = None
+) -> Any:
+    """The QuantileDMatrix XGBoost recommends for ``hist``, with the booster's ``max_bin``."""
+    options = {"max_bin": int(params["max_bin"])} if "max_bin" in params else {}
+    if "nthread" in params:
+        options["nthread"] = int(params["nthread"])
+    return xgb.QuantileDMatrix(X, label=y, weight=weight, enable_categorical=True, ref=ref, **options)
+
+
+def _train_standard(xgb: Any, params: Mapping[str, Any], X: Any, y: Any, **run: Any) -> Any:
+    """:func:`train` on QuantileDMatrix versions of the arrays (the fallback path)."""
+    dtrain = _quantile_matrix(xgb, params, X, y, run["sample_weight"])
+    evals = [
+        (_quantile_matrix(xgb, params, X_eval, y_eval, w_eval, ref=dtrain), name)
+        for X_eval, y_eval, w_eval, name in run["evals"]
+    ]
+    return train(
+        params,
+        dtrain,
+        run["num_boost_round"],
+        loss=run["loss"],
+        evals=evals,
+        n_threads=run["n_threads"],
+        early_stopping_rounds=run["early_stopping_rounds"],
+        evals_result=run["evals_result"],
+        verbose_eval=run["verbose_eval"],
+        callbacks=list(run["callbacks"] or []),
+    )
+
+
+def _train_resident(
+    xgb: Any, params: Mapping[str, Any], X: Any, y: Any, *, engine_kind: str, **run: Any
+) -> Any:
+    """The device-resident loop with the "host" (NumPy, CPU kernels) or "cuda" engine."""
+    from focal_boost import _resident
+    from focal_boost._validation import check_labels, check_sample_weight
+
+    host = _to_host
+    y_host = check_labels(host(y))
+    if _n_rows(X) != y_host.shape[0]:
+        raise ValueError(f"X has {_n_rows(X)} rows but y has {y_host.shape[0]} labels")
+    weight_host = check_sample_weight(host(run["sample_weight"]), y_host.shape[0])
+    if weight_host is not None:  # as XGBoost stores them, so that the initial score is train()'s
+        weight_host = np.asarray(weight_host, dtype=np.float32)
+    y_host = np.asarray(y_host, dtype=np.float32)
+    n_classes = int(params.get("num_class", 0) or 0)
+    multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
+    loss, init = training_loss_and_init(run["loss"], y_host, weight_host, n_classes if multiclass else None)
+    threads = thread_count(params, run["n_threads"], "nthread", "n_jobs")
+    if engine_kind == "host":
+        objective, metric = FocalObjective(loss, n_threads=threads), FocalMetric(loss, n_threads=threads)
+        engine: Any = _resident.HostEngine(objective, metric)
+    else:
+        per_row_classes = n_classes if multiclass else None
+        engine = _resident.CudaEngine(loss, per_row_classes, MULTICLASS_HESSIAN_SCALE, _array_module())
+
+    training_params = {k: v for k, v in params.items() if k != "objective"}
+    training_params.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
+    dtrain = _quantile_matrix(xgb, params, X, y_host, weight_host)
+    booster = xgb.Booster(training_params, [dtrain])
+
+    def resident(name: str | None, features: Any, labels: Any, weight: Any) -> _resident.ResidentSet:
+        n = _n_rows(features)
+        shape = (n, n_classes) if multiclass else (n,)
+        margin = engine.xp.empty(shape, dtype=np.float32)
+        margin[...] = engine.xp.asarray(init.astype(np.float32))
+        device_features = engine.features(features)
+        if device_features is None:
+            raise TypeError(f"XGBoost cannot predict {type(features).__name__} in place on this device")
+        weight = None if weight is None else engine.xp.asarray(np.asarray(host(weight), dtype=np.float32))
+        return _resident.ResidentSet(name, device_features, engine.labels(host(labels)), weight, margin)
+
+    training = resident(None, X, y_host, weight_host)
+    eval_sets = []
+    for features, labels, weight, name in run["evals"]:
+        if features is X and labels is y and weight is run["sample_weight"]:
+            training.name = name  # the training set is also evaluated: one margin for both
+            eval_sets.append(training)
+        else:
+            eval_sets.append(resident(name, features, labels, weight))
+
+    callbacks = list(run["callbacks"] or [])
+    verbose = run["verbose_eval"]
+    if verbose:
+        callbacks.append(xgb.callback.EvaluationMonitor(period=1 if verbose is True else int(verbose)))
+    if run["early_stopping_rounds"] is not None:
+        callbacks.append(
+            xgb.callback.EarlyStopping(
+                rounds=run["early_stopping_rounds"], metric_name=FocalMetric.name, maximize=False
+            )
+        )
+    booster, history = _resident.boosting_loop(
+        booster,
+        dtrain,
+        engine,
+        training,
+        eval_sets,
+        run["num_boost_round"],
+        callbacks,
+        run["missing"],
+        FocalMetric.name,
+    )
+    if run["evals_result"] is not None:
+        run["evals_result"].update(history)
+    _record(booster, loss, init)
+    return booster
+
+
+def _array_module() -> Any:
+    """CuPy; NumPy under Numba's CUDA simulator, whose kernels take host arrays."""
+    from focal_boost import _cuda
+
+    if _cuda.simulated():
+        return np  # the simulator's kernels take NumPy arrays
+    import cupy
+
+    return cupy
+
+
+def _to_host(values: Any) -> Any:
+    """A CuPy (or other ``.get()``-able device) array as NumPy; anything else unchanged."""
+    if values is not None and hasattr(values, "__cuda_array_interface__") and hasattr(values, "get"):
+        return values.get()
+    if values is not None and hasattr(values, "to_numpy") and not hasattr(values, "dtypes"):
+        return values.to_numpy()  # a pandas or cuDF Series
+    return values
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.shape[0])
 
 
 def _record(booster: Any, loss: FocalLoss, init: np.ndarray) -> None:

@@ -1,0 +1,288 @@
+"""CUDA kernels over device arrays, with the row math of :mod:`focal_boost._rows`.
+
+Imported only when asked for: it needs numba-cuda (``pip install
+'focal-boost[gpu]'``), and nothing else in the package imports it. The
+kernels call the very functions the CPU loops inline (:mod:`focal_boost._rows`
+and :mod:`focal_boost._math`, down to the branch-free ``exp`` and ``log1p`` of
+:mod:`focal_boost._elementary`), which numba-cuda compiles as device code, so
+the two targets share one definition of every formula.
+
+Layout: one thread per row in a grid-stride loop (a multiclass row's K
+classes are handled by its thread); each thread adds its
+``(bad_labels, bad_margins, bad_weights)`` counts to a three-element device
+array once, at the end, with atomics. Arrays are anything with
+``__cuda_array_interface__`` (CuPy, numba-cuda device arrays); under Numba's
+CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) they are NumPy arrays, and the
+same kernels run on the host, which is how they are tested without a GPU.
+
+:func:`run_kernel` takes the CPU kernels' arguments (labels, margins,
+weights or ``None``, then :meth:`FocalLoss.kernel_parameters`, then the
+Hessian policy and the outputs), so the two are interchangeable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import config, cuda, njit
+
+from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
+from focal_boost._math import HESSIAN_UPPER, focal_loss
+from focal_boost._rows import (
+    binary_grad_hess_value,
+    binary_loss_value,
+    class_index,
+    other_class_terms,
+    true_class_terms,
+)
+
+__all__ = ["KERNELS", "compile_ptx", "is_available", "run_kernel", "simulated"]
+
+_INF = math.inf
+_ROW = {"inline": "always", **JIT_OPTIONS}
+
+#: Threads per block: a multiple of the warp size that keeps register pressure modest.
+THREADS_PER_BLOCK = 256
+#: Resident blocks per multiprocessor to aim for; more rows than that are grid-strided.
+BLOCKS_PER_MULTIPROCESSOR = 32
+
+
+def _device_function(function):
+    """A helper for the kernels, as device code or, under the simulator, as Python.
+
+    Compiled through ``njit``, which numba-cuda retargets to the GPU when a
+    kernel calls it and which, unlike ``cuda.jit(device=True)``, needs no GPU
+    to compile to PTX. Under the simulator it stays a Python function: the
+    simulator's arrays cannot be handed to CPU-compiled code.
+    """
+    return function if config.ENABLE_CUDASIM else njit(**_ROW)(function)
+
+
+@_device_function
+def _count(counts, bad_labels, bad_margins, bad_weights):  # pragma: no cover - device code
+    """Add one thread's bad-input counts to the kernel's totals (three atomics, once per thread)."""
+    if bad_labels:
+        cuda.atomic.add(counts, 0, bad_labels)
+    if bad_margins:
+        cuda.atomic.add(counts, 1, bad_margins)
+    if bad_weights:
+        cuda.atomic.add(counts, 2, bad_weights)
+
+
+@cuda.jit(cache=True)
+def _binary_grad_hess(
+    y, margin, weight, has_weight, a0, a1, g0, g1, n0, n1, policy, floor, hessian_scale, grad, hess, counts
+):  # pragma: no cover - device code
+    use_integer = (n0 >= 0) & (n1 >= 0)
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
+        w = float(weight[i]) if has_weight else 1.0
+        g, h, bl, bm, bw = binary_grad_hess_value(
+            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer, policy, floor
+        )
+        grad[i] = g
+        hess[i] = hessian_scale * h
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    _count(counts, bad_labels, bad_margins, bad_weights)
+
+
+@cuda.jit(cache=True)
+def _binary_loss(y, margin, weight, has_weight, a0, a1, g0, g1, n0, n1, out, counts):  # pragma: no cover
+    use_integer = (n0 >= 0) & (n1 >= 0)
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
+        w = float(weight[i]) if has_weight else 1.0
+        value, bl, bm, bw = binary_loss_value(
+            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
+        )
+        out[i] = value
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    _count(counts, bad_labels, bad_margins, bad_weights)
+
+
+@_device_function
+def _one_vs_rest(margin, i, c):  # pragma: no cover - device code
+    """``(m, sum_{j != c} exp(z_j - m), all finite)`` for row ``i``, ``m = max_{j != c} z_j``.
+
+    :func:`focal_boost._rows.rest_max` and :func:`~focal_boost._rows.rest_exp_sum`
+    on a row index instead of a row view: the simulator's arrays cannot be
+    handed to a CPU-compiled helper.
+    """
+    m = -_INF
+    finite = True
+    for j in range(margin.shape[1]):
+        zj = float(margin[i, j])
+        finite = finite & (abs(zj) < _INF)
+        if j != c and zj > m:
+            m = zj
+    total = 0.0
+    for j in range(margin.shape[1]):
+        if j != c:
+            total += exp_nonpositive(float(margin[i, j]) - m)
+    return m, total, finite
+
+
+@cuda.jit(cache=True)
+def _multiclass_grad_hess(
+    y,
+    margin,
+    weight,
+    has_weight,
+    alpha,
+    gamma,
+    gamma_int,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
+    counts,
+):  # pragma: no cover - device code
+    n_classes = margin.shape[1]
+    upper = policy == HESSIAN_UPPER
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
+        w = float(weight[i]) if has_weight else 1.0
+        c, label_ok = class_index(float(y[i]), n_classes)
+        m, total, margin_ok = _one_vs_rest(margin, i, c)
+        s = float(margin[i, c]) - m - math.log(total)
+        g_true, h_true, h_rest = true_class_terms(
+            s, alpha[c], gamma[c], gamma_int[c], use_integer, policy, floor, upper
+        )
+        inverse = 1.0 / total
+        for j in range(n_classes):
+            if j == c:
+                grad[i, j] = -w * g_true
+                hess[i, j] = hessian_scale * (w * h_true)
+            else:
+                r = exp_nonpositive(float(margin[i, j]) - m) * inverse
+                g, h = other_class_terms(r, g_true, h_rest, policy, floor)
+                grad[i, j] = w * g
+                hess[i, j] = hessian_scale * (w * h)
+        bad_labels += not label_ok
+        bad_margins += not margin_ok
+        bad_weights += not ((w >= 0.0) & (w < _INF))
+    _count(counts, bad_labels, bad_margins, bad_weights)
+
+
+@cuda.jit(cache=True)
+def _multiclass_loss(
+    y, margin, weight, has_weight, alpha, gamma, gamma_int, use_integer, out, counts
+):  # pragma: no cover - device code
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
+        w = float(weight[i]) if has_weight else 1.0
+        c, label_ok = class_index(float(y[i]), margin.shape[1])
+        m, total, margin_ok = _one_vs_rest(margin, i, c)
+        s = float(margin[i, c]) - m - math.log(total)
+        out[i] = w * focal_loss(s, alpha[c], gamma[c], gamma_int[c], use_integer)
+        bad_labels += not label_ok
+        bad_margins += not margin_ok
+        bad_weights += not ((w >= 0.0) & (w < _INF))
+    _count(counts, bad_labels, bad_margins, bad_weights)
+
+
+#: task -> kernel, the tasks of :func:`focal_boost._cpu.run_kernel`.
+KERNELS = {
+    "binary_grad_hess": _binary_grad_hess,
+    "binary_loss": _binary_loss,
+    "multiclass_grad_hess": _multiclass_grad_hess,
+    "multiclass_loss": _multiclass_loss,
+}
+
+
+def simulated() -> bool:
+    """Whether Numba's CUDA simulator stands in for the GPU (``NUMBA_ENABLE_CUDASIM=1``)."""
+    return bool(config.ENABLE_CUDASIM)
+
+
+def is_available() -> bool:
+    """Whether kernels can run: a usable CUDA GPU, or Numba's CUDA simulator."""
+    return simulated() or cuda.is_available()
+
+
+def _grid(n_rows: int) -> tuple[int, int]:
+    """``(blocks, threads)`` for ``n_rows`` rows: enough blocks to fill the GPU, no more."""
+    if config.ENABLE_CUDASIM:  # every simulated thread is a Python thread
+        return max(1, min(2, -(-n_rows // 32))), 32
+    multiprocessors = cuda.get_current_device().MULTIPROCESSOR_COUNT
+    blocks = min(-(-n_rows // THREADS_PER_BLOCK), multiprocessors * BLOCKS_PER_MULTIPROCESSOR)
+    return max(1, blocks), THREADS_PER_BLOCK
+
+
+def _on_device(value):
+    """A small host parameter array (per-class alpha, gamma) as a device array."""
+    return cuda.to_device(value) if isinstance(value, np.ndarray) else value
+
+
+def run_kernel(task: str, *args, hessian_scale: float = 1.0) -> tuple[int, int, int]:
+    """Run ``task`` on device arrays; the arguments are :func:`focal_boost._cpu.run_kernel`'s.
+
+    ``(y, margin, weight, *parameters, policy, floor, grad, hess)`` for the
+    ``*_grad_hess`` tasks, ``(y, margin, weight, *parameters, out)`` for the
+    ``*_loss`` tasks; ``weight`` may be ``None``. ``hessian_scale`` multiplies
+    the Hessian (XGBoost's multiclass convention), which on the CPU the
+    adapter applies afterwards. Returns ``(bad_labels, bad_margins,
+    bad_weights)``; reading them back waits for the kernel.
+    """
+    y, margin, weight, *rest = args
+    has_weight = weight is not None
+    if not has_weight:
+        weight = cuda.device_array(0, dtype=np.float64)
+    if task.startswith("multiclass"):
+        alpha, gamma, gamma_int, *rest = rest
+        use_integer = bool(np.min(gamma_int) >= 0)
+        rest = [_on_device(alpha), _on_device(gamma), _on_device(gamma_int), use_integer, *rest]
+    if task.endswith("grad_hess"):
+        *rest, grad, hess = rest
+        rest = [*rest, float(hessian_scale), grad, hess]
+    counts = cuda.to_device(np.zeros(3, dtype=np.int64))
+    blocks, threads = _grid(margin.shape[0])
+    KERNELS[task][blocks, threads](y, margin, weight, has_weight, *rest, counts)
+    bad_labels, bad_margins, bad_weights = (int(value) for value in counts.copy_to_host())
+    return bad_labels, bad_margins, bad_weights
+
+
+def compile_ptx(cc: tuple[int, int] = (8, 0)) -> dict[str, str]:
+    """PTX for every kernel with float32 and float64 arrays, weighted and not (no GPU needed).
+
+    What numba-cuda generates for the signatures :func:`run_kernel` launches;
+    used by the tests to show that all the shared math compiles as device
+    code on machines without a GPU (it needs the CUDA compiler libraries of
+    the ``gpu`` extra, not a driver).
+    """
+    from numba import types
+
+    outputs: dict[str, str] = {}
+    for dtype in (types.float32, types.float64):
+        one, two = types.Array(dtype, 1, "C"), types.Array(dtype, 2, "C")
+        weight = types.Array(types.float64, 1, "C")
+        counts = types.Array(types.int64, 1, "C")
+        per_class = (types.Array(types.float64, 1, "C"),) * 2 + (types.Array(types.int64, 1, "C"),)
+        f64, i64, flag = types.float64, types.int64, types.boolean
+        binary = (one, one, weight, flag, f64, f64, f64, f64, i64, i64)
+        multiclass = (one, two, weight, flag, *per_class, flag)
+        signatures = {
+            "binary_grad_hess": (*binary, i64, f64, f64, one, one, counts),
+            "binary_loss": (*binary, one, counts),
+            "multiclass_grad_hess": (*multiclass, i64, f64, f64, two, two, counts),
+            "multiclass_loss": (*multiclass, one, counts),
+        }
+        for task, signature in signatures.items():
+            ptx, _ = cuda.compile_ptx(KERNELS[task].py_func, types.void(*signature), cc=cc)
+            outputs[f"{task}[{dtype}]"] = ptx
+    return outputs

@@ -1,0 +1,210 @@
+r"""XGBoost training that keeps margins, gradients and Hessians on the booster's device.
+
+XGBoost's custom-objective path (``xgboost.train(obj=...)``, i.e.
+``Booster.update``) hands the objective host NumPy margins every round: on a
+GPU that is a device-to-host copy of all margins, a host computation and a
+host-to-device copy of the gradients and Hessians, every round. The loop here
+(:func:`focal_boost.xgboost.train_on_device`) instead, for round ``i``:
+
+1. computes the focal gradient and Hessian of each training row's current
+   margin with the CUDA kernels (:mod:`focal_boost._cuda`), into float32
+   device buffers reused across rounds;
+2. hands them to ``Booster.boost``, which takes ``__cuda_array_interface__``
+   arrays;
+3. adds round ``i``'s trees to each data set's margin with
+   ``Booster.inplace_predict(X, iteration_range=(i, i + 1), base_margin=margin)``
+   on device data: XGBoost's own float32 sum ``margin + tree(x)``, the sum
+   its prediction cache keeps;
+4. evaluates the focal loss of each evaluation set on the device (one number
+   comes back per set and round) and runs XGBoost's own callbacks
+   (``EarlyStopping``, ``EvaluationMonitor``, the caller's) on that history.
+
+Margins start at the initial score, so the model is the one
+:func:`focal_boost.xgboost.train` builds on the same data. On the CPU the same
+loop runs with NumPy and the CPU kernels (:class:`HostEngine`); the tests
+compare it with :func:`~focal_boost.xgboost.train`, and under Numba's CUDA
+simulator they run it with the CUDA kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from focal_boost._validation import raise_for_bad_counts
+from focal_boost.loss import FocalLoss
+
+
+class HostEngine:
+    """Margins in NumPy arrays, gradients by the CPU kernels (what ``xgboost.train`` would run)."""
+
+    xp = np
+
+    def __init__(self, objective: Any, metric: Any) -> None:
+        self.objective = objective  # focal_boost.xgboost.FocalObjective
+        self.metric = metric  # focal_boost.xgboost.FocalMetric
+
+    def features(self, X: Any) -> Any:
+        return X  # inplace_predict takes NumPy, SciPy sparse and pandas on the CPU
+
+    def labels(self, values: Any) -> np.ndarray:
+        return np.asarray(values, dtype=np.float32)
+
+    def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
+        return self.objective.gradient_hessian(y, margin, weight)
+
+    def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
+        return self.metric.sums(y, margin, weight)
+
+
+class CudaEngine:
+    """Margins in device arrays (CuPy), gradients and losses by the CUDA kernels.
+
+    ``xp`` is the array module: CuPy on a GPU; NumPy under Numba's CUDA
+    simulator, where the tests run the same kernels on the host.
+    """
+
+    def __init__(self, loss: FocalLoss, n_classes: int | None, hessian_scale: float, xp: Any) -> None:
+        from focal_boost import _cuda
+
+        self._cuda = _cuda
+        self.xp = xp
+        self.task, self.parameters = loss.kernel_parameters(n_classes)
+        self.policy = loss.hessian_policy_code
+        self.hessian_scale = hessian_scale if n_classes is not None else 1.0
+        self._buffers: dict[tuple, Any] = {}
+
+    def _buffer(self, key: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        full_key = (key, shape, np.dtype(dtype).str)
+        if full_key not in self._buffers:
+            self._buffers[full_key] = self.xp.empty(shape, dtype=dtype)
+        return self._buffers[full_key]
+
+    def features(self, X: Any) -> Any:
+        return device_features(X, self.xp)
+
+    def labels(self, values: Any) -> Any:
+        return self.xp.asarray(values, dtype=np.float32)
+
+    def _check(self, counts: tuple[int, int, int], y: Any, margin: Any) -> None:
+        if any(counts):
+            host = getattr(self.xp, "asnumpy", np.asarray)
+            raise_for_bad_counts(counts, host(y), host(margin))
+
+    def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
+        grad = self._buffer("grad", margin.shape, np.float32)
+        hess = self._buffer("hess", margin.shape, np.float32)
+        counts = self._cuda.run_kernel(
+            f"{self.task}_grad_hess",
+            y,
+            margin,
+            weight,
+            *self.parameters,
+            *self.policy,
+            grad,
+            hess,
+            hessian_scale=self.hessian_scale,
+        )
+        self._check(counts, y, margin)
+        return grad, hess
+
+    def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
+        n = margin.shape[0]
+        out = self._buffer(f"loss{n}", (n,), np.float64)
+        counts = self._cuda.run_kernel(f"{self.task}_loss", y, margin, weight, *self.parameters, out)
+        self._check(counts, y, margin)
+        mass = float(n) if weight is None else float(weight.sum(dtype=np.float64))
+        return float(out.sum()), mass
+
+
+def device_feature_kind(X: Any) -> str | None:
+    """How ``X`` reaches the GPU for ``inplace_predict``: "device" (already there: CuPy, cuDF),
+    "array" (NumPy, copied once), "frame" (pandas with numeric columns, copied once) or None
+    (SciPy sparse, pandas categorical or text columns: XGBoost cannot predict them in place there)."""
+    if hasattr(X, "__cuda_array_interface__") or type(X).__module__.startswith("cudf"):
+        return "device"
+    if isinstance(X, np.ndarray):
+        return "array"
+    numeric = hasattr(X, "dtypes") and all(getattr(dtype, "kind", "O") in "fiub" for dtype in X.dtypes)
+    if numeric and hasattr(X, "to_numpy"):
+        return "frame"
+    return None
+
+
+def device_features(X: Any, xp: Any) -> Any:
+    """``X`` in a form ``inplace_predict`` reads on the device, or None (see :func:`device_feature_kind`)."""
+    kind = device_feature_kind(X)
+    if kind == "device":
+        return X
+    if kind == "array":
+        return xp.asarray(X)
+    if kind == "frame":
+        return xp.asarray(X.to_numpy(dtype=np.float32))
+    return None
+
+
+@dataclass
+class ResidentSet:
+    """One data set whose margin the loop keeps current on the engine's device."""
+
+    name: str | None  # None: the training set, when it is not also an evaluation set
+    features: Any  # what inplace_predict reads
+    y: Any
+    weight: Any
+    margin: Any
+
+    def advance(self, booster: Any, iteration: int, missing: float) -> None:
+        """Add round ``iteration``'s trees to the margin (XGBoost's float32 sum)."""
+        self.margin = booster.inplace_predict(
+            self.features,
+            iteration_range=(iteration, iteration + 1),
+            predict_type="margin",
+            missing=missing,
+            validate_features=False,
+            base_margin=self.margin,
+        )
+
+
+def boosting_loop(
+    booster: Any,
+    dtrain: Any,
+    engine: Any,
+    train: ResidentSet,
+    evals: list[ResidentSet],
+    num_boost_round: int,
+    callbacks: list[Any],
+    missing: float,
+    metric_name: str,
+) -> tuple[Any, dict[str, dict[str, list[float]]]]:
+    """Boost ``num_boost_round`` rounds; returns the booster and the metric history.
+
+    ``callbacks`` are XGBoost ``TrainingCallback`` objects, called as
+    ``xgboost.train`` calls them (``before_training``, ``before_iteration``,
+    ``after_iteration`` with the history, ``after_training``); one returning
+    True from an iteration hook ends training.
+    """
+    history: dict[str, dict[str, list[float]]] = {}
+    for callback in callbacks:
+        booster = callback.before_training(booster)
+    tracked = [train, *(data for data in evals if data is not train)]
+    for iteration in range(num_boost_round):
+        # Every callback is called, as xgboost.train does, before deciding to stop.
+        stop = [callback.before_iteration(booster, iteration, history) for callback in callbacks]
+        if any(stop):
+            break
+        grad, hess = engine.gradient_hessian(train.y, train.margin, train.weight)
+        booster.boost(dtrain, iteration, grad=grad, hess=hess)
+        for data in tracked:
+            data.advance(booster, iteration, missing)
+        for data in evals:
+            total, mass = engine.loss_sums(data.y, data.margin, data.weight)
+            value = total / mass if mass > 0 else float("nan")
+            history.setdefault(data.name, {}).setdefault(metric_name, []).append(value)
+        stop = [callback.after_iteration(booster, iteration, history) for callback in callbacks]
+        if any(stop):
+            break
+    for callback in callbacks:
+        booster = callback.after_training(booster)
+    return booster, history
