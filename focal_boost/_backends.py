@@ -100,25 +100,41 @@ class XGBoostBackend:
         early_stopping_rounds: int | None,
         progress: Progress | None = None,
     ) -> TrainedModel:
-        dtrain = self._matrix(*train, n_threads=settings.n_threads)
-        evals = [] if valid is None else [(self._matrix(*valid, n_threads=settings.n_threads), "valid")]
         history: dict = {}
         report = None if progress is None else _round_report(self.xgb, progress, n_rounds)
-        booster = self.adapter.train(
-            self.params(settings),
-            dtrain,
-            n_rounds,
-            loss=loss,
-            evals=evals,
-            early_stopping_rounds=early_stopping_rounds if evals else None,
-            evals_result=history,
-            verbose_eval=False,
-            n_threads=settings.n_threads,
-            callbacks=[] if progress is None else [report],
-        )
+        if settings.device == "cuda":
+            # Margins, gradients and Hessians stay on the GPU (or a one-time warning says why not).
+            booster = self.adapter.train_on_device(
+                self.params(settings),
+                train[0],
+                train[1],
+                n_rounds,
+                sample_weight=train[2],
+                loss=loss,
+                evals=[] if valid is None else [(*valid, "valid")],
+                early_stopping_rounds=early_stopping_rounds if valid is not None else None,
+                evals_result=history,
+                n_threads=settings.n_threads,
+                callbacks=[] if progress is None else [report],
+            )
+        else:
+            dtrain = self._matrix(*train, n_threads=settings.n_threads)
+            evals = [] if valid is None else [(self._matrix(*valid, n_threads=settings.n_threads), "valid")]
+            booster = self.adapter.train(
+                self.params(settings),
+                dtrain,
+                n_rounds,
+                loss=loss,
+                evals=evals,
+                early_stopping_rounds=early_stopping_rounds if evals else None,
+                evals_result=history,
+                verbose_eval=False,
+                n_threads=settings.n_threads,
+                callbacks=[] if progress is None else [report],
+            )
         if report is not None:  # XGBoost skips later callbacks in the round early stopping ends
             report.finish(booster.num_boosted_rounds())
-        stopped = evals and early_stopping_rounds is not None
+        stopped = valid is not None and early_stopping_rounds is not None
         rounds = booster.best_iteration + 1 if stopped else n_rounds
         trained_loss, init = self.adapter._recorded(booster)
         return TrainedModel(self.name, booster, trained_loss, init, rounds, history)
@@ -185,7 +201,8 @@ class LightGBMBackend:
         }
         params.update({key: value for key, value in optional.items() if value is not None})
         if settings.device == "cuda":
-            params["device_type"] = "cuda"
+            # The PyPI wheels' GPU build is OpenCL ("gpu"); "cuda" needs LightGBM built from source.
+            params["device_type"] = "gpu"
         if settings.n_classes > 2:
             params["num_class"] = settings.n_classes
         return {**params, **settings.extra}
@@ -216,16 +233,24 @@ class LightGBMBackend:
             )
             if early_stopping_rounds is not None:
                 callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
-        booster = self.adapter.train(
-            params,
-            train_set,
-            n_rounds,
-            loss=loss,
-            valid_sets=valid_sets,
-            valid_names=["valid"][: len(valid_sets)],
-            callbacks=callbacks,
-            n_threads=settings.n_threads,
-        )
+        try:
+            booster = self.adapter.train(
+                params,
+                train_set,
+                n_rounds,
+                loss=loss,
+                valid_sets=valid_sets,
+                valid_names=["valid"][: len(valid_sets)],
+                callbacks=callbacks,
+                n_threads=settings.n_threads,
+            )
+        except lgb.basic.LightGBMError as error:
+            if params.get("device_type") == "gpu" and "OpenCL" in str(error):
+                raise RuntimeError(
+                    "device='cuda' with the LightGBM backend trains with LightGBM's OpenCL GPU build "
+                    f"(device_type='gpu'), which failed here: {error}"
+                ) from error
+            raise
         rounds = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         trained_loss, init = self.adapter._recorded(booster)
         return TrainedModel(self.name, booster, trained_loss, init, rounds, history)

@@ -111,24 +111,25 @@ def _binary_loss(y, margin, weight, has_weight, a0, a1, g0, g1, n0, n1, out, cou
 
 @_device_function
 def _one_vs_rest(margin, i, c):  # pragma: no cover - device code
-    """``(m, sum_{j != c} exp(z_j - m), all finite)`` for row ``i``, ``m = max_{j != c} z_j``.
+    """``(m, sum_{j != c} exp(z_j - m), non-finite entries)`` of row ``i``, ``m = max_{j != c} z_j``.
 
     :func:`focal_boost._rows.rest_max` and :func:`~focal_boost._rows.rest_exp_sum`
     on a row index instead of a row view: the simulator's arrays cannot be
-    handed to a CPU-compiled helper.
+    handed to a CPU-compiled helper. The gradient kernel counts non-finite
+    entries and the loss kernel rows, as their CPU counterparts do.
     """
     m = -_INF
-    finite = True
+    non_finite = 0
     for j in range(margin.shape[1]):
         zj = float(margin[i, j])
-        finite = finite & (abs(zj) < _INF)
+        non_finite += not (abs(zj) < _INF)
         if j != c and zj > m:
             m = zj
     total = 0.0
     for j in range(margin.shape[1]):
         if j != c:
             total += exp_nonpositive(float(margin[i, j]) - m)
-    return m, total, finite
+    return m, total, non_finite
 
 
 @cuda.jit(cache=True)
@@ -156,7 +157,7 @@ def _multiclass_grad_hess(
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         c, label_ok = class_index(float(y[i]), n_classes)
-        m, total, margin_ok = _one_vs_rest(margin, i, c)
+        m, total, non_finite = _one_vs_rest(margin, i, c)
         s = float(margin[i, c]) - m - math.log(total)
         g_true, h_true, h_rest = true_class_terms(
             s, alpha[c], gamma[c], gamma_int[c], use_integer, policy, floor, upper
@@ -172,7 +173,7 @@ def _multiclass_grad_hess(
                 grad[i, j] = w * g
                 hess[i, j] = hessian_scale * (w * h)
         bad_labels += not label_ok
-        bad_margins += not margin_ok
+        bad_margins += non_finite
         bad_weights += not ((w >= 0.0) & (w < _INF))
     _count(counts, bad_labels, bad_margins, bad_weights)
 
@@ -187,11 +188,11 @@ def _multiclass_loss(
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         c, label_ok = class_index(float(y[i]), margin.shape[1])
-        m, total, margin_ok = _one_vs_rest(margin, i, c)
+        m, total, non_finite = _one_vs_rest(margin, i, c)
         s = float(margin[i, c]) - m - math.log(total)
         out[i] = w * focal_loss(s, alpha[c], gamma[c], gamma_int[c], use_integer)
         bad_labels += not label_ok
-        bad_margins += not margin_ok
+        bad_margins += non_finite > 0
         bad_weights += not ((w >= 0.0) & (w < _INF))
     _count(counts, bad_labels, bad_margins, bad_weights)
 
@@ -257,23 +258,25 @@ def run_kernel(task: str, *args, hessian_scale: float = 1.0) -> tuple[int, int, 
     return bad_labels, bad_margins, bad_weights
 
 
-def compile_ptx(cc: tuple[int, int] = (8, 0)) -> dict[str, str]:
-    """PTX for every kernel with float32 and float64 arrays, weighted and not (no GPU needed).
+def compile_ptx(
+    cc: tuple[int, int] = (8, 0), dtypes: tuple[str, ...] = ("float32", "float64")
+) -> dict[str, str]:
+    """PTX for every kernel with margins of each of ``dtypes``, as :func:`run_kernel` launches them.
 
-    What numba-cuda generates for the signatures :func:`run_kernel` launches;
-    used by the tests to show that all the shared math compiles as device
-    code on machines without a GPU (it needs the CUDA compiler libraries of
-    the ``gpu`` extra, not a driver).
+    Needs the CUDA compiler libraries of the ``gpu`` extra, not a GPU or a
+    driver: the tests use it to show, on machines without a GPU, that all the
+    shared math compiles as device code.
     """
     from numba import types
 
     outputs: dict[str, str] = {}
-    for dtype in (types.float32, types.float64):
+    f64, i64, flag = types.float64, types.int64, types.boolean
+    weight = types.Array(f64, 1, "C")
+    counts = types.Array(i64, 1, "C")
+    per_class = (types.Array(f64, 1, "C"), types.Array(f64, 1, "C"), types.Array(i64, 1, "C"))
+    for name in dtypes:
+        dtype = getattr(types, name)
         one, two = types.Array(dtype, 1, "C"), types.Array(dtype, 2, "C")
-        weight = types.Array(types.float64, 1, "C")
-        counts = types.Array(types.int64, 1, "C")
-        per_class = (types.Array(types.float64, 1, "C"),) * 2 + (types.Array(types.int64, 1, "C"),)
-        f64, i64, flag = types.float64, types.int64, types.boolean
         binary = (one, one, weight, flag, f64, f64, f64, f64, i64, i64)
         multiclass = (one, two, weight, flag, *per_class, flag)
         signatures = {
@@ -284,5 +287,5 @@ def compile_ptx(cc: tuple[int, int] = (8, 0)) -> dict[str, str]:
         }
         for task, signature in signatures.items():
             ptx, _ = cuda.compile_ptx(KERNELS[task].py_func, types.void(*signature), cc=cc)
-            outputs[f"{task}[{dtype}]"] = ptx
+            outputs[f"{task}[{name}]"] = ptx
     return outputs

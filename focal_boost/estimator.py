@@ -104,7 +104,13 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState or None, default=None
         Seed for the booster's sampling and for the validation split.
     device : {"cpu", "cuda"}, default="cpu"
-        Where the booster builds trees.
+        Where the booster builds trees. XGBoost with ``"cuda"`` trains through
+        :func:`focal_boost.xgboost.train_on_device`: margins, focal gradients
+        and Hessians stay on the GPU (CUDA kernels; needs the ``gpu`` extra;
+        without it, or without a GPU, a one-time warning and XGBoost's
+        standard path). LightGBM with ``"cuda"`` uses ``device_type="gpu"``
+        (the OpenCL build in LightGBM's wheels); its custom-objective
+        gradients are computed on the host. See the GPU guide.
     backend_params : dict or None, default=None
         Further booster parameters under the booster's own names; they
         override the ones above. ``objective`` and ``metric`` are ours.

@@ -1,5 +1,9 @@
 """Test configuration.
 
+Without a GPU the CUDA kernels run under Numba's CUDA simulator: unless
+``NUMBA_ENABLE_CUDASIM`` is set already, it is switched on here, before
+anything imports ``numba.cuda``, whenever no CUDA device answers.
+
 Numba's on-disk cache is keyed on each kernel's own source file, so an edit to
 the scalar math it inlines would not invalidate it. The suite therefore points
 Numba at a cache directory named by a hash of the package's sources.
@@ -7,6 +11,7 @@ Numba at a cache directory named by a hash of the package's sources.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import pathlib
@@ -26,6 +31,21 @@ def _source_hash() -> str:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
+
+def cuda_device_count() -> int:
+    """CUDA devices the driver reports (0 without a driver), asked without importing numba.cuda."""
+    try:
+        driver = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return 0
+    count = ctypes.c_int(0)
+    if driver.cuInit(0) != 0 or driver.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return 0
+    return count.value
+
+
+if "NUMBA_ENABLE_CUDASIM" not in os.environ and cuda_device_count() == 0:
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
 if "NUMBA_CACHE_DIR" not in os.environ:
     caches = pathlib.Path(__file__).resolve().parent.parent / ".pytest_cache" / "numba"

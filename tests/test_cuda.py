@@ -1,0 +1,168 @@
+"""The CUDA kernels against the CPU kernels.
+
+On a machine with a GPU they run on the GPU (CuPy arrays); without one,
+conftest.py switches on Numba's CUDA simulator and the same kernels run on
+the host, through the same Python launch code. The PTX test compiles every
+kernel with numba-cuda in a separate process without the simulator, which
+needs the CUDA compiler libraries of the ``gpu``/``test`` extras but no GPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from focal_boost import _cpu
+from focal_boost.loss import FocalLoss
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("numba_cuda") is None,
+    reason="numba-cuda is not installed (pip install 'focal-boost[gpu]')",
+)
+
+SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
+@pytest.fixture(scope="module")
+def cuda_kernels():
+    from focal_boost import _cuda
+
+    if not _cuda.is_available():
+        pytest.skip("no CUDA GPU and the simulator is off")
+    return _cuda
+
+
+def _to_device(array):
+    """CuPy on a GPU; under the simulator the kernels take NumPy (writable copies)."""
+    if array is None:
+        return None
+    if SIMULATED:
+        return np.array(array)
+    import cupy
+
+    return cupy.asarray(array)
+
+
+def _to_host(array):
+    return np.asarray(array) if SIMULATED else array.get()
+
+
+def _margins(rng, n, n_classes, dtype):
+    """Random margins with extremes: +-700, +-40, 0, and ordinary values."""
+    shape = (n,) if n_classes is None else (n, n_classes)
+    margin = rng.normal(scale=8.0, size=shape)
+    flat = margin.reshape(-1)
+    flat[:6] = [700.0, -700.0, 40.0, -40.0, 0.0, 1e-8]
+    return margin.astype(dtype)
+
+
+CASES = [
+    # (per-row classes, loss)
+    (None, FocalLoss(2.0, 0.25)),
+    (None, FocalLoss(0.5, None, hessian="exact")),
+    (None, FocalLoss([1.0, 3.7], 0.9, hessian="clip", hessian_floor=1e-6)),
+    (3, FocalLoss(2.0, [0.2, 0.3, 0.5])),
+    (3, FocalLoss([0.0, 0.5, 10.0], None, hessian="exact")),
+    (4, FocalLoss(1.5, None, hessian="clip", hessian_floor=1e-6)),
+]
+
+
+def _cpu_and_cuda(cuda_kernels, task, args_cpu, n_outputs, hessian_scale=1.0):
+    """Run ``task`` with the CPU kernel and the CUDA kernel; outputs are the last ``n_outputs`` args.
+
+    Labels, margins, weights and outputs go to the device; the per-class
+    parameters stay host arrays, which ``run_kernel`` moves itself.
+    """
+    n_args = len(args_cpu)
+    rows = {0, 1, 2, *range(n_args - n_outputs, n_args)}
+    args_gpu = [_to_device(a) if i in rows else a for i, a in enumerate(args_cpu)]
+    counts_cpu = _cpu.run_kernel(task, 1, *args_cpu)
+    counts_gpu = cuda_kernels.run_kernel(task, *args_gpu, hessian_scale=hessian_scale)
+    outputs_gpu = [_to_host(a) for a in args_gpu[-n_outputs:]]
+    return counts_cpu, counts_gpu, args_cpu[-n_outputs:], outputs_gpu
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n_classes", "loss"), CASES)
+def test_cuda_kernels_equal_the_cpu_kernels(cuda_kernels, n_classes, loss, dtype):
+    rng = np.random.default_rng(7)
+    n = 96
+    margin = _margins(rng, n, n_classes, dtype)
+    y = rng.integers(0, 2 if n_classes is None else n_classes, n).astype(np.float64)
+    weight = rng.choice([1e-12, 0.5, 1.0, 3.0, 1e9], n)
+    task, parameters = loss.kernel_parameters(n_classes, y, weight)
+    policy, floor = loss.hessian_policy_code
+    for w in (None, weight):
+        grad, hess = np.empty_like(margin), np.empty_like(margin)
+        args = [y, margin, w, *parameters, policy, floor, grad, hess]
+        counts_cpu, counts_gpu, expected, got = _cpu_and_cuda(cuda_kernels, f"{task}_grad_hess", args, 2)
+        assert counts_cpu == counts_gpu == (0, 0, 0)
+        tolerance = 1e-12 if dtype == np.float64 else 2e-7  # float32 outputs: one rounding apart at most
+        for e, g in zip(expected, got, strict=True):
+            np.testing.assert_allclose(g, e, rtol=tolerance, atol=0)
+        out = np.empty(n, dtype=dtype)
+        args = [y, margin, w, *parameters, out]
+        counts_cpu, counts_gpu, expected, got = _cpu_and_cuda(cuda_kernels, f"{task}_loss", args, 1)
+        assert counts_cpu == counts_gpu == (0, 0, 0)
+        np.testing.assert_allclose(got[0], expected[0], rtol=tolerance, atol=0)
+
+
+def test_hessian_scale_multiplies_the_hessian(cuda_kernels):
+    rng = np.random.default_rng(3)
+    loss = FocalLoss(2.0, None)
+    margin = rng.normal(size=(40, 3))
+    y = rng.integers(0, 3, 40).astype(np.float64)
+    task, parameters = loss.kernel_parameters(3)
+    policy, floor = loss.hessian_policy_code
+    grad, hess = np.empty_like(margin), np.empty_like(margin)
+    args = [y, margin, None, *parameters, policy, floor, grad, hess]
+    _, _, expected, got = _cpu_and_cuda(cuda_kernels, f"{task}_grad_hess", args, 2, hessian_scale=2.0)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], 2.0 * expected[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [None, 3])
+def test_bad_inputs_are_counted_as_on_the_cpu(cuda_kernels, n_classes):
+    rng = np.random.default_rng(5)
+    n = 64
+    margin = _margins(rng, n, n_classes, np.float64)
+    y = rng.integers(0, 2 if n_classes is None else n_classes, n).astype(np.float64)
+    weight = np.ones(n)
+    y[[3, 10]] = np.nan
+    y[20] = 7.0
+    y[21] = 0.5
+    margin.reshape(-1)[[30, 31]] = [np.inf, np.nan]
+    weight[[40, 41, 42]] = [-1.0, np.inf, np.nan]
+    loss = FocalLoss(2.0, None)
+    task, parameters = loss.kernel_parameters(n_classes)
+    policy, floor = loss.hessian_policy_code
+    args = [y, margin, weight, *parameters, policy, floor, np.empty_like(margin), np.empty_like(margin)]
+    counts_cpu, counts_gpu, _, _ = _cpu_and_cuda(cuda_kernels, f"{task}_grad_hess", args, 2)
+    assert counts_gpu == counts_cpu
+    assert counts_cpu == (4, 2, 3)
+
+
+def test_kernels_compile_to_ptx():
+    """numba-cuda compiles every kernel, with all the shared math, as device code (no GPU needed)."""
+    pytest.importorskip("cuda.pathfinder", reason="numba-cuda's library finder is not installed")
+    environment = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    script = (
+        "from focal_boost import _cuda\n"
+        "ptx = _cuda.compile_ptx(dtypes=('float32',))\n"
+        "print(sorted(ptx))\n"
+        "assert all('.visible .entry' in text for text in ptx.values())\n"
+        "assert not any('call.uni' in text for text in ptx.values()), 'the math should be inlined'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=600
+    )
+    if result.returncode != 0 and "libnvvm" in result.stderr + result.stdout:
+        pytest.skip("the CUDA compiler library (NVVM) is not installed: pip install 'numba-cuda[cu12]'")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for task in ("binary_grad_hess", "binary_loss", "multiclass_grad_hess", "multiclass_loss"):
+        assert f"{task}[float32]" in result.stdout
