@@ -470,3 +470,46 @@ def test_progress_is_reported_after_each_round(backend, imbalanced):
     rounds = len(model.evals_result_["valid"]["focal_loss"])
     assert rounds < 300
     assert calls == [(i, 300) for i in range(1, rounds + 1)]
+
+
+@pytest.mark.skipif("xgboost" not in INSTALLED, reason="xgboost is not installed")
+def test_xgboost_on_cuda_takes_the_device_resident_path(imbalanced, monkeypatch):
+    """device="cuda" trains through train_on_device (which keeps the work on the GPU where it can)."""
+    from focal_boost import xgboost as adapter
+
+    calls = []
+    original = adapter.train_on_device
+
+    def spy(params, X, y, *args, **kwargs):
+        calls.append(params["device"])
+        # Train on the CPU through the same loop, so that the test runs on any machine.
+        return original({**params, "device": "cpu"}, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(adapter, "train_on_device", spy)
+    X, y = imbalanced
+    settings = {"n_estimators": 30, "early_stopping_rounds": 3, "n_jobs": 1, "random_state": 0}
+    on_cuda = FocalBoostClassifier(device="cuda", **settings).fit(X, y)
+    on_cpu = FocalBoostClassifier(**settings).fit(X, y)
+    assert calls == ["cuda"]
+    assert on_cuda.best_iteration_ == on_cpu.best_iteration_
+    assert on_cuda.evals_result_["valid"]["focal_loss"] == pytest.approx(
+        on_cpu.evals_result_["valid"]["focal_loss"], rel=1e-3
+    )
+    np.testing.assert_allclose(on_cuda.predict_proba(X), on_cpu.predict_proba(X), atol=0.02)
+
+
+@pytest.mark.skipif("lightgbm" not in INSTALLED, reason="lightgbm is not installed")
+def test_lightgbm_on_cuda_uses_its_opencl_gpu_build(imbalanced):
+    from focal_boost._backends import LightGBMBackend
+
+    model = FocalBoostClassifier(backend="lightgbm", device="cuda", n_estimators=5)
+    model.n_classes_ = 2  # what fit sets before it asks for the settings
+    assert LightGBMBackend().params(model._settings())["device_type"] == "gpu"
+    X, y = imbalanced
+    try:
+        model.fit(X, y)
+    except RuntimeError as error:  # no OpenCL GPU here: our message, with LightGBM's
+        assert "device_type='gpu'" in str(error)
+        assert "OpenCL" in str(error)
+    else:
+        assert model.booster_.params["device_type"] == "gpu"
