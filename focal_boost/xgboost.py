@@ -303,6 +303,7 @@ def train_on_device(
     callbacks: Sequence[Any] | None = None,
     n_threads: int | None = None,
     missing: float = np.nan,
+    dtrain: Any = None,
 ) -> Any:
     """Train with focal loss keeping margins, gradients and Hessians on the booster's device.
 
@@ -330,6 +331,10 @@ def train_on_device(
     early_stopping_rounds, evals_result, verbose_eval, callbacks
         As in ``xgboost.train`` (XGBoost's own ``EarlyStopping`` and
         ``EvaluationMonitor`` run on the focal-loss history).
+    dtrain : xgboost.DMatrix, optional
+        The training matrix already built from ``X`` (with ``y`` and
+        ``sample_weight``), to reuse across runs; by default a
+        ``QuantileDMatrix`` is built.
 
     Returns
     -------
@@ -360,6 +365,7 @@ def train_on_device(
         "callbacks": callbacks,
         "n_threads": n_threads,
         "missing": missing,
+        "dtrain": dtrain,
     }
     if not on_gpu:
         return _train_resident(xgb, params, X, y, engine_kind="host", **run)
@@ -421,7 +427,9 @@ def _quantile_matrix(
 
 def _train_standard(xgb: Any, params: Mapping[str, Any], X: Any, y: Any, **run: Any) -> Any:
     """:func:`train` on QuantileDMatrix versions of the arrays (the fallback path)."""
-    dtrain = _quantile_matrix(xgb, params, X, y, run["sample_weight"])
+    dtrain = run["dtrain"]
+    if dtrain is None:
+        dtrain = _quantile_matrix(xgb, params, X, y, run["sample_weight"])
     evals = [
         (_quantile_matrix(xgb, params, X_eval, y_eval, w_eval, ref=dtrain), name)
         for X_eval, y_eval, w_eval, name in run["evals"]
@@ -468,7 +476,9 @@ def _train_resident(
 
     training_params = {k: v for k, v in params.items() if k != "objective"}
     training_params.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
-    dtrain = _quantile_matrix(xgb, params, X, y_host, weight_host)
+    dtrain = run["dtrain"]
+    if dtrain is None:
+        dtrain = _quantile_matrix(xgb, params, X, y_host, weight_host)
     booster = xgb.Booster(training_params, [dtrain])
 
     def resident(name: str | None, features: Any, labels: Any, weight: Any) -> _resident.ResidentSet:
