@@ -18,7 +18,7 @@ import numpy as np
 import scipy.optimize
 import scipy.special
 
-from focal_boost import _cpu
+from focal_boost import _cpu, _device_arrays
 from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, focal_derivatives
 from focal_boost._validation import (
     check_alpha,
@@ -222,6 +222,8 @@ class FocalLoss:
         n_threads : int, optional
             Threads for the kernel (``None``/``-1``: all of Numba's threads).
         """
+        if _device_arrays.is_device_array(margin):
+            return self._on_device("loss", y, margin, sample_weight, (loss_out,))[0]
         y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
         n = margin.shape[0]
         out = (
@@ -250,7 +252,14 @@ class FocalLoss:
         gradients in float32, float32 margins give float32 outputs); pass
         ``gradient_out``/``hessian_out`` to reuse memory. Arguments are as in
         :meth:`loss`.
+
+        GPU arrays (``__cuda_array_interface__``: CuPy, numba-cuda) are
+        computed on the GPU by the CUDA kernels, with outputs on the device
+        (this and :meth:`loss`; ``n_threads`` does not apply there).
         """
+        if _device_arrays.is_device_array(margin):
+            grad, hess = self._on_device("grad_hess", y, margin, sample_weight, (gradient_out, hessian_out))
+            return grad, hess
         y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
         if gradient_out is None:
             grad = np.empty_like(margin)
@@ -266,6 +275,33 @@ class FocalLoss:
         counts = _cpu.run_kernel(f"{task}_grad_hess", n_threads, *args)
         raise_for_bad_counts(counts, y, margin)
         return grad, hess
+
+    def _on_device(self, kind: str, y: Any, margin: Any, sample_weight: Any, outputs: tuple) -> list:
+        """:meth:`loss` (``kind="loss"``) or :meth:`gradient_hessian` with the CUDA kernels."""
+        from focal_boost import _cuda
+
+        _device_arrays.check_inputs(y, margin, sample_weight)
+        per_row_classes = None if margin.ndim == 1 else margin.shape[1]
+        if isinstance(self._alpha, str):  # "balanced" counts the classes on the host
+            host_y, host_weight = _device_arrays.to_host(y), _device_arrays.to_host(sample_weight)
+            task, parameters = self.kernel_parameters(per_row_classes, host_y, host_weight)
+        else:
+            task, parameters = self.kernel_parameters(per_row_classes)
+        if kind == "loss":
+            shapes, names, extra = [(margin.shape[0],)], ["loss_out"], ()
+        else:
+            shapes, names = [margin.shape] * 2, ["gradient_out", "hessian_out"]
+            extra = self.hessian_policy_code
+        results = [
+            _device_arrays.empty(margin, shape, margin.dtype)
+            if out is None
+            else _device_arrays.check_output(out, shape, name)
+            for out, shape, name in zip(outputs, shapes, names, strict=True)
+        ]
+        counts = _cuda.run_kernel(f"{task}_{kind}", y, margin, sample_weight, *parameters, *extra, *results)
+        if any(counts):
+            raise_for_bad_counts(counts, _device_arrays.to_host(y), _device_arrays.to_host(margin))
+        return results
 
     def _kernel_inputs(
         self, y: Any, margin: Any, sample_weight: Any

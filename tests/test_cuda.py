@@ -166,3 +166,44 @@ def test_kernels_compile_to_ptx():
     assert result.returncode == 0, result.stderr[-3000:]
     for task in ("binary_grad_hess", "binary_loss", "multiclass_grad_hess", "multiclass_loss"):
         assert f"{task}[float32]" in result.stdout
+
+
+def _device_array(array):
+    """A device array: CuPy on a GPU, the simulator's own device array without one."""
+    if SIMULATED:
+        from numba import cuda
+
+        return cuda.to_device(np.ascontiguousarray(array))
+    import cupy
+
+    return cupy.asarray(array)
+
+
+def _host(array):
+    return array.copy_to_host() if hasattr(array, "copy_to_host") else array.get()
+
+
+@pytest.mark.parametrize("n_classes", [None, 3])
+def test_focal_loss_computes_gpu_arrays_on_the_gpu(cuda_kernels, n_classes):
+    rng = np.random.default_rng(11)
+    n = 60
+    margin = _margins(rng, n, n_classes, np.float64)
+    y = rng.integers(0, 2 if n_classes is None else n_classes, n).astype(np.float64)
+    weight = rng.uniform(0.1, 2.0, n)
+    loss = FocalLoss(2.0, "balanced", hessian="clip")  # "balanced" counts the classes on the host
+    grad, hess = loss.gradient_hessian(_device_array(y), _device_array(margin), _device_array(weight))
+    assert not isinstance(grad, np.ndarray), "outputs stay on the device"
+    expected_grad, expected_hess = loss.gradient_hessian(y, margin, weight)
+    np.testing.assert_allclose(_host(grad), expected_grad, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(_host(hess), expected_hess, rtol=1e-12, atol=0)
+    values = loss.loss(_device_array(y), _device_array(margin))
+    np.testing.assert_allclose(_host(values), loss.loss(y, margin), rtol=1e-12, atol=0)
+    # Errors as on the CPU.
+    bad = y.copy()
+    bad[4] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        loss.gradient_hessian(_device_array(bad), _device_array(margin))
+    with pytest.raises(TypeError, match="y must be one too"):
+        loss.loss(y, _device_array(margin))
+    with pytest.raises(ValueError, match=r"y must have shape \(60,\)"):
+        loss.loss(_device_array(y[:-1]), _device_array(margin))

@@ -207,6 +207,7 @@ def test_loop_with_the_cuda_kernels_builds_the_same_model(task, binary_data, mul
         "callbacks": None,
         "n_threads": None,
         "missing": np.nan,
+        "dtrain": None,
     }
     history_cuda: dict = {}
     history_host: dict = {}
