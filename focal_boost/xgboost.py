@@ -1,6 +1,6 @@
 """XGBoost adapters: focal loss as a custom objective and evaluation metric.
 
-Three ways in, from most to least managed:
+Ways in, from most to least managed:
 
 * :func:`train` wraps ``xgboost.train``: it sets the objective, the focal-loss
   metric and the initial score, and records the loss in the booster so that
@@ -12,6 +12,10 @@ Three ways in, from most to least managed:
   custom objective's gradients: we do, exactly once).
 * :func:`sklearn_objective` is the callable ``xgboost.XGBClassifier(objective=...)``
   takes (``f(y_true, y_pred, *, sample_weight)``).
+* :func:`train_on_device` trains on the GPU with margins, gradients and
+  Hessians kept there for the whole run (CUDA kernels, ``Booster.boost``,
+  ``inplace_predict``; see :mod:`focal_boost._resident`), and falls back to
+  :func:`train` with a one-time warning where it cannot.
 
 Margins are what XGBoost hands a custom objective: float32, shape ``(n,)`` for
 binary and ``(n, K)`` for multiclass (``num_class``). Gradients come back as
@@ -47,6 +51,7 @@ from focal_boost.loss import FocalLoss
 
 __all__ = [
     "MULTICLASS_HESSIAN_SCALE",
+    "DeviceFallbackWarning",
     "FocalMetric",
     "FocalObjective",
     "SklearnFocalMetric",
