@@ -62,6 +62,10 @@ def test_host_loop_builds_the_standard_path_s_model(task, binary_data, multiclas
         history_resident["valid"]["focal_loss"], history_standard["valid"]["focal_loss"], rtol=1e-12
     )
     assert fx._recorded(resident)[1].tolist() == fx._recorded(standard)[1].tolist()
+    # A training matrix built beforehand (dtrain=) is used as it is: the same model.
+    prebuilt = fx._quantile_matrix(xgb, params, X, y, weight)
+    reused = fx.train_on_device(params, X, y, 15, sample_weight=weight, loss=loss, dtrain=prebuilt)
+    np.testing.assert_array_equal(fx.predict_margin(reused, X_valid), fx.predict_margin(standard, X_valid))
     # And the model is not trivial: unweighted training gives another one.
     other = fx.train_on_device(params, X, y, 15, loss=loss)
     assert np.abs(fx.predict_margin(other, X_valid) - fx.predict_margin(resident, X_valid)).max() > 1e-3
