@@ -516,3 +516,26 @@ def test_lightgbm_on_cuda_uses_its_opencl_gpu_build(imbalanced):
     else:
         assert "device_type='gpu'" in error
         assert "OpenCL" in error
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(
+    "xgboost" not in INSTALLED
+    or importlib.util.find_spec("cupy") is None
+    or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
+    reason="needs an NVIDIA GPU with CuPy and numba-cuda (pip install 'focal-boost[gpu]')",
+)
+def test_xgboost_estimator_on_the_gpu_stays_on_the_device(imbalanced):
+    import warnings
+
+    from focal_boost import xgboost as adapter
+
+    X, y = imbalanced
+    settings = {"n_estimators": 50, "early_stopping_rounds": 5, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adapter.DeviceFallbackWarning)
+        on_gpu = FocalBoostClassifier(device="cuda", **settings).fit(X, y)
+    on_cpu = FocalBoostClassifier(**settings).fit(X, y)
+    # GPU and CPU hist sketch and sum differently: close, not equal.
+    np.testing.assert_allclose(on_gpu.predict_proba(X), on_cpu.predict_proba(X), atol=0.05)
+    assert abs(on_gpu.best_iteration_ - on_cpu.best_iteration_) <= 10
