@@ -37,7 +37,7 @@ from focal_boost._rows import (
     true_class_terms,
 )
 
-__all__ = ["KERNELS", "compile_ptx", "is_available", "run_kernel", "simulated"]
+__all__ = ["KERNELS", "compile_ptx", "device_parameters", "is_available", "launch", "run_kernel", "simulated"]
 
 _INF = math.inf
 _ROW = {"inline": "always", **JIT_OPTIONS}
@@ -225,9 +225,45 @@ def _grid(n_rows: int) -> tuple[int, int]:
     return max(1, blocks), THREADS_PER_BLOCK
 
 
-def _on_device(value):
-    """A small host parameter array (per-class alpha, gamma) as a device array."""
-    return cuda.to_device(value) if isinstance(value, np.ndarray) else value
+def device_parameters(task: str, parameters: tuple) -> tuple:
+    """The kernels' per-class arguments for ``task``'s family, ready to launch many times.
+
+    ``parameters`` are :meth:`FocalLoss.kernel_parameters`'s. Binary: the six
+    scalars as they are. Multiclass: ``alpha``, ``gamma`` and ``gamma_int``
+    copied to the device, and whether every gamma is a small integer (the
+    multiplication fast path). A training loop prepares them once, not every
+    round.
+    """
+    if not task.startswith("multiclass"):
+        return tuple(parameters)
+    alpha, gamma, gamma_int = parameters
+    use_integer = bool(np.min(gamma_int) >= 0)
+    return cuda.to_device(alpha), cuda.to_device(gamma), cuda.to_device(gamma_int), use_integer
+
+
+def launch(
+    task: str, y, margin, weight, prepared: tuple, *tail, hessian_scale: float = 1.0
+) -> tuple[int, int, int]:
+    """Run ``task`` with per-class arguments from :func:`device_parameters`.
+
+    ``tail`` is ``(policy, floor, grad, hess)`` for the ``*_grad_hess`` tasks
+    and ``(out,)`` for the ``*_loss`` tasks; ``weight`` may be ``None``.
+    ``hessian_scale`` multiplies the Hessian (XGBoost's multiclass
+    convention), which on the CPU the adapter applies afterwards. Returns
+    ``(bad_labels, bad_margins, bad_weights)``; reading them back waits for
+    the kernel.
+    """
+    has_weight = weight is not None
+    if not has_weight:
+        weight = cuda.device_array(0, dtype=np.float64)
+    if task.endswith("grad_hess"):
+        policy, floor, grad, hess = tail
+        tail = (policy, floor, float(hessian_scale), grad, hess)
+    counts = cuda.to_device(np.zeros(3, dtype=np.int64))
+    blocks, threads = _grid(margin.shape[0])
+    KERNELS[task][blocks, threads](y, margin, weight, has_weight, *prepared, *tail, counts)
+    bad_labels, bad_margins, bad_weights = (int(value) for value in counts.copy_to_host())
+    return bad_labels, bad_margins, bad_weights
 
 
 def run_kernel(task: str, *args, hessian_scale: float = 1.0) -> tuple[int, int, int]:
@@ -235,27 +271,12 @@ def run_kernel(task: str, *args, hessian_scale: float = 1.0) -> tuple[int, int, 
 
     ``(y, margin, weight, *parameters, policy, floor, grad, hess)`` for the
     ``*_grad_hess`` tasks, ``(y, margin, weight, *parameters, out)`` for the
-    ``*_loss`` tasks; ``weight`` may be ``None``. ``hessian_scale`` multiplies
-    the Hessian (XGBoost's multiclass convention), which on the CPU the
-    adapter applies afterwards. Returns ``(bad_labels, bad_margins,
-    bad_weights)``; reading them back waits for the kernel.
+    ``*_loss`` tasks: :func:`device_parameters` and :func:`launch` in one call.
     """
     y, margin, weight, *rest = args
-    has_weight = weight is not None
-    if not has_weight:
-        weight = cuda.device_array(0, dtype=np.float64)
-    if task.startswith("multiclass"):
-        alpha, gamma, gamma_int, *rest = rest
-        use_integer = bool(np.min(gamma_int) >= 0)
-        rest = [_on_device(alpha), _on_device(gamma), _on_device(gamma_int), use_integer, *rest]
-    if task.endswith("grad_hess"):
-        *rest, grad, hess = rest
-        rest = [*rest, float(hessian_scale), grad, hess]
-    counts = cuda.to_device(np.zeros(3, dtype=np.int64))
-    blocks, threads = _grid(margin.shape[0])
-    KERNELS[task][blocks, threads](y, margin, weight, has_weight, *rest, counts)
-    bad_labels, bad_margins, bad_weights = (int(value) for value in counts.copy_to_host())
-    return bad_labels, bad_margins, bad_weights
+    n_parameters = 3 if task.startswith("multiclass") else 6
+    prepared = device_parameters(task, tuple(rest[:n_parameters]))
+    return launch(task, y, margin, weight, prepared, *rest[n_parameters:], hessian_scale=hessian_scale)
 
 
 def compile_ptx(

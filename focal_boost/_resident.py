@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._device_arrays import to_host
 from focal_boost._validation import raise_for_bad_counts
 from focal_boost.loss import FocalLoss
 
@@ -71,7 +72,8 @@ class CudaEngine:
 
         self._cuda = _cuda
         self.xp = xp
-        self.task, self.parameters = loss.kernel_parameters(n_classes)
+        self.task, parameters = loss.kernel_parameters(n_classes)
+        self.parameters = _cuda.device_parameters(self.task, parameters)  # once, not every round
         self.policy = loss.hessian_policy_code
         self.hessian_scale = hessian_scale if n_classes is not None else 1.0
         self._buffers: dict[tuple, Any] = {}
@@ -90,18 +92,17 @@ class CudaEngine:
 
     def _check(self, counts: tuple[int, int, int], y: Any, margin: Any) -> None:
         if any(counts):
-            host = getattr(self.xp, "asnumpy", np.asarray)
-            raise_for_bad_counts(counts, host(y), host(margin))
+            raise_for_bad_counts(counts, np.asarray(to_host(y)), np.asarray(to_host(margin)))
 
     def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
         grad = self._buffer("grad", margin.shape, np.float32)
         hess = self._buffer("hess", margin.shape, np.float32)
-        counts = self._cuda.run_kernel(
+        counts = self._cuda.launch(
             f"{self.task}_grad_hess",
             y,
             margin,
             weight,
-            *self.parameters,
+            self.parameters,
             *self.policy,
             grad,
             hess,
@@ -113,7 +114,7 @@ class CudaEngine:
     def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
         n = margin.shape[0]
         out = self._buffer(f"loss{n}", (n,), np.float64)
-        counts = self._cuda.run_kernel(f"{self.task}_loss", y, margin, weight, *self.parameters, out)
+        counts = self._cuda.launch(f"{self.task}_loss", y, margin, weight, self.parameters, out)
         self._check(counts, y, margin)
         mass = float(n) if weight is None else float(weight.sum(dtype=np.float64))
         return float(out.sum()), mass

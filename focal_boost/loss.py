@@ -306,13 +306,7 @@ class FocalLoss:
     def _kernel_inputs(
         self, y: Any, margin: Any, sample_weight: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str, tuple]:
-        """Checked ``(y, margin, weight)``, the task ("binary"/"multiclass") and per-class parameters.
-
-        The parameters are what the kernels take after the weights: scalars
-        ``(alpha_0, alpha_1, gamma_0, gamma_1, int_0, int_1)`` for binary, arrays
-        ``(alpha, gamma, gamma_int)`` for multiclass; ``gamma_int`` is ``gamma``
-        as an integer below 16 (the multiplication fast path) or -1.
-        """
+        """Checked ``(y, margin, weight)``, the task and its :meth:`kernel_parameters`."""
         margin = check_margin(margin)
         n = margin.shape[0]
         y = check_labels(y, n)

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._adapter import BoosterMetric, BoosterObjective, thread_count, training_loss_and_init
+from focal_boost._device_arrays import to_host
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -545,12 +546,10 @@ def _array_module() -> Any:
 
 
 def _to_host(values: Any) -> Any:
-    """A CuPy (or other ``.get()``-able device) array as NumPy; anything else unchanged."""
-    if values is not None and hasattr(values, "__cuda_array_interface__") and hasattr(values, "get"):
-        return values.get()
+    """Labels or weights as host arrays: device arrays and pandas or cuDF Series copied; else unchanged."""
     if values is not None and hasattr(values, "to_numpy") and not hasattr(values, "dtypes"):
         return values.to_numpy()  # a pandas or cuDF Series
-    return values
+    return to_host(values)
 
 
 def _n_rows(X: Any) -> int:
