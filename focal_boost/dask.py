@@ -183,12 +183,16 @@ def xgboost_train(
 
 
 def xgboost_predict_margin(client: Any, booster: Any, X: Any, **kwargs: Any) -> Any:
-    """Lazy raw margins (initial score included) of a booster from :func:`xgboost_train`."""
+    """Lazy raw margins (initial score included) of a booster from :func:`xgboost_train`.
+
+    Up to the best round after early stopping, as :func:`focal_boost.xgboost.predict_margin`.
+    """
     from xgboost import dask as dxgb
 
     from focal_boost import xgboost as fx
 
     _, init = fx._recorded(booster)
+    kwargs["iteration_range"] = fx.best_iteration_range(booster, kwargs.get("iteration_range"))
     margin = dxgb.predict(client, booster, X, output_margin=True, **kwargs)
     if hasattr(margin, "to_dask_array"):  # a Dask DataFrame in gives a Dask Series/DataFrame out
         margin = margin.to_dask_array(lengths=True)

@@ -197,7 +197,9 @@ def _recorded(booster: Any) -> tuple[FocalLoss, np.ndarray]:
 def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     """Raw margins, initial score included (``(n,)`` or ``(n, K)``), of a booster from :func:`train`.
 
-    ``kwargs`` go to ``Booster.predict`` (``num_iteration``, ...).
+    ``kwargs`` go to ``Booster.predict``. As LightGBM's ``predict`` does, the
+    trees used are those up to the best round when training stopped early
+    (an explicit ``num_iteration`` wins; ``num_iteration=0`` is every tree).
     """
     _, init = _recorded(booster)
     return np.asarray(booster.predict(data, raw_score=True, **kwargs), dtype=np.float64) + init

@@ -662,16 +662,32 @@ def _recorded(booster: Any) -> tuple[FocalLoss, np.ndarray]:
     return loss, np.asarray(info["init_score"], dtype=np.float64)
 
 
+def best_iteration_range(booster: Any, iteration_range: Any = None) -> Any:
+    """The trees a managed prediction uses: ``iteration_range`` if given, else up to the best round.
+
+    After early stopping XGBoost's ``Booster.predict`` still uses every tree
+    (``XGBClassifier`` and LightGBM use the best round); the managed
+    predictions here follow the latter. Without early stopping: every tree.
+    """
+    if iteration_range is not None:
+        return iteration_range
+    best = booster.attr("best_iteration")  # set by XGBoost's EarlyStopping, kept by save/load
+    return (0, 0) if best is None else (0, int(best) + 1)
+
+
 def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     """Raw margins, initial score included, of a booster from :func:`train`.
 
     ``data`` is a DMatrix (without a ``base_margin``) or anything
-    ``xgboost.DMatrix`` accepts; ``kwargs`` go to ``Booster.predict``
-    (``iteration_range``, ...). Binary: shape ``(n,)``; multiclass ``(n, K)``.
+    ``xgboost.DMatrix`` accepts; ``kwargs`` go to ``Booster.predict``. The
+    trees used are those up to the best round when training stopped early,
+    as in ``XGBClassifier`` (an explicit ``iteration_range`` wins; ``(0, 0)``
+    is every tree). Binary: shape ``(n,)``; multiclass ``(n, K)``.
     """
     xgb = _xgboost()
     _, init = _recorded(booster)
     dmatrix = data if isinstance(data, xgb.DMatrix) else xgb.DMatrix(data)
+    kwargs["iteration_range"] = best_iteration_range(booster, kwargs.get("iteration_range"))
     margin = booster.predict(dmatrix, output_margin=True, **kwargs).astype(np.float64)
     if init.ndim == 1 and dmatrix.get_base_margin().size == 0:
         # Multiclass: the initial score is a base margin, which XGBoost only adds to the trees' sum.

@@ -95,6 +95,27 @@ def test_early_stopping_on_the_focal_metric(binary_data):
     assert fl.FocalMetric(FocalLoss(2.0, 0.25)).score(y[2000:], margin) == pytest.approx(min(valid), rel=1e-9)
 
 
+def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data, tmp_path):
+    X, y = binary_data
+    train_set = lgb.Dataset(X[:2000], y[:2000])
+    valid_set = lgb.Dataset(X[2000:], y[2000:], reference=train_set)
+    booster = fl.train(
+        {**PARAMS, "num_leaves": 63, "learning_rate": 0.5, "min_data_in_leaf": 2},
+        train_set,
+        500,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(10, verbose=False)],
+        keep_training_booster=True,  # keeps the trees after the best round (else LightGBM drops them)
+    )
+    assert booster.current_iteration() == booster.best_iteration + 10
+    best = fl.predict_margin(booster, X[2000:], num_iteration=booster.best_iteration)
+    np.testing.assert_array_equal(fl.predict_margin(booster, X[2000:]), best)
+    every = fl.predict_margin(booster, X[2000:], num_iteration=0)
+    assert np.abs(every - best).max() > 1e-2
+    loss, _ = fl._recorded(booster)
+    np.testing.assert_array_equal(fl.predict_proba(booster, X[2000:]), loss.posterior_proba(best))
+
+
 # LightGBM 4.7 renames fit(eval_set=) to eval_X/eval_y; older 4.x only knows eval_set.
 @pytest.mark.filterwarnings("ignore:The argument 'eval_set' is deprecated")
 def test_lgbmclassifier_with_sklearn_objective_weights_and_init_score(binary_data):

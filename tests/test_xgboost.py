@@ -115,6 +115,41 @@ def test_early_stopping_on_the_focal_metric(binary_data):
     assert any(value != round(value, 6) for value in valid)
 
 
+def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data, tmp_path):
+    """As XGBClassifier does: predict_margin/predict_proba stop at best_iteration unless told otherwise."""
+    X, y = binary_data
+    dtrain, dvalid = xgb.DMatrix(X[:2000], label=y[:2000]), xgb.DMatrix(X[2000:], label=y[2000:])
+    booster = fx.train(
+        {**PARAMS, "max_depth": 6, "eta": 0.5},
+        dtrain,
+        500,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=10,
+        verbose_eval=False,
+    )
+    assert booster.num_boosted_rounds() == booster.best_iteration + 11
+    best = (0, booster.best_iteration + 1)
+    every = fx.predict_margin(booster, X[2000:], iteration_range=(0, 0))
+    np.testing.assert_array_equal(
+        fx.predict_margin(booster, X[2000:]), fx.predict_margin(booster, X[2000:], iteration_range=best)
+    )
+    assert np.abs(fx.predict_margin(booster, X[2000:]) - every).max() > 1e-2
+    loss, _ = fx._recorded(booster)
+    best_margin = fx.predict_margin(booster, X[2000:], iteration_range=best)
+    np.testing.assert_array_equal(fx.predict_proba(booster, X[2000:]), loss.posterior_proba(best_margin))
+    # The best round survives saving and loading.
+    path = tmp_path / "model.json"
+    booster.save_model(path)
+    loaded = xgb.Booster()
+    loaded.load_model(path)
+    np.testing.assert_array_equal(fx.predict_margin(loaded, X[2000:]), best_margin)
+    # Without early stopping every tree is used.
+    plain = fx.train(PARAMS, dtrain, 7)
+    np.testing.assert_array_equal(
+        fx.predict_margin(plain, X[2000:]), fx.predict_margin(plain, X[2000:], iteration_range=(0, 7))
+    )
+
+
 def test_tiny_focal_losses_are_recorded_exactly(binary_data):
     """gamma=8: losses near 1e-5, which six decimals would round to one or two digits."""
     X, y = binary_data
