@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
+from focal_boost._features import check_float32_range
 from focal_boost.loss import FocalLoss
 
 #: Called after each boosting round with (rounds done, most rounds).
@@ -86,6 +87,7 @@ class XGBoostBackend:
         return {**params, **settings.extra}
 
     def _matrix(self, X: Any, y: Any = None, weight: Any = None, n_threads: int | None = None) -> Any:
+        check_float32_range(X)
         return self.xgb.DMatrix(
             X, label=y, weight=weight, enable_categorical=True, nthread=-1 if n_threads is None else n_threads
         )
@@ -103,6 +105,8 @@ class XGBoostBackend:
         history: dict = {}
         report = None if progress is None else _round_report(self.xgb, progress, n_rounds)
         if settings.device == "cuda":
+            for data in [train[0]] + ([] if valid is None else [valid[0]]):
+                check_float32_range(data)
             # Margins, gradients and Hessians stay on the GPU (or a one-time warning says why not).
             booster = self.adapter.train_on_device(
                 self.params(settings),

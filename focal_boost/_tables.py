@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._features import CategoryLevels, is_categorical, is_text
+
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
 #: A text column is "numeric with junk" when at least this share of its values parse as numbers.
@@ -81,30 +83,29 @@ def write_table(frame: Any, path: str | pathlib.Path) -> None:
 
 @dataclass
 class FeatureSchema:
-    """The feature columns a model was trained on, and the levels of its categorical ones."""
+    """The feature columns a model was trained on, and the levels of its categorical ones.
+
+    The levels are learned and applied by :class:`focal_boost._features.CategoryLevels`,
+    the estimator's own code path; this adds the checks a text file needs.
+    """
 
     columns: list[str]
-    categories: dict[str, list[str]] = field(default_factory=dict)
+    categories: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def learn(cls, frame: Any, *, target: str, drop: list[str] = ()) -> FeatureSchema:
         """Feature columns of ``frame`` (all but ``target`` and ``drop``), checked."""
-        pd = _pandas()
         missing = [name for name in [target, *drop] if name not in frame.columns]
         if missing:
             raise TableError(f"no column named {missing[0]!r} (columns: {_listing(frame.columns)})")
         columns = [str(c) for c in frame.columns if c != target and c not in drop]
         if not columns:
             raise TableError("no feature columns left besides the target")
-        categories = {}
-        for name in columns:
-            values = frame[name]
-            if isinstance(values.dtype, pd.CategoricalDtype):
-                categories[name] = [str(level) for level in values.cat.categories]
-            elif _is_text(values):
-                _check_text_column(name, values, pd)
-                categories[name] = sorted({str(v) for v in values.dropna()})
-        return cls(columns, categories)
+        features = frame[[c for c in frame.columns if c != target and c not in drop]]
+        features.columns = columns
+        _check_text_columns(features)
+        levels = CategoryLevels.learn(features).levels
+        return cls(columns, {name: list(values) for name, values in levels.items()})
 
     def features(self, frame: Any) -> Any:
         """``frame``'s feature columns as the model expects them.
@@ -117,14 +118,11 @@ class FeatureSchema:
         missing = [name for name in self.columns if name not in frame.columns]
         if missing:
             raise TableError(f"the data lack the model's feature column {missing[0]!r}")
+        levels = CategoryLevels({name: tuple(values) for name, values in self.categories.items()})
         out = {}
         for name in self.columns:
             values = frame[name]
-            if name in self.categories:
-                text = values.astype("string").astype(object).where(values.notna(), None)
-                out[name] = pd.Categorical(text, categories=self.categories[name])
-            else:
-                out[name] = _numeric(name, values, pd)
+            out[name] = levels.encode(values, name) if name in self.categories else _numeric(name, values, pd)
         return pd.DataFrame(out, index=frame.index)
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,28 +133,44 @@ class FeatureSchema:
         return cls(list(data["columns"]), {k: list(v) for k, v in data["categories"].items()})
 
 
-def _is_text(values: Any) -> bool:
-    return values.dtype == object or str(values.dtype) in ("string", "str")
-
-
-def _check_text_column(name: str, values: Any, pd: Any) -> None:
-    present = values.dropna()
-    if present.empty:
-        return
-    parsed = pd.to_numeric(present, errors="coerce")
-    numeric = parsed.notna()
-    if numeric.mean() >= NUMERIC_SHARE:
-        junk = present[~numeric]
-        raise TableError(
-            f"column {name!r} is numeric but has non-numeric values such as {str(junk.iloc[0])!r} "
-            f"(row {junk.index[0]}); fix or drop them"
+def _check_text_columns(frame: Any) -> None:
+    """Text columns that are numbers with junk, or look like identifiers: all named in one error."""
+    pd = _pandas()
+    junk, identifiers = [], []
+    for name in frame.columns:
+        values = frame[name]
+        if is_categorical(values) or not is_text(values):
+            continue
+        present = values.dropna()
+        if present.empty:
+            continue
+        numeric = pd.to_numeric(present, errors="coerce").notna()
+        if numeric.mean() >= NUMERIC_SHARE:
+            bad = present[~numeric]
+            junk.append((name, str(bad.iloc[0]), bad.index[0]))
+            continue
+        distinct = present.nunique()
+        if distinct > max(50, IDENTIFIER_SHARE * len(present)):
+            identifiers.append((name, distinct))
+    problems = []
+    if len(junk) == 1:
+        name, value, row = junk[0]
+        problems.append(
+            f"column {name!r} is numeric but has non-numeric values such as {value!r} (row {row}); "
+            "fix or drop them"
         )
-    distinct = present.nunique()
-    if distinct > max(50, IDENTIFIER_SHARE * len(present)):
-        raise TableError(
-            f"column {name!r} has {distinct} distinct text values: an identifier? "
-            f"leave it out with --drop {name}"
+    elif junk:
+        named = ", ".join(f"{name!r} (e.g. {value!r} in row {row})" for name, value, row in junk)
+        problems.append(f"columns {named} are numeric but have non-numeric values; fix or drop them")
+    if identifiers:
+        named = ", ".join(f"{name!r} ({distinct} distinct values)" for name, distinct in identifiers)
+        drops = " ".join(f"--drop {name}" for name, _ in identifiers)
+        problems.append(
+            f"text column{'s' if len(identifiers) > 1 else ''} {named} look like identifiers: "
+            f"leave {'them' if len(identifiers) > 1 else 'it'} out with {drops}"
         )
+    if problems:
+        raise TableError("; ".join(problems))
 
 
 def _numeric(name: str, values: Any, pd: Any) -> np.ndarray:
@@ -173,16 +187,27 @@ def _numeric(name: str, values: Any, pd: Any) -> np.ndarray:
 
 
 def target_values(frame: Any, target: str) -> np.ndarray:
-    """The target column, checked: present, no missing values, at least two classes."""
+    """The target column, checked: present, no missing values, class labels, at least two classes."""
     if target not in frame.columns:
         raise TableError(f"no target column {target!r} (columns: {_listing(frame.columns)})")
     values = frame[target]
     if values.isna().any():
         raise TableError(f"target column {target!r} has {int(values.isna().sum())} missing values")
     labels = values.to_numpy()
-    if labels.dtype == object:
+    if labels.dtype == object or is_text(values):
         labels = labels.astype(str)
-    if len(np.unique(labels)) < 2:
+    distinct = len(np.unique(labels))
+    if labels.dtype.kind == "f" and not np.all(np.floor(labels) == labels):
+        raise TableError(
+            f"target column {target!r} is not a class label column: {distinct} distinct values, "
+            "not all whole numbers (a continuous target?)"
+        )
+    if distinct > max(50, IDENTIFIER_SHARE * len(labels)):
+        raise TableError(
+            f"target column {target!r} is not a class label column: {distinct} distinct values "
+            f"in {len(labels)} rows"
+        )
+    if distinct < 2:
         raise TableError(f"target column {target!r} has only one class ({labels[0]!r}); nothing to learn")
     return labels
 

@@ -177,10 +177,9 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     schema = FeatureSchema.learn(frame, target=args.target, drop=args.drop)
     X = schema.features(frame)
     classes, counts = np.unique(y, return_counts=True)
-    reporter.line(
-        f"{args.data}: {len(y):,} rows, {len(schema.columns)} features, classes "
-        + ", ".join(f"{c} {n / len(y):.2%}" for c, n in zip(classes, counts, strict=True))
-    )
+    shown = ", ".join(f"{c} {n / len(y):.2%}" for c, n in zip(classes[:10], counts[:10], strict=True))
+    more = f", ... ({len(classes)} classes)" if len(classes) > 10 else ""
+    reporter.line(f"{args.data}: {len(y):,} rows, {len(schema.columns)} features, classes {shown}{more}")
     focal_name = f"focal (gamma={args.gamma:g}, alpha={args.alpha or 'none'})"
     names = {focal_name: (args.gamma, alpha), "log loss": (0.0, None)}
     rows = np.arange(len(y))

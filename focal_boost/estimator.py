@@ -21,9 +21,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
 from focal_boost._backends import BACKENDS, BoostingSettings, TrainedModel
+from focal_boost._features import CategoryLevels, has_levels, is_frame
 from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
 from focal_boost.loss import FocalLoss
 
@@ -199,8 +200,11 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like, sparse matrix or pandas DataFrame of shape (n_samples, n_features)
             Missing values (NaN) are allowed: the boosters learn where they go.
-            Pandas ``category`` columns go to the booster's native categorical
-            support.
+            Pandas ``category`` columns and text columns (object or string
+            dtype, as ``pandas.read_csv`` gives them) go to the boosters'
+            native categorical support with the levels seen here: at
+            prediction a level not seen in ``fit`` counts as missing. Other
+            columns must be numeric, finite or NaN.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts (at least two classes).
         sample_weight : array-like of shape (n_samples,), optional
@@ -378,22 +382,37 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         return int(self.n_jobs)
 
     def _validate_features(self, X: Any, *, reset: bool) -> Any:
-        """``X`` checked; pandas frames with categorical columns are kept as they are."""
-        if _has_categorical_columns(X):
-            check_feature_names_and_count(self, X, reset=reset)
-            if X.shape[0] == 0:
-                raise ValueError(
-                    "Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required."
-                )
-            return X
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            **{FINITE_KEYWORD: "allow-nan"},
-        )
+        """``X`` checked; a DataFrame with categorical or text columns gets them coded to the training levels.
+
+        Those columns become pandas categoricals with the levels seen in
+        ``fit`` (a level not seen there becomes missing), so that both
+        boosters read the same codes in training and prediction; the other
+        columns are checked as scikit-learn checks an array (finite or NaN).
+        """
+        if reset:
+            self._category_levels = CategoryLevels.learn(X) if has_levels(X) else None
+        levels = getattr(self, "_category_levels", None)
+        if levels is None:
+            return validate_data(
+                self,
+                X,
+                reset=reset,
+                accept_sparse=["csr", "csc"],
+                dtype=[np.float64, np.float32],
+                **{FINITE_KEYWORD: "allow-nan"},
+            )
+        if not is_frame(X):
+            raise TypeError(
+                f"this model was fitted on a DataFrame with categorical or text columns "
+                f"({', '.join(map(repr, list(levels.levels)[:5]))}); pass a DataFrame with the same "
+                f"columns, got {type(X).__name__}"
+            )
+        check_feature_names_and_count(self, X, reset=reset)
+        if X.shape[0] == 0:
+            raise ValueError(
+                "Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required."
+            )
+        return levels.frame(X, _checked_numeric_columns)
 
     def __sklearn_tags__(self):  # scikit-learn >= 1.6
         tags = super().__sklearn_tags__()
@@ -424,11 +443,9 @@ def _take_rows(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
-def _has_categorical_columns(X: Any) -> bool:
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "iloc"):
-        return False
-    return any(str(dtype) == "category" for dtype in dtypes)
+def _checked_numeric_columns(frame: Any) -> np.ndarray:
+    """The numeric columns of a DataFrame with categorical columns, checked as an array (finite or NaN)."""
+    return check_array(frame, dtype=[np.float64, np.float32], input_name="X", **{FINITE_KEYWORD: "allow-nan"})
 
 
 def _check_number(

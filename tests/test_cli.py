@@ -135,6 +135,9 @@ def bad_files(tmp_path, transactions):
     junk = frame.astype({"amount": object})
     junk.loc[7, "amount"] = "twelve dollars"
     junk.to_csv(tmp_path / "junk.csv", index=False)
+    frame.assign(target=frame["amount"]).to_csv(tmp_path / "continuous.csv", index=False)
+    ids = [f"id-{i:06d}" for i in range(len(frame))]
+    frame.assign(txn_id=ids, card_id=ids[::-1]).to_csv(tmp_path / "ids.csv", index=False)
     (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 40)
     (tmp_path / "notes.xlsx").write_text("not a table")
     return tmp_path
@@ -149,6 +152,15 @@ def bad_files(tmp_path, transactions):
         (
             ["train", "{d}/junk.csv", "--target", "target"],
             "column 'amount' is numeric but has non-numeric values",
+        ),
+        (
+            ["train", "{d}/continuous.csv", "--target", "target"],
+            "target column 'target' is not a class label column: ",
+        ),
+        (
+            ["train", "{d}/ids.csv", "--target", "target"],
+            "text columns 'txn_id' (3000 distinct values), 'card_id' (3000 distinct values) look like "
+            "identifiers: leave them out with --drop txn_id --drop card_id",
         ),
         (["train", "{d}/binary.csv", "--target", "target"], "binary.csv: cannot read as csv"),
         (["train", "{d}/notes.xlsx", "--target", "target"], "unknown file type"),
@@ -166,6 +178,7 @@ def test_bad_input_exits_2_with_one_line(arguments, message, bad_files, transact
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("focal-boost: error: ")
     assert message in lines[0]
+    assert len(lines[0]) < 300, "one short line, not a dump of the data"
 
 
 def test_usage_errors_exit_2():

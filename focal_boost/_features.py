@@ -1,0 +1,158 @@
+"""Feature tables: categorical and text columns held to the levels seen in training.
+
+A booster scores a categorical column by its integer codes, so a frame at
+prediction time must code its levels exactly as the training frame did.
+Pandas codes a column by the order of *its own* categories: a level the
+training data never had, or an extra level declared in the dtype, shifts the
+codes (XGBoost then scores an unseen level as whichever training level has
+its code, and an extra declared level makes it fail in C++). So the levels of
+every categorical or text column are recorded when a model is fitted
+(:meth:`CategoryLevels.learn`) and every later frame is recoded to them
+(:meth:`CategoryLevels.encode`): a value not among them becomes missing, as
+LightGBM does on its own. Numeric columns are checked as scikit-learn checks
+an array (finite or NaN).
+
+Both :class:`~focal_boost.FocalBoostClassifier` and the ``focal-boost``
+command use this, the command adding its own checks of text files on top
+(:mod:`focal_boost._tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: The largest float32: XGBoost stores features (and both boosters store weights) as float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: What ``pandas.api.types.infer_dtype`` calls the values of an object column that holds numbers.
+_NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
+
+
+def is_frame(X: Any) -> bool:
+    """Whether ``X`` is a pandas DataFrame (without importing pandas)."""
+    return hasattr(X, "dtypes") and hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def is_categorical(values: Any) -> bool:
+    """Whether a pandas Series has a ``category`` dtype."""
+    return str(values.dtype) == "category"
+
+
+def is_text(values: Any) -> bool:
+    """Whether a pandas Series holds text: a string dtype, or objects that are not all numbers."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.StringDtype) or str(values.dtype) in ("string", "str"):
+        return True
+    if values.dtype != object:
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) not in _NUMERIC_INFERRED
+
+
+def has_levels(X: Any) -> bool:
+    """Whether ``X`` is a DataFrame with a categorical or text column."""
+    return is_frame(X) and any(is_categorical(X[c]) or is_text(X[c]) for c in X.columns)
+
+
+def text_levels(values: Any) -> list[str]:
+    """The sorted distinct values of a text column, as strings (missing values left out)."""
+    return sorted({str(v) for v in values.dropna().unique()})
+
+
+@dataclass(frozen=True)
+class CategoryLevels:
+    """The levels of each categorical or text column of a training frame, by column name.
+
+    A categorical column keeps its categories in their order; a text column
+    has its distinct values, sorted, as strings. Levels that are all strings
+    are matched as strings (a column read as numbers at prediction time still
+    finds the levels ``"1"``, ``"2"``), others by value.
+    """
+
+    levels: Mapping[str, tuple]
+
+    @classmethod
+    def learn(cls, frame: Any) -> CategoryLevels:
+        """The levels of ``frame``'s categorical and text columns."""
+        levels = {}
+        for name in frame.columns:
+            values = frame[name]
+            if is_categorical(values):
+                levels[name] = tuple(values.cat.categories)
+            elif is_text(values):
+                levels[name] = tuple(text_levels(values))
+        return cls(levels)
+
+    def encode(self, values: Any, name: Any) -> Any:
+        """Column ``name``'s ``values`` (a Series) as a Categorical with the training levels.
+
+        A value not among them, and a missing value, become missing.
+        """
+        import pandas as pd
+
+        levels = self.levels[name]
+        missing = values.isna().to_numpy()
+        present = values[~missing]
+        if all(isinstance(level, str) for level in levels):
+            present = present.astype(object).astype(str)
+        codes = np.full(len(values), -1, dtype=np.int64)
+        codes[~missing] = pd.Index(levels).get_indexer(np.asarray(present, dtype=object))
+        return pd.Categorical.from_codes(codes, categories=pd.Index(levels))
+
+    def frame(self, frame: Any, check_numeric: Any) -> Any:
+        """``frame`` with its level columns encoded and its other columns passed through ``check_numeric``.
+
+        ``check_numeric`` takes the 2-D frame of the other columns and returns
+        them as an array (e.g. ``sklearn.utils.check_array``), or raises.
+        """
+        import pandas as pd
+
+        numeric = [name for name in frame.columns if name not in self.levels]
+        checked = check_numeric(frame[numeric]) if numeric else None
+        columns = {}
+        for name in frame.columns:
+            if name in self.levels:
+                columns[name] = self.encode(frame[name], name)
+            else:
+                columns[name] = checked[:, numeric.index(name)]
+        out = pd.DataFrame(columns, index=frame.index)
+        out.columns = frame.columns
+        return out
+
+
+def check_float32_range(X: Any, booster: str = "XGBoost") -> None:
+    """Raise if ``X`` holds finite values beyond float32's range, which ``booster`` would read as inf.
+
+    ``X``: a NumPy array, a SciPy sparse matrix or a DataFrame (its non-categorical columns).
+    """
+    if is_frame(X):
+        for name in X.columns:
+            values = X[name]
+            if not is_categorical(values) and values.dtype.kind == "f":
+                _check_float32_values(values.to_numpy(), f"column {name!r}", booster)
+        return
+    data = X.data if hasattr(X, "tocsr") else np.asarray(X)
+    if data.dtype.kind == "f" and data.dtype.itemsize > 4:
+        _check_float32_values(data, "X", booster)
+
+
+def _check_float32_values(values: np.ndarray, where: str, booster: str) -> None:
+    if values.dtype.itemsize <= 4 or values.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        beyond = np.abs(values) > FLOAT32_MAX  # NaN compares false
+    if not beyond.any():
+        return
+    if beyond.ndim == 2:
+        column = int(np.flatnonzero(beyond.any(axis=0))[0])
+        where = f"column {column} of X"
+    largest = float(np.max(np.abs(values[beyond])))
+    raise ValueError(
+        f"{where} has a value of magnitude {largest:.3g}, beyond float32's range (3.4e38): {booster} "
+        "stores features as float32 and would read it as infinity; rescale the feature "
+        "(a tree uses only the order of its values)"
+    )
