@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -282,23 +283,14 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             unseen = np.setdiff1d(y_valid, self.classes_)
             if unseen.size:
                 raise ValueError(f"eval_set has labels not seen in y: {unseen.tolist()}")
+            warn_if_one_class(y_valid)
             w_valid = None if len(first) == 2 or first[2] is None else _check_sample_weight(first[2], X_valid)
             return (X, codes, weight), (X_valid, encoder.transform(y_valid).astype(np.float64), w_valid)
         if self.early_stopping_rounds is None:
             return (X, codes, weight), None
-        indices = np.arange(codes.shape[0])
-        try:
-            fit_rows, valid_rows = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                stratify=codes,
-                random_state=check_random_state(self.random_state),
-            )
-        except ValueError as error:
-            raise ValueError(
-                f"cannot hold out a stratified validation_fraction={self.validation_fraction} for early "
-                f"stopping ({error}); pass eval_set or use more data"
-            ) from error
+        fit_rows, valid_rows = _stratified_holdout(
+            codes, self.validation_fraction, check_random_state(self.random_state), self.classes_
+        )
         return (
             (_take_rows(X, fit_rows), codes[fit_rows], _take_rows(weight, fit_rows)),
             (_take_rows(X, valid_rows), codes[valid_rows], _take_rows(weight, valid_rows)),
@@ -435,6 +427,64 @@ def _validation_data(eval_set: Any, X_val: Any, y_val: Any, sample_weight_val: A
     if eval_set:
         raise ValueError("give the validation data either as eval_set or as X_val, y_val, not both")
     return [(X_val, y_val, sample_weight_val)]
+
+
+def warn_if_one_class(y_valid: np.ndarray) -> None:
+    """Warn when validation labels hold a single class: their focal loss then measures that class only."""
+    present = np.unique(y_valid)
+    if present.size == 1:
+        warnings.warn(
+            f"the validation data (eval_set) hold only class {present.tolist()[0]!r}: their focal loss "
+            "measures that class alone, so early stopping and evals_result_ say little about "
+            "the others; pass validation data with every class",
+            UserWarning,
+            stacklevel=4,  # the caller of fit
+        )
+
+
+def _stratified_holdout(
+    codes: np.ndarray, fraction: float, random_state: np.random.RandomState, classes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(fit_rows, valid_rows)``: a stratified split that keeps every class on both sides.
+
+    ``train_test_split`` rounds each class's share, so a rare class can end up
+    with no row in the hold-out (3 positives in 300 rows at 10%: none), where
+    early stopping would never see it. One row of each such class is moved
+    over; a class with a single row cannot be on both sides, which is an error.
+    """
+    counts = np.bincount(codes.astype(np.intp), minlength=classes.shape[0])
+    if np.any(counts < 2):
+        lonely = classes[counts < 2].tolist()
+        raise ValueError(
+            f"cannot hold out validation data for early stopping: classes {lonely} have a single "
+            "example, which cannot be both trained on and validated on; pass eval_set (or X_val, y_val), "
+            "or set early_stopping_rounds=None"
+        )
+    indices = np.arange(codes.shape[0])
+    try:
+        fit_rows, valid_rows = train_test_split(
+            indices, test_size=fraction, stratify=codes, random_state=random_state
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"cannot hold out a stratified validation_fraction={fraction} for early stopping ({error}); "
+            "pass eval_set (or X_val, y_val) or use more data"
+        ) from error
+    in_valid = np.zeros(codes.shape[0], dtype=bool)
+    in_valid[valid_rows] = True
+    for k in range(classes.shape[0]):
+        members = indices[codes == k]
+        held = in_valid[members]
+        if not held.any():  # the rounding left the class out of the hold-out
+            in_valid[random_state.choice(members)] = True
+        elif held.all():  # ... or out of the training rows
+            in_valid[random_state.choice(members)] = False
+    if in_valid.all() or not in_valid.any():
+        raise ValueError(
+            f"validation_fraction={fraction} leaves no rows to train on or to validate on; "
+            "pass eval_set or change validation_fraction"
+        )
+    return indices[~in_valid], indices[in_valid]
 
 
 def _take_rows(X: Any, rows: np.ndarray) -> Any:

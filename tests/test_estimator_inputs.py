@@ -129,3 +129,46 @@ def test_features_beyond_float32(backend):
             _fit(backend, frame, y, n_estimators=3)
     else:  # LightGBM bins float64 features as they are
         assert np.all(np.isfinite(_fit(backend, big, y, n_estimators=3).predict_proba(big)))
+
+
+# ----------------------------------------------------------------------- validation data
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_automatic_hold_out_keeps_every_class(backend, monkeypatch):
+    from focal_boost._backends import BACKENDS as registry
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = np.zeros(300, dtype=int)
+    y[:3] = 1  # 3 positives: a plain 10% stratified split holds none of them
+    seen = {}
+    original = registry[backend].train
+
+    def spy(self, settings, loss, train, valid, *args, **kwargs):
+        seen["train"], seen["valid"] = train[1], valid[1]
+        return original(self, settings, loss, train, valid, *args, **kwargs)
+
+    monkeypatch.setattr(registry[backend], "train", spy)
+    FocalBoostClassifier(backend=backend, n_estimators=5, early_stopping_rounds=2, random_state=0).fit(X, y)
+    monkeypatch.undo()
+    assert set(seen["valid"]) == {0.0, 1.0}
+    assert set(seen["train"]) == {0.0, 1.0}
+    assert len(seen["train"]) + len(seen["valid"]) == 300
+    assert 25 <= len(seen["valid"]) <= 35
+    # A class with one example cannot be on both sides: a clear error that points to eval_set.
+    y[1:3] = 0
+    with pytest.raises(ValueError, match=r"classes \[1\] have a single example.*pass eval_set"):
+        FocalBoostClassifier(backend=backend, n_estimators=5, early_stopping_rounds=2).fit(X, y)
+    # Without early stopping nothing is held out and one example of a class is fine.
+    FocalBoostClassifier(backend=backend, n_estimators=2, n_jobs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_single_class_eval_set_warns(backend):
+    X, y = make_classification(400, 4, random_state=0)
+    model = FocalBoostClassifier(backend=backend, n_estimators=5, early_stopping_rounds=2, n_jobs=1)
+    with pytest.warns(UserWarning, match="hold only class 0"):
+        model.fit(X, y, eval_set=[(X[y == 0][:20], y[y == 0][:20])])
+    with pytest.warns(UserWarning, match="hold only class 'b'"):
+        model.fit(X, np.array(["a", "b"])[y], X_val=X[y == 1][:20], y_val=np.array(["b"] * 20))
