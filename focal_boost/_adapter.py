@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._validation import check_n_threads
 from focal_boost.loss import FocalLoss
 
 
@@ -43,10 +44,21 @@ def training_loss_and_init(
     return loss, np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
 
 
+def checked_loss(loss: Any, owner: str) -> FocalLoss:
+    """``loss``, or ``FocalLoss()`` for None; anything else is a TypeError that says what to pass."""
+    if loss is None:
+        return FocalLoss()
+    if not isinstance(loss, FocalLoss):
+        raise TypeError(
+            f"{owner} takes a FocalLoss (e.g. {owner}(FocalLoss(gamma=2.0))), got {type(loss).__name__}"
+        )
+    return loss
+
+
 def thread_count(params: Any, explicit: int | None, *names: str) -> int | None:
     """``explicit`` if given, else the first of the booster's thread parameters ``names`` in ``params``."""
     if explicit is not None:
-        return explicit
+        return check_n_threads(explicit)
     for name in names:
         if params.get(name) is not None:
             return int(params[name])
@@ -77,8 +89,8 @@ class BoosterObjective:
     output_order = "C"
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        self.loss = FocalLoss() if loss is None else loss
-        self.n_threads = n_threads
+        self.loss = checked_loss(loss, type(self).__name__)
+        self.n_threads = check_n_threads(n_threads)
         self._buffers = threading.local()
 
     def __repr__(self) -> str:
@@ -141,8 +153,8 @@ class BoosterMetric:
     name = "focal_loss"
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        self.loss = FocalLoss() if loss is None else loss
-        self.n_threads = n_threads
+        self.loss = checked_loss(loss, type(self).__name__)
+        self.n_threads = check_n_threads(n_threads)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"

@@ -53,6 +53,81 @@ class TrainedModel:
     evals_result: dict[str, dict[str, list[float]]]
 
 
+def merge_params(
+    ours: dict[str, Any], extra: dict[str, Any], aliases: Callable[[str], set[str]], reserved: dict[str, str]
+) -> dict[str, Any]:
+    """``ours`` updated with the user's ``extra`` booster parameters, which win under any alias.
+
+    A booster takes a parameter under several names (LightGBM: ``eta``,
+    ``shrinkage_rate`` for ``learning_rate``) and picks one of them by its own
+    precedence when more than one is given, so the user's value could lose to
+    ours without a word. Every parameter of ours that shares an alias with one
+    of ``extra`` is dropped first. ``reserved`` maps the names the estimator
+    must own (the objective, the class count, the rounds) to the reason, and
+    is a ``ValueError`` under any alias.
+    """
+    merged = dict(ours)
+    for key in extra:
+        names = aliases(key)
+        for owned, reason in reserved.items():
+            if owned in names or key in aliases(owned):
+                raise ValueError(f"backend_params cannot set {key!r}: {reason}")
+        for name in list(merged):
+            if name in names or key in aliases(name):
+                del merged[name]
+    merged.update(extra)
+    return merged
+
+
+#: XGBoost's parameter aliases (its C++ ``DMLC_DECLARE_ALIAS``; it has no call that lists them).
+XGBOOST_ALIASES = [
+    {"eta", "learning_rate"},
+    {"lambda", "reg_lambda"},
+    {"alpha", "reg_alpha"},
+    {"gamma", "min_split_loss"},
+    {"seed", "random_state"},
+    {"nthread", "n_jobs"},
+]
+
+#: Parameters the estimator owns, by booster, and what to use instead.
+_RESERVED_COMMON = {
+    "objective": "the objective is focal loss (the estimator's gamma and alpha)",
+    "num_class": "the estimator sets it from the labels",
+}
+XGBOOST_RESERVED = {
+    **_RESERVED_COMMON,
+    "eval_metric": "the validation metric is the focal loss",
+    "base_score": "the initial score is the focal loss's own (init_score_)",
+    "n_estimators": "use the estimator's n_estimators",
+    "num_boost_round": "use the estimator's n_estimators",
+    "early_stopping_rounds": "use the estimator's early_stopping_rounds",
+}
+LIGHTGBM_RESERVED = {
+    **_RESERVED_COMMON,
+    "metric": "the validation metric is the focal loss",
+    "num_iterations": "use the estimator's n_estimators",
+    "early_stopping_round": "use the estimator's early_stopping_rounds",
+}
+
+
+def xgboost_aliases(name: str) -> set[str]:
+    """The names XGBoost takes for parameter ``name`` (``name`` included)."""
+    for group in XGBOOST_ALIASES:
+        if name in group:
+            return group
+    return {name}
+
+
+def lightgbm_aliases(name: str) -> set[str]:
+    """The names LightGBM takes for parameter ``name``, as LightGBM lists them (``name`` included)."""
+    try:  # LightGBM's own table, read from its library (LGBM_DumpParamAliases)
+        from lightgbm.basic import _ConfigAliases
+
+        return {name} | set(_ConfigAliases.get(name))
+    except (ImportError, AttributeError):  # pragma: no cover - a LightGBM without the table
+        return {name}
+
+
 class XGBoostBackend:
     """XGBoost ``hist`` trees through :func:`focal_boost.xgboost.train`."""
 
@@ -84,7 +159,7 @@ class XGBoostBackend:
         params.update({key: value for key, value in optional.items() if value is not None})
         if settings.n_classes > 2:
             params["num_class"] = settings.n_classes
-        return {**params, **settings.extra}
+        return merge_params(params, settings.extra, xgboost_aliases, XGBOOST_RESERVED)
 
     def _matrix(self, X: Any, y: Any = None, weight: Any = None, n_threads: int | None = None) -> Any:
         check_float32_range(X)
@@ -209,7 +284,7 @@ class LightGBMBackend:
             params["device_type"] = "gpu"
         if settings.n_classes > 2:
             params["num_class"] = settings.n_classes
-        return {**params, **settings.extra}
+        return merge_params(params, settings.extra, lightgbm_aliases, LIGHTGBM_RESERVED)
 
     def train(
         self,

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-#: The largest float32: XGBoost stores features (and both boosters store weights) as float32.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+from focal_boost._validation import FLOAT32_MAX
+
 
 #: What ``pandas.api.types.infer_dtype`` calls the values of an object column that holds numbers.
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}

@@ -16,6 +16,11 @@ import numpy as np
 
 HESSIAN_POLICIES = ("exact", "clip", "upper")
 
+#: The largest float32. XGBoost stores features, and both boosters store sample weights, as float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: The smallest positive float32 (subnormal): positive weights below it are stored as 0.
+FLOAT32_TINY = float(np.finfo(np.float32).smallest_subnormal)
+
 
 def _is_real_scalar(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -114,9 +119,14 @@ def check_labels(y: Any, n_samples: int | None = None) -> np.ndarray:
         raise ValueError("y is empty: at least one sample is required")
     if n_samples is not None and array.shape[0] != n_samples:
         raise ValueError(f"y has {array.shape[0]} samples but margin has {n_samples}")
-    if array.dtype.kind == "b":
+    if array.dtype.kind == "b" or not _kernel_dtype(array.dtype):
         array = array.astype(np.float64)
     return array
+
+
+def _kernel_dtype(dtype: np.dtype) -> bool:
+    """Whether the kernels read ``dtype`` directly: integers, float32 and float64 (not float16 or longdouble)."""
+    return dtype.kind in "iu" or dtype in (np.float32, np.float64)
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
@@ -128,7 +138,18 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
         raise TypeError(f"sample_weight must be numeric, got dtype {array.dtype}")
     if array.ndim != 1 or array.shape[0] != n_samples:
         raise ValueError(f"sample_weight must have shape ({n_samples},), got {array.shape}")
-    return array
+    return array if _kernel_dtype(array.dtype) else array.astype(np.float64)
+
+
+def check_n_threads(n_threads: Any) -> int | None:
+    """A thread count: None, or a non-zero integer (negative counts back from all threads, -1 = all)."""
+    if n_threads is None:
+        return None
+    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads must be an integer or None, got {n_threads!r}")
+    if n_threads == 0:
+        raise ValueError("n_threads must not be 0 (None or -1: all threads; a positive count; -2: all but one)")
+    return int(n_threads)
 
 
 def check_output(out: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
@@ -165,3 +186,38 @@ def raise_for_bad_counts(
         raise ValueError(f"margin contains NaN or infinite values ({bad_margins} of them)")
     if bad_weights:
         raise ValueError(f"sample_weight must be finite and >= 0 ({bad_weights} invalid values)")
+
+
+def check_booster_weights(weight: np.ndarray, name: str = "sample_weight") -> np.ndarray:
+    """Sample weights (float64) checked for what the boosters do with them; returned as float32 would keep them.
+
+    Both boosters store weights as float32: a weight beyond float32's range
+    becomes infinite and a positive one below its smallest value becomes 0
+    (XGBoost then reports "Weights must be positive", LightGBM trains on
+    nothing). Each problem gets its own message, before any booster sees
+    the weights. Returns the weights rounded to float32 (as float64), which
+    is what class totals must be computed from.
+    """
+    bad = ~np.isfinite(weight)
+    if bad.any():
+        raise ValueError(f"{name} contains NaN or infinite values ({int(bad.sum())} of {weight.shape[0]})")
+    negative = weight < 0
+    if negative.any():
+        raise ValueError(
+            f"{name} must be >= 0; {int(negative.sum())} weights are negative (the smallest is "
+            f"{weight.min():.3g})"
+        )
+    large = weight > FLOAT32_MAX
+    if large.any():
+        raise ValueError(
+            f"{name} has {int(large.sum())} weights above 3.4e38 (the largest is {weight.max():.3g}); the "
+            "boosters store weights as float32, where these are infinite: rescale the weights"
+        )
+    stored = weight.astype(np.float32)
+    lost = (weight > 0) & (stored == 0)
+    if lost.any():
+        raise ValueError(
+            f"{name} has {int(lost.sum())} positive weights below 1.4e-45 (the smallest is "
+            f"{weight[lost].min():.3g}), which the boosters' float32 stores as 0: rescale the weights"
+        )
+    return stored.astype(np.float64)

@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 from focal_boost._backends import BACKENDS, BoostingSettings, TrainedModel
 from focal_boost._features import CategoryLevels, has_levels, is_frame
 from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
+from focal_boost._validation import check_booster_weights
 from focal_boost.loss import FocalLoss
 
 __all__ = ["FocalBoostClassifier"]
@@ -115,7 +116,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         gradients are computed on the host. See the GPU guide.
     backend_params : dict or None, default=None
         Further booster parameters under the booster's own names; they
-        override the ones above. ``objective`` and ``metric`` are ours.
+        override the ones above under any of the booster's aliases
+        (LightGBM's ``eta`` or ``shrinkage_rate`` replace ``learning_rate``).
+        The objective, the metric, the class count, the number of rounds and
+        early stopping are the estimator's: setting them here is an error.
 
     Attributes
     ----------
@@ -227,6 +231,13 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f":
             assert_all_finite(y, input_name="y")  # "Input y contains NaN.", before sklearn's cast warns
+        elif y.dtype == object:
+            missing = sum(map(_is_missing, y))
+            if missing:
+                raise ValueError(
+                    f"y contains {missing} missing labels (None or NaN) of {y.shape[0]}: drop those rows "
+                    "or give them a class"
+                )
         check_classification_targets(y)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
@@ -236,13 +247,26 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         if self.n_classes_ < 2:
             raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two")
         codes = encoder.transform(y).astype(np.float64)
-        weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
+        weight = None if sample_weight is None else self._checked_weights(sample_weight, X, codes)
         loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
         train, valid = self._training_and_validation(X, codes, weight, eval_set, encoder)
         model = backend.train(
             self._settings(), loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
         )
         return self._keep(model)
+
+    def _checked_weights(self, sample_weight: Any, X: Any, codes: np.ndarray) -> np.ndarray:
+        """``sample_weight`` as float64, checked for the boosters (float32) and for every class's total."""
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        stored = check_booster_weights(weight)
+        totals = np.bincount(codes.astype(np.intp), weights=stored, minlength=self.n_classes_)
+        if np.any(totals <= 0):
+            empty = self.classes_[totals <= 0].tolist()
+            raise ValueError(
+                f"sample_weight is 0 for every example of class{'es' if len(empty) > 1 else ''} {empty}: "
+                "a class without weight cannot be learned; drop its rows or give them weight"
+            )
+        return weight
 
     def _settings(self) -> BoostingSettings:
         """The common boosting parameters, for a backend (after ``n_classes_`` is known)."""
@@ -259,7 +283,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             seed=int(random_state.randint(np.iinfo(np.int32).max)),
             device=self.device,
             n_classes=self.n_classes_,
-            extra={k: v for k, v in (self.backend_params or {}).items() if k not in ("objective", "metric")},
+            extra=dict(self.backend_params or {}),
         )
 
     def _keep(self, model: TrainedModel) -> FocalBoostClassifier:
@@ -284,7 +308,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             if unseen.size:
                 raise ValueError(f"eval_set has labels not seen in y: {unseen.tolist()}")
             warn_if_one_class(y_valid)
-            w_valid = None if len(first) == 2 or first[2] is None else _check_sample_weight(first[2], X_valid)
+            w_valid = None
+            if len(first) == 3 and first[2] is not None:
+                w_valid = _check_sample_weight(first[2], X_valid, dtype=np.float64)
+                check_booster_weights(w_valid, "the eval_set's sample_weight")
             return (X, codes, weight), (X_valid, encoder.transform(y_valid).astype(np.float64), w_valid)
         if self.early_stopping_rounds is None:
             return (X, codes, weight), None
@@ -427,6 +454,15 @@ def _validation_data(eval_set: Any, X_val: Any, y_val: Any, sample_weight_val: A
     if eval_set:
         raise ValueError("give the validation data either as eval_set or as X_val, y_val, not both")
     return [(X_val, y_val, sample_weight_val)]
+
+
+def _is_missing(label: Any) -> bool:
+    """Whether an object label is missing: None, a float NaN, or pandas' NA or NaT."""
+    if label is None:
+        return True
+    if isinstance(label, (float, np.floating)):
+        return bool(np.isnan(label))
+    return type(label).__name__ in ("NAType", "NaTType")
 
 
 def warn_if_one_class(y_valid: np.ndarray) -> None:

@@ -26,6 +26,7 @@ from focal_boost._validation import (
     check_hessian,
     check_labels,
     check_margin,
+    check_n_threads,
     check_output,
     check_sample_weight,
     raise_for_bad_counts,
@@ -224,6 +225,7 @@ class FocalLoss:
         """
         if _device_arrays.is_device_array(margin):
             return self._on_device("loss", y, margin, sample_weight, (loss_out,))[0]
+        n_threads = check_n_threads(n_threads)
         y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
         n = margin.shape[0]
         out = (
@@ -260,6 +262,7 @@ class FocalLoss:
         if _device_arrays.is_device_array(margin):
             grad, hess = self._on_device("grad_hess", y, margin, sample_weight, (gradient_out, hessian_out))
             return grad, hess
+        n_threads = check_n_threads(n_threads)
         y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
         if gradient_out is None:
             grad = np.empty_like(margin)

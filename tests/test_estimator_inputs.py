@@ -172,3 +172,94 @@ def test_a_single_class_eval_set_warns(backend):
         model.fit(X, y, eval_set=[(X[y == 0][:20], y[y == 0][:20])])
     with pytest.warns(UserWarning, match="hold only class 'b'"):
         model.fit(X, np.array(["a", "b"])[y], X_val=X[y == 1][:20], y_val=np.array(["b"] * 20))
+
+
+# ----------------------------------------------------------------------- weights and labels
+
+
+@pytest.fixture(scope="module")
+def small():
+    X, y = make_classification(300, 4, weights=[0.8], random_state=0)
+    return X, y
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        (-1.0, r"sample_weight must be >= 0; 3 weights are negative \(the smallest is -1\)"),
+        (
+            1e39,
+            r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+39\); the boosters store weights as float32",
+        ),
+        (1e300, r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+300\)"),
+        (1e-46, r"sample_weight has 3 positive weights below 1\.4e-45 \(the smallest is 1e-46\)"),
+        (np.nan, "Input sample_weight contains NaN"),
+    ],
+)
+def test_weights_the_boosters_cannot_store_are_rejected_before_training(backend, small, weight, message):
+    X, y = small
+    w = np.ones(len(y))
+    w[:3] = weight
+    model = FocalBoostClassifier(backend=backend, n_estimators=3, n_jobs=1)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, sample_weight=w)
+    in_eval_set = "Input sample_weight contains NaN" if np.isnan(weight) else f"the eval_set's {message}"
+    with pytest.raises(ValueError, match=in_eval_set):
+        model.fit(X, y, eval_set=[(X, y, w)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_weights_that_leave_a_class_empty(backend, small):
+    X, y = small
+    w = np.where(y == 1, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"sample_weight is 0 for every example of class \[1\]"):
+        FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, sample_weight=w)
+    tiny = np.full(len(y), 1e-46)  # all of them stored as 0 by float32
+    with pytest.raises(ValueError, match="300 positive weights below 1.4e-45"):
+        FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, sample_weight=tiny)
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+        FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, eval_set=[(X, y, np.zeros(len(y)))])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_labels_and_weights_of_unusual_types(backend, small):
+    X, y = small
+    labels = y.astype(object)
+    labels[[4, 9]] = None
+    with pytest.raises(ValueError, match=r"y contains 2 missing labels \(None or NaN\) of 300"):
+        FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, labels)
+    labels = np.array(["no", "yes"], dtype=object)[y]
+    labels[4] = float("nan")
+    with pytest.raises(ValueError, match="y contains 1 missing labels"):
+        FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, labels)
+    labels = pd.Series(np.array(["no", "yes"])[y], dtype="string")
+    labels[4] = pd.NA
+    with pytest.raises(ValueError, match="y contains 1 missing labels|Input y contains NaN"):
+        FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, labels)
+    # float16 labels and weights train the model float64 ones do.
+    reference = _fit(backend, X, y, n_estimators=5).predict_proba(X)
+    half = FocalBoostClassifier(backend=backend, n_estimators=5, n_jobs=1, random_state=0)
+    half.fit(X, y.astype(np.float16), sample_weight=np.ones(len(y), dtype=np.float16))
+    np.testing.assert_allclose(half.predict_proba(X), reference, rtol=1e-12)
+    with pytest.raises(TypeError, match="n_jobs must be an integer or None, got '2'"):
+        FocalBoostClassifier(backend=backend, n_jobs="2").fit(X, y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backend_params_win_under_any_alias(backend, small):
+    X, y = small
+    fast = FocalBoostClassifier(backend=backend, n_estimators=5, n_jobs=1, random_state=0, learning_rate=0.7)
+    reference = fast.fit(X, y).predict_proba(X)
+    aliases = ["eta", "learning_rate"] + (["shrinkage_rate"] if backend == "lightgbm" else [])
+    for alias in aliases:
+        model = FocalBoostClassifier(
+            backend=backend, n_estimators=5, n_jobs=1, random_state=0, backend_params={alias: 0.7}
+        ).fit(X, y)
+        np.testing.assert_allclose(model.predict_proba(X), reference, rtol=1e-12, err_msg=alias)
+    reserved = ["objective", "num_class"] + (
+        ["eval_metric", "base_score"] if backend == "xgboost" else ["loss", "metric", "num_iterations"]
+    )
+    for name in reserved:
+        with pytest.raises(ValueError, match=f"backend_params cannot set '{name}'"):
+            FocalBoostClassifier(backend=backend, n_estimators=2, backend_params={name: 1}).fit(X, y)

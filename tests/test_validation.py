@@ -150,3 +150,42 @@ def test_per_class_parameters_are_read_only():
         focal.gamma[0] = 5.0
     with pytest.raises(ValueError, match="read-only"):
         focal.alpha[1] = 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+def test_labels_and_weights_of_any_float_dtype_compute(dtype):
+    """float16 (and long double) labels and weights are read as float64, not a Numba TypingError."""
+    focal = FocalLoss(2.0, 0.25)
+    weight = np.array([1.0, 0.5, 2.0])
+    expected = focal.loss(BINARY_Y, BINARY_Z, weight)
+    np.testing.assert_array_equal(
+        focal.loss(BINARY_Y.astype(dtype), BINARY_Z, weight.astype(dtype)), expected
+    )
+    grad, hess = focal.gradient_hessian(BINARY_Y.astype(dtype), BINARY_Z, weight.astype(dtype))
+    np.testing.assert_array_equal(grad, focal.gradient_hessian(BINARY_Y, BINARY_Z, weight)[0])
+    multiclass = FocalLoss(2.0, None)
+    y3, z3 = np.array([0.0, 2.0, 1.0]), np.eye(3)
+    np.testing.assert_array_equal(multiclass.loss(y3.astype(dtype), z3), multiclass.loss(y3, z3))
+
+
+@pytest.mark.parametrize(
+    ("n_threads", "error", "match"),
+    [
+        ("2", TypeError, "n_threads must be an integer or None, got '2'"),
+        (2.5, TypeError, "n_threads must be an integer or None, got 2.5"),
+        (True, TypeError, "n_threads must be an integer or None, got True"),
+        (0, ValueError, "n_threads must not be 0"),
+    ],
+)
+def test_bad_thread_counts(n_threads, error, match):
+    focal = FocalLoss()
+    with pytest.raises(error, match=match):
+        focal.loss(BINARY_Y, BINARY_Z, n_threads=n_threads)
+    with pytest.raises(error, match=match):
+        focal.gradient_hessian(BINARY_Y, BINARY_Z, n_threads=n_threads)
+    from focal_boost._adapter import BoosterMetric, BoosterObjective
+
+    for kind in (BoosterObjective, BoosterMetric):
+        with pytest.raises(error, match=match):
+            kind(focal, n_threads=n_threads)
+    assert focal.loss(BINARY_Y, BINARY_Z, n_threads=np.int64(2)).shape == (3,)
