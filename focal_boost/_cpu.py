@@ -27,6 +27,7 @@ source hash).
 from __future__ import annotations
 
 import math
+import threading
 
 import numba
 import numpy as np
@@ -383,16 +384,50 @@ def resolve_n_threads(n_threads: int | None) -> int:
     return min(n_threads, available)
 
 
+#: Held while a parallel kernel runs on a threading layer that is not thread-safe.
+_PARALLEL_LOCK = threading.Lock()
+#: Whether Numba's threading layer runs parallel regions from several threads at once (None: not
+#: known until the first parallel region has loaded it).
+_LAYER_IS_THREAD_SAFE: bool | None = None
+
+
+def _layer_is_thread_safe() -> bool | None:
+    """OpenMP and TBB are thread-safe; Numba's fallback "workqueue" layer aborts the process when
+    two threads enter parallel regions at once ("Concurrent access has been detected")."""
+    global _LAYER_IS_THREAD_SAFE
+    if _LAYER_IS_THREAD_SAFE is None:
+        try:
+            _LAYER_IS_THREAD_SAFE = numba.threading_layer() != "workqueue"
+        except ValueError:  # no parallel region has run yet: the layer is not chosen
+            return None
+    return _LAYER_IS_THREAD_SAFE
+
+
 def run_kernel(task: str, n_threads: int | None, *args) -> tuple[int, int, int]:
     """Run ``task`` on ``args`` (labels first, then margins), in parallel when worthwhile.
 
     Returns the kernel's ``(bad_labels, bad_margins, bad_weights)`` counts.
+    Safe to call from several threads at once whatever Numba's threading
+    layer: where the layer is not thread-safe (workqueue, or not yet known),
+    one parallel kernel runs at a time and a thread that finds it busy runs
+    its kernel serially instead of waiting (the kernels release the GIL).
     """
     rows, parallel = _KERNELS[task]
     n_rows = args[1].shape[0]
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or args[1].size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
+    if _layer_is_thread_safe():
+        return _run_parallel(parallel, threads, n_rows, args)
+    if not _PARALLEL_LOCK.acquire(blocking=False):
+        return rows(0, n_rows, *args)
+    try:
+        return _run_parallel(parallel, threads, n_rows, args)
+    finally:
+        _PARALLEL_LOCK.release()
+
+
+def _run_parallel(parallel, threads: int, n_rows: int, args: tuple) -> tuple[int, int, int]:
     n_chunks = (n_rows + PARALLEL_CHUNK_ROWS - 1) // PARALLEL_CHUNK_ROWS
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)

@@ -27,7 +27,6 @@ import numpy as np
 
 from focal_boost._validation import FLOAT32_MAX
 
-
 #: What ``pandas.api.types.infer_dtype`` calls the values of an object column that holds numbers.
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 

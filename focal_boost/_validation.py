@@ -125,7 +125,7 @@ def check_labels(y: Any, n_samples: int | None = None) -> np.ndarray:
 
 
 def _kernel_dtype(dtype: np.dtype) -> bool:
-    """Whether the kernels read ``dtype`` directly: integers, float32 and float64 (not float16 or longdouble)."""
+    """Whether the kernels read ``dtype`` as it is: integers, float32, float64 (not float16, longdouble)."""
     return dtype.kind in "iu" or dtype in (np.float32, np.float64)
 
 
@@ -148,7 +148,7 @@ def check_n_threads(n_threads: Any) -> int | None:
     if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads must be an integer or None, got {n_threads!r}")
     if n_threads == 0:
-        raise ValueError("n_threads must not be 0 (None or -1: all threads; a positive count; -2: all but one)")
+        raise ValueError("n_threads must not be 0 (None or -1: all threads; a positive count; -2: all but 1)")
     return int(n_threads)
 
 
@@ -189,7 +189,7 @@ def raise_for_bad_counts(
 
 
 def check_booster_weights(weight: np.ndarray, name: str = "sample_weight") -> np.ndarray:
-    """Sample weights (float64) checked for what the boosters do with them; returned as float32 would keep them.
+    """Sample weights (float64) checked for the boosters, which keep them as float32.
 
     Both boosters store weights as float32: a weight beyond float32's range
     becomes infinite and a positive one below its smallest value becomes 0

@@ -498,7 +498,7 @@ def _stratified_holdout(
         )
     indices = np.arange(codes.shape[0])
     try:
-        fit_rows, valid_rows = train_test_split(
+        _, valid_rows = train_test_split(
             indices, test_size=fraction, stratify=codes, random_state=random_state
         )
     except ValueError as error:

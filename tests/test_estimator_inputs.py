@@ -136,20 +136,20 @@ def test_features_beyond_float32(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_automatic_hold_out_keeps_every_class(backend, monkeypatch):
-    from focal_boost._backends import BACKENDS as registry
+    from focal_boost._backends import BACKENDS as REGISTRY
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))
     y = np.zeros(300, dtype=int)
     y[:3] = 1  # 3 positives: a plain 10% stratified split holds none of them
     seen = {}
-    original = registry[backend].train
+    original = REGISTRY[backend].train
 
     def spy(self, settings, loss, train, valid, *args, **kwargs):
         seen["train"], seen["valid"] = train[1], valid[1]
         return original(self, settings, loss, train, valid, *args, **kwargs)
 
-    monkeypatch.setattr(registry[backend], "train", spy)
+    monkeypatch.setattr(REGISTRY[backend], "train", spy)
     FocalBoostClassifier(backend=backend, n_estimators=5, early_stopping_rounds=2, random_state=0).fit(X, y)
     monkeypatch.undo()
     assert set(seen["valid"]) == {0.0, 1.0}
@@ -190,7 +190,8 @@ def small():
         (-1.0, r"sample_weight must be >= 0; 3 weights are negative \(the smallest is -1\)"),
         (
             1e39,
-            r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+39\); the boosters store weights as float32",
+            r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+39\); the boosters store "
+            "weights as float32",
         ),
         (1e300, r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+300\)"),
         (1e-46, r"sample_weight has 3 positive weights below 1\.4e-45 \(the smallest is 1e-46\)"),
@@ -216,7 +217,7 @@ def test_weights_that_leave_a_class_empty(backend, small):
     with pytest.raises(ValueError, match=r"sample_weight is 0 for every example of class \[1\]"):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, sample_weight=w)
     tiny = np.full(len(y), 1e-46)  # all of them stored as 0 by float32
-    with pytest.raises(ValueError, match="300 positive weights below 1.4e-45"):
+    with pytest.raises(ValueError, match=r"300 positive weights below 1\.4e-45"):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, sample_weight=tiny)
     with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, eval_set=[(X, y, np.zeros(len(y)))])
@@ -235,7 +236,7 @@ def test_labels_and_weights_of_unusual_types(backend, small):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, labels)
     labels = pd.Series(np.array(["no", "yes"])[y], dtype="string")
     labels[4] = pd.NA
-    with pytest.raises(ValueError, match="y contains 1 missing labels|Input y contains NaN"):
+    with pytest.raises(ValueError, match=r"y contains 1 missing labels|Input y contains NaN"):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, labels)
     # float16 labels and weights train the model float64 ones do.
     reference = _fit(backend, X, y, n_estimators=5).predict_proba(X)
