@@ -129,9 +129,16 @@ class BoosterObjective:
     def gradient_hessian(
         self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian of the (weighted) focal loss, weights applied once."""
+        """Gradient and Hessian of the (weighted) focal loss, weights applied once.
+
+        An empty margin (a distributed worker whose partitions hold no rows)
+        gives empty outputs.
+        """
         y = np.asarray(y)
         margin = np.asarray(margin)
+        if margin.shape[0] == 0 and y.shape[0] == 0:
+            dtype = np.dtype(self.output_dtype or (margin.dtype if margin.dtype.kind == "f" else np.float64))
+            return np.empty(margin.shape, dtype), np.empty(margin.shape, dtype)
         grad_out, hess_out = (
             self._outputs(margin) if margin.dtype in (np.float32, np.float64) else (None, None)
         )

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._backends import BACKENDS, TrainedModel
-from focal_boost.estimator import FocalBoostClassifier
+from focal_boost.estimator import FocalBoostClassifier, warn_if_one_class
 from focal_boost.loss import FocalLoss
 
 
@@ -71,12 +71,11 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
                 "lightgbm.dask supports no callbacks: no eval_set or early stopping with LightGBM"
             )
         BACKENDS[self.backend]()  # an ImportError naming the extra if the booster is missing
-        X_array = _dask_array(X, "X")
-        y = _dask_array(y, "y")
-        if X_array.ndim != 2:
-            raise ValueError(f"X must be 2-D, got shape {X_array.shape}")
-        self.n_features_in_ = int(X_array.shape[1])
+        from focal_boost.dask import _aligned
+
         columns = getattr(X, "columns", None)
+        X, X_array, y, weight = _aligned(X, y, sample_weight)
+        self.n_features_in_ = int(X_array.shape[1])
         if columns is not None and all(isinstance(c, str) for c in columns):
             self.feature_names_in_ = np.asarray(list(columns), dtype=object)
         if y.dtype.kind == "f":
@@ -90,10 +89,9 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
             raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two")
         loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
         codes = self._codes(y)
-        weight = None if sample_weight is None else _dask_array(sample_weight, "sample_weight")
         if self.backend == "xgboost":
             return self._keep(self._train_xgboost(X, codes, weight, loss, eval_set))
-        return self._keep(self._train_lightgbm(X, codes, weight, loss))
+        return self._keep(self._train_lightgbm(X, X_array.chunks[0], codes, weight, loss))
 
     def _codes(self, y: Any) -> Any:
         classes = self.classes_
@@ -114,9 +112,15 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         params = BACKENDS["xgboost"]().params(self._settings())
         evals = []
         if eval_set:
+            from focal_boost.dask import _aligned
+
             first = eval_set[0]
-            X_valid, y_valid = first[0], _dask_array(first[1], "eval_set y")
-            w_valid = None if len(first) < 3 or first[2] is None else _dask_array(first[2], "eval_set weight")
+            X_valid, _, y_valid, w_valid = _aligned(
+                first[0], first[1], first[2] if len(first) > 2 else None, what="eval_set: "
+            )
+            warn_if_one_class(
+                np.unique(np.asarray(y_valid.map_blocks(np.unique, dtype=y_valid.dtype).compute()))
+            )
             evals.append((X_valid, self._codes(y_valid), w_valid))
         result = xgboost_train(
             self.client,
@@ -137,7 +141,7 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         history = {"valid": result["history"]["valid_0"]} if evals else {}
         return TrainedModel("xgboost", booster, trained_loss, init, rounds, history)
 
-    def _train_lightgbm(self, X: Any, codes: Any, weight: Any, loss: FocalLoss) -> TrainedModel:
+    def _train_lightgbm(self, X: Any, rows: tuple, codes: Any, weight: Any, loss: FocalLoss) -> TrainedModel:
         import dask.array as da
         import lightgbm as lgb
 
@@ -154,7 +158,6 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
             n_estimators=int(self.n_estimators),
             **params,
         )
-        rows = _dask_array(X, "X").chunks[0]
         start = (
             da.broadcast_to(da.asarray(init), (sum(rows), len(init)), chunks=(rows, -1))
             if multiclass
@@ -186,6 +189,8 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         booster, init, rounds = self.booster_, self._model.init_score, self.best_iteration_
 
         def margins(block: np.ndarray) -> np.ndarray:
+            if block.shape[0] == 0:  # an empty partition
+                return np.empty((0, init.shape[0]) if init.ndim else (0,))
             return booster.predict(block, raw_score=True, num_iteration=rounds) + init
 
         # meta: an empty result of the right type, so that Dask does not call the booster on a
@@ -203,12 +208,11 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
 
     def predict_proba(self, X: Any) -> Any:
         """Lazy class probabilities, (n, n_classes): posterior-corrected unless ``probability="raw"``."""
+        from focal_boost.dask import _probabilities
+
         margin = self.decision_function(X)
         convert = self.loss_.predict_proba if self.probability == "raw" else self.loss_.posterior_proba
-        k = self.n_classes_
-        if margin.ndim == 1:
-            return margin.map_blocks(convert, dtype=np.float64, chunks=(margin.chunks[0], (k,)), new_axis=1)
-        return margin.rechunk({1: -1}).map_blocks(convert, dtype=np.float64)
+        return _probabilities(margin, convert, self.n_classes_)
 
     def predict_log_proba(self, X: Any) -> Any:
         import dask.array as da

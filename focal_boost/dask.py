@@ -131,6 +131,11 @@ def xgboost_train(
     from focal_boost import xgboost as fx
 
     loss = FocalLoss() if loss is None else loss
+    X, _, y, sample_weight = _aligned(X, y, sample_weight)
+    evaluation = []
+    for i, item in enumerate(eval_set):
+        X_eval, _, y_eval, w_eval = _aligned(*item, what=f"eval_set[{i}]: ")
+        evaluation.append((X_eval, y_eval, w_eval))
     n_classes = int(params.get("num_class", 0) or 0)
     multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
     # Labels and weights are checked here, on the cluster, before any worker trains: an error
@@ -154,7 +159,7 @@ def xgboost_train(
         return dxgb.DaskDMatrix(client, X_part, y_part, weight=w_part, base_margin=margin)
 
     dtrain = matrix(X, y, sample_weight)
-    evals = [(matrix(*item), f"valid_{i}") for i, item in enumerate(eval_set)]
+    evals = [(matrix(*item), f"valid_{i}") for i, item in enumerate(evaluation)]
     training = {k: v for k, v in params.items() if k != "objective"}
     training.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
     threads = params.get("nthread", params.get("n_jobs"))
@@ -208,8 +213,72 @@ def xgboost_predict_proba(client: Any, booster: Any, X: Any, *, posterior: bool 
     loss, init = fx._recorded(booster)
     margin = xgboost_predict_margin(client, booster, X, **kwargs)
     k = 2 if init.ndim == 0 else init.shape[0]
-    convert = loss.posterior_proba if posterior else loss.predict_proba
+    return _probabilities(margin, loss.posterior_proba if posterior else loss.predict_proba, k)
+
+
+def _probabilities(margin: Any, convert: Any, n_classes: int) -> Any:
+    """Lazy ``(n, n_classes)`` probabilities from lazy margins, ``convert`` applied block by block.
+
+    An empty block (an empty partition) gives an empty block of probabilities.
+    """
+
+    def block_probabilities(block: np.ndarray) -> np.ndarray:
+        return np.empty((0, n_classes)) if block.shape[0] == 0 else convert(block)
+
+    meta = np.empty((0, 0), dtype=np.float64)  # so that Dask does not call convert to find the type out
     if margin.ndim == 1:
-        return margin.map_blocks(convert, dtype=np.float64, chunks=(margin.chunks[0], (k,)), new_axis=1)
+        return margin.map_blocks(
+            block_probabilities,
+            dtype=np.float64,
+            chunks=(margin.chunks[0], (n_classes,)),
+            new_axis=1,
+            meta=meta,
+        )
     margin = margin.rechunk({1: -1})  # the softmax needs every class of a row in one block
-    return margin.map_blocks(convert, dtype=np.float64)
+    return margin.map_blocks(block_probabilities, dtype=np.float64, meta=meta)
+
+
+def _aligned(X: Any, y: Any, sample_weight: Any = None, *, what: str = "") -> tuple[Any, Any, Any, Any]:
+    """``(X, X as a Dask array, y, sample_weight)`` ready for the boosters' Dask interfaces.
+
+    Lengths are checked (a mismatch is a ``ValueError`` naming both), ``y``
+    and the weights are rechunked to ``X``'s partitions, and empty partitions
+    are dropped (``lightgbm.dask`` fails on them and XGBoost's workers would
+    get no rows). ``X`` keeps its type (array or DataFrame); ``y`` and the
+    weights become Dask arrays.
+    """
+    from focal_boost._dask_estimator import _dask_array as dask_array
+
+    X_array = _known_chunks(dask_array(X, f"{what}X"))
+    if X_array.ndim != 2:
+        raise ValueError(f"{what}X must be 2-D, got shape {X_array.shape}")
+    y = _known_chunks(dask_array(y, f"{what}y"))
+    n = X_array.shape[0]
+    if y.ndim != 1:
+        raise ValueError(f"{what}y must be 1-D, got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"{what}X has {n} rows but {what}y has {y.shape[0]} labels")
+    weight = None
+    if sample_weight is not None:
+        weight = _known_chunks(dask_array(sample_weight, f"{what}sample_weight"))
+        if weight.ndim != 1 or weight.shape[0] != n:
+            raise ValueError(f"{what}sample_weight must have shape ({n},) like X's rows, got {weight.shape}")
+    chunks = X_array.chunks[0]
+    y = y if y.chunks[0] == chunks else y.rechunk({0: chunks})
+    if weight is not None and weight.chunks[0] != chunks:
+        weight = weight.rechunk({0: chunks})
+    keep = [i for i, rows in enumerate(chunks) if rows > 0]
+    if len(keep) < len(chunks):
+        if not keep:
+            raise ValueError(f"{what}X has no rows")
+        X = X.partitions[keep] if hasattr(X, "partitions") else X_array.blocks[keep]
+        X_array, y = X_array.blocks[keep], y.blocks[keep]
+        weight = None if weight is None else weight.blocks[keep]
+    elif not hasattr(X, "partitions"):
+        X = X_array
+    return X, X_array, y, weight
+
+
+def _known_chunks(array: Any) -> Any:
+    """``array`` with its chunk sizes computed if Dask does not know them (e.g. after filtering)."""
+    return array.compute_chunk_sizes() if any(np.isnan(c) for c in array.chunks[0]) else array

@@ -393,3 +393,85 @@ def test_dask_estimator_on_dask_dataframes(client, backend):
     local.fit(frame[features], frame["label"])
     assert np.mean(np.abs(proba.compute() - local.predict_proba(frame[features]))) < 0.03
     assert set(model.predict(data[features]).compute()) <= {"fraud", "ok"}
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
+def test_dask_estimator_with_empty_partitions(client, backend):
+    """A partition left empty by a filter: training and prediction both work, results unchanged."""
+    pytest.importorskip(backend)
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(rng.normal(size=(3000, 3)), columns=["a", "b", "c"])
+    frame["label"] = (frame["a"] + rng.normal(size=3000) > 1.2).astype(int)
+    data = dd.from_pandas(frame, npartitions=3)
+    parts = data.partitions
+    # The first partition is empty after the filter: on two workers, one of them may hold nothing.
+    holey = dd.concat([parts[0][parts[0]["a"] > 100], parts[1], parts[2]])
+    assert holey.map_partitions(len).compute().tolist() == [0, 1000, 1000]
+    features = ["a", "b", "c"]
+    params = {"backend": backend, "n_estimators": 10, "max_depth": 3, "random_state": 0}
+    model = DaskFocalBoostClassifier(**params)
+    model.client = client
+    model.fit(holey[features], holey["label"])
+    dense = dd.concat([parts[1], parts[2]])
+    reference = DaskFocalBoostClassifier(**params)
+    reference.client = client
+    reference.fit(dense[features], dense["label"])
+    expected = model.predict_proba(dense[features]).compute()
+    # Distributed training depends on which worker holds which rows, so the two models are close.
+    assert np.mean(np.abs(reference.predict_proba(dense[features]).compute() - expected)) < 0.02
+    # Prediction on a collection with empty partitions, and on an empty one.
+    np.testing.assert_array_equal(model.predict_proba(holey[features]).compute(), expected)
+    assert model.predict_proba(holey[features][holey["a"] > 100]).compute().shape == (0, 2)
+    assert model.predict(holey[features]).compute().shape == (2000,)
+
+
+def test_dask_lengths_and_chunks_are_checked_and_aligned(client):
+    from focal_boost.dask import DaskFocalBoostClassifier, xgboost_predict_margin, xgboost_train
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 4))
+    y = (X[:, 0] + rng.normal(size=3000) > 1.2).astype(np.float64)
+    dX = da.from_array(X, chunks=(1000, 4))
+    model = DaskFocalBoostClassifier(n_estimators=5, random_state=0)
+    model.client = client
+    with pytest.raises(ValueError, match="X has 3000 rows but y has 2000 labels"):
+        model.fit(dX, da.from_array(y[:2000], chunks=1000))
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(3000,\)"):
+        model.fit(dX, da.from_array(y, chunks=1000), sample_weight=da.ones(10, chunks=5))
+    with pytest.raises(ValueError, match="eval_set: X has 1000 rows but eval_set: y has 999 labels"):
+        DaskFocalBoostClassifier(n_estimators=5, early_stopping_rounds=2).fit(
+            dX, da.from_array(y, chunks=1000), eval_set=[(dX[:1000], da.from_array(y[:999], chunks=500))]
+        )
+    with pytest.raises(ValueError, match="X has 3000 rows but y has 2999 labels"):
+        xgboost_train(client, {}, dX, da.from_array(y[:2999], chunks=1000), 2)
+    # Labels chunked differently from the features are rechunked to them (XGBoost asserted before).
+    aligned = model.fit(dX, da.from_array(y, chunks=1000)).predict_proba(dX).compute()
+    rechunked = model.fit(dX, da.from_array(y, chunks=700)).predict_proba(dX).compute()
+    assert np.mean(np.abs(rechunked - aligned)) < 0.01  # up to where the workers' rows fall
+    # xgboost_predict_margin stops at the best round after early stopping, as predict_margin does.
+    dy = da.from_array(y, chunks=1000)
+    result = xgboost_train(
+        client,
+        {"max_depth": 6, "eta": 0.8},
+        dX[:2000],
+        dy[:2000],
+        200,
+        eval_set=[(dX[2000:], dy[2000:])],
+        early_stopping_rounds=3,
+        verbose_eval=False,
+    )
+    booster = result["booster"]
+    assert booster.num_boosted_rounds() == booster.best_iteration + 4
+    best = (0, booster.best_iteration + 1)
+    np.testing.assert_array_equal(
+        xgboost_predict_margin(client, booster, dX).compute(),
+        xgboost_predict_margin(client, booster, dX, iteration_range=best).compute(),
+    )
+    np.testing.assert_allclose(
+        xgboost_predict_margin(client, booster, dX).compute(), fx.predict_margin(booster, X), rtol=1e-6
+    )

@@ -356,3 +356,14 @@ def test_remembered_labels_apply_only_to_their_dmatrix(binary_data):
     # A pickled copy forgets the DMatrix (a weak reference) and reads labels itself.
     copy = pickle.loads(pickle.dumps(objective))
     np.testing.assert_array_equal(copy(margin, other)[1], focal.gradient_hessian(1 - y, margin, w)[1])
+
+
+def test_objective_and_metric_on_a_worker_without_rows():
+    """On a cluster a worker's partitions may hold no rows: empty gradients, no contribution to the metric."""
+    empty = xgb.DMatrix(np.empty((0, 3)), label=np.empty(0))
+    grad, hess = fx.FocalObjective(FocalLoss(2.0, 0.25))(np.empty(0, dtype=np.float32), empty)
+    assert grad.shape == hess.shape == (0,)
+    assert grad.dtype == np.float32
+    grad, hess = fx.FocalObjective(FocalLoss(2.0, None))(np.empty((0, 3), dtype=np.float32), empty)
+    assert grad.shape == hess.shape == (0, 3)
+    assert fx.FocalMetric(FocalLoss(2.0, 0.25)).sums(np.empty(0), np.empty(0)) == (0.0, 0.0)
