@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._features import CategoryLevels, is_categorical, is_text
+from focal_boost._files import write_atomically
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -66,15 +67,27 @@ def read_table(path: str | pathlib.Path) -> Any:
     return frame
 
 
+#: pandas' names of the compressions a CSV/TSV file name can ask for.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+
+
 def write_table(frame: Any, path: str | pathlib.Path) -> None:
-    """Write ``frame`` as CSV/TSV or Parquet, by the file's suffix."""
+    """Write ``frame`` as CSV/TSV (compressed by the suffix, e.g. ``.csv.gz``) or Parquet, atomically.
+
+    An interrupted or failed write leaves the file that was there before, never a truncated one.
+    """
     path = pathlib.Path(path)
     kind = _format(path)
-    try:
+    compression = COMPRESSIONS.get(path.suffix.lower())
+
+    def write(temporary: pathlib.Path) -> None:
         if kind == "parquet":
-            frame.to_parquet(path, index=False)
+            frame.to_parquet(temporary, index=False)
         else:
-            frame.to_csv(path, sep="\t" if kind == "tsv" else ",", index=False)
+            frame.to_csv(temporary, sep="\t" if kind == "tsv" else ",", index=False, compression=compression)
+
+    try:
+        write_atomically(path, write)
     except ImportError as error:
         raise TableError(f"{path}: writing Parquet needs pyarrow: pip install 'focal-boost[cli]'") from error
     except OSError as error:

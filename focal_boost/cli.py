@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost import __version__
+from focal_boost._files import OutputPathError, check_writable, write_atomically
 from focal_boost._tables import FeatureSchema, TableError, _pandas, read_table, target_values, write_table
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -146,13 +147,33 @@ def _fit(model: Any, X: Any, y: Any, reporter: Reporter, label: str) -> Any:
     return model
 
 
+#: Printed under every score table: which probabilities each column is computed on.
+SCORES_LEGEND = (
+    "focal loss: of each model's raw sigmoid/softmax output, the quantity focal training minimises; "
+    "the other columns: of the probabilities the model returns (posterior-corrected for focal models)"
+)
+
+
 def _scores(model: Any, X: Any, y: Any, precision: float, loss: Any = None) -> dict[str, float]:
-    """``summary`` scores of ``model`` on ``X, y``; the focal loss is ``loss``'s (default: the model's)."""
+    """``summary`` scores of ``model`` on ``X, y``; the focal loss is ``loss``'s (default: the model's).
+
+    Each column is scored on what it measures (:data:`SCORES_LEGEND`): the
+    focal loss on the raw link of the margin, which a focal model minimises
+    (its posterior correction would be scored against it), everything else
+    on ``predict_proba``.
+    """
     from focal_boost.metrics import summary
 
     loss = model.loss_ if loss is None else loss
+    raw = model.loss_.predict_proba(model.decision_function(X))
     return summary(
-        y, model.predict_proba(X), model.classes_, precision=precision, gamma=loss.gamma, alpha=loss.alpha
+        y,
+        model.predict_proba(X),
+        model.classes_,
+        precision=precision,
+        gamma=loss.gamma,
+        alpha=loss.alpha,
+        focal_loss_prob=raw,
     )
 
 
@@ -168,10 +189,12 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     alpha = _alpha(args.alpha)
+    check_writable(args.model, "model")  # before the data are read and the models trained
     if args.plots:
         from focal_boost import plots  # fail before training if matplotlib is missing
 
         plots._pyplot()
+        check_writable(pathlib.Path(args.plots) / "focal_loss_curves.png", "plots")
     frame = read_table(args.data)
     y = target_values(frame, args.target)
     schema = FeatureSchema.learn(frame, target=args.target, drop=args.drop)
@@ -214,6 +237,7 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     scores = {name: _mean(run) for name, run in runs.items()}
     how = f"mean of {args.cv} stratified folds" if args.cv else f"stratified hold-out of {args.test_size:.0%}"
     reporter.table(f"Scores on held-out data ({how}; higher is better for the first three):", scores)
+    reporter.line(SCORES_LEGEND)
 
     final = held_out[focal_name]
     if args.cv:  # the saved model is trained on all the data
@@ -284,14 +308,18 @@ def _plots(
 def _save_model(
     path: str | pathlib.Path, model: Any, schema: FeatureSchema, metadata: dict[str, Any]
 ) -> None:
+    """Save the model file atomically: a failed or interrupted save leaves the previous file intact."""
     import joblib
 
     path = pathlib.Path(path)
+    payload = {"format": MODEL_FORMAT, "model": model, "schema": schema.to_dict(), "metadata": metadata}
+    # joblib compresses by the file name's suffix, which the temporary file does not have.
+    method = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "lzma", ".z": "zlib"}.get(
+        path.suffix.lower()
+    )
+    compress = (method, 3) if method else 0
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(
-            {"format": MODEL_FORMAT, "model": model, "schema": schema.to_dict(), "metadata": metadata}, path
-        )
+        write_atomically(path, lambda temporary: joblib.dump(payload, temporary, compress=compress))
     except OSError as error:
         raise UsageError(f"{path}: cannot write the model: {error.strerror or error}") from error
 
@@ -314,6 +342,7 @@ def _load_model(path: str | pathlib.Path) -> dict[str, Any]:
 def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     """Write each row's predicted class and class probabilities."""
     pd = _pandas()
+    check_writable(args.output, "predictions")
     saved = _load_model(args.model)
     model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
     frame = read_table(args.data)
@@ -342,20 +371,36 @@ def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         raise UsageError(f"target column {args.target!r} has classes the model never saw: {unseen[:5]}")
     scores = _scores(model, schema.features(frame), y, args.precision)
     reporter.table(f"{args.data}: {len(y):,} rows", {"focal model": scores})
+    reporter.line(SCORES_LEGEND)
     return {"command": "evaluate", "rows": len(y), "scores": scores}
 
 
 def demo(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
-    """Simulated card transactions: train, save, predict next month's, evaluate."""
+    """Simulated card transactions: train, save, predict next month's, evaluate.
+
+    The files go to ``--output-dir`` (kept) or to a temporary folder removed at the end.
+    """
+    if args.output_dir is not None:
+        directory = pathlib.Path(args.output_dir)
+        check_writable(directory / "transactions.csv", "demo files")
+        return _demo_in(directory, args, reporter, kept=True)
+    with tempfile.TemporaryDirectory(prefix="focal-boost-demo-") as temporary:
+        return _demo_in(pathlib.Path(temporary), args, reporter, kept=False)
+
+
+def _demo_in(directory: pathlib.Path, args: argparse.Namespace, reporter: Reporter, *, kept: bool) -> dict:
     from focal_boost.datasets import make_transactions
 
-    directory = pathlib.Path(args.output_dir or tempfile.mkdtemp(prefix="focal-boost-demo-"))
-    directory.mkdir(parents=True, exist_ok=True)
     this_month = directory / "transactions.csv"
     next_month = directory / "next_month.csv"
     write_table(make_transactions(args.samples, random_state=1, as_frame=True).frame, this_month)
     write_table(make_transactions(args.samples // 2, random_state=2, as_frame=True).frame, next_month)
-    reporter.line(f"demo: simulated card transactions (about 1% fraud) in {directory}")
+    where = (
+        f"kept in {directory}"
+        if kept
+        else "in a temporary folder, removed at the end (--output-dir keeps them)"
+    )
+    reporter.line(f"demo: simulated card transactions (about 1% fraud); data, model and predictions {where}")
     common = {"precision": args.precision, "n_jobs": args.n_jobs, "seed": args.seed, "backend": args.backend}
     train_args = argparse.Namespace(
         data=this_month,
@@ -385,7 +430,12 @@ def demo(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         ),
         reporter,
     )
-    return {"command": "demo", "directory": str(directory), "train": trained, "evaluate": evaluated}
+    return {
+        "command": "demo",
+        "directory": str(directory) if kept else None,
+        "train": trained,
+        "evaluate": evaluated,
+    }
 
 
 # ----------------------------------------------------------------------------- parser
@@ -546,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_arguments(args)
         reporter.result(args.run(args, reporter))
-    except (UsageError, TableError, ImportError) as error:
+    except (UsageError, TableError, ImportError, OutputPathError) as error:
         print(f"focal-boost: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as error:  # our estimator's and loss's checks name the problem

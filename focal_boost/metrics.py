@@ -130,6 +130,8 @@ def focal_loss(
     per_sample = class_alpha[codes] * miss ** class_gamma[codes] * -np.log1p(-miss)
 
     weight = None if sample_weight is None else _check_sample_weight(sample_weight, y_prob, dtype=np.float64)
+    if weight is not None and np.any(weight < 0):
+        raise ValueError(f"sample_weight must be >= 0; {int(np.sum(weight < 0))} weights are negative")
     if weight is None:
         return float(per_sample.mean() if normalize else per_sample.sum())
     total = float(np.dot(weight, per_sample))
@@ -190,6 +192,7 @@ def summary(
     precision: float = 0.9,
     gamma: Any = 2.0,
     alpha: Any = None,
+    focal_loss_prob: Any = None,
 ) -> dict[str, float]:
     """The scores the command-line tool reports, for probabilities ``y_prob`` of shape (n, K).
 
@@ -198,6 +201,11 @@ def summary(
     and log loss. Multiclass: the same, with average precision, ROC AUC and
     recall one-vs-rest and macro-averaged, and the multiclass Brier score
     (mean over rows of the squared distance to the one-hot label).
+
+    ``focal_loss_prob``: the probabilities the focal loss is scored on
+    (default ``y_prob``). A focal-trained model minimises the focal loss of
+    its raw sigmoid/softmax output, not of its posterior-corrected
+    probabilities, so pass the raw output there to score it on its objective.
     """
     from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
     from sklearn.preprocessing import label_binarize
@@ -222,6 +230,12 @@ def summary(
         ),
         "Brier score": float(np.mean(np.sum((y_prob - onehot) ** 2, axis=1)))
         / (2.0 if classes.shape[0] == 2 else 1.0),
-        "focal loss": focal_loss(y_true, y_prob, gamma=gamma, alpha=alpha, labels=classes),
+        "focal loss": focal_loss(
+            y_true,
+            y_prob if focal_loss_prob is None else focal_loss_prob,
+            gamma=gamma,
+            alpha=alpha,
+            labels=classes,
+        ),
         "log loss": float(log_loss(y_true, y_prob, labels=classes)),
     }

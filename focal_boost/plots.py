@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._files import write_atomically
+
 
 def _pyplot() -> Any:
     try:
@@ -30,12 +32,12 @@ def _pyplot() -> Any:
 
 
 def _save(figure: Any, path: str | pathlib.Path) -> pathlib.Path:
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``figure`` as a PNG at ``path``, atomically."""
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    _pyplot().close(figure)
-    return path
+    try:
+        return write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=120, format="png"))
+    finally:
+        _pyplot().close(figure)
 
 
 def focal_loss_curves(

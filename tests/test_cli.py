@@ -9,6 +9,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -211,3 +212,119 @@ def test_multiclass_target(tmp_path):
     report = json.loads(result.stdout)
     assert report["metadata"]["classes"] == ["common", "rare", "rarest"]
     assert report["scores"]["focal (gamma=2, alpha=0.2,0.3,0.5)"]["ROC AUC"] > 0.8
+
+
+def test_demo_without_output_dir_leaves_nothing_behind(tmp_path):
+    """The temporary folder is removed at the end; the first line says so."""
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    result = subprocess.run(
+        [SCRIPT, "demo", "--samples", "6000", "--n-jobs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "TMPDIR": str(env_tmp)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "removed at the end (--output-dir keeps them)" in result.stdout.splitlines()[0]
+    assert list(env_tmp.iterdir()) == []
+    # The legend says what each column is scored on; the focal model wins on its own loss.
+    assert "focal loss: of each model's raw sigmoid/softmax output" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("focal (", "log loss "))]
+    focal_loss_column = -2  # ... Brier score, focal loss, log loss
+    focal, log_loss = float(rows[0][focal_loss_column]), float(rows[1][focal_loss_column])
+    assert focal < log_loss
+
+
+def test_scores_put_the_focal_loss_on_the_raw_output(transactions):
+    """`focal loss` of a focal model: its raw link output; the other columns: predict_proba."""
+    from focal_boost import FocalBoostClassifier
+    from focal_boost.cli import _scores
+    from focal_boost.metrics import focal_loss, summary
+
+    frame = pd.read_csv(transactions["csv"])
+    X, y = frame[["amount", "hour"]], frame["target"].to_numpy()
+    model = FocalBoostClassifier(gamma=2.0, n_estimators=20, n_jobs=1).fit(X, y)
+    scores = _scores(model, X, y, 0.9)
+    raw = model.loss_.predict_proba(model.decision_function(X))
+    assert scores["focal loss"] == pytest.approx(focal_loss(y, raw, gamma=2.0, labels=model.classes_))
+    returned = summary(y, model.predict_proba(X), model.classes_, gamma=2.0)
+    for column in ("average precision", "Brier score", "log loss"):
+        assert scores[column] == returned[column]
+    assert returned["focal loss"] > scores["focal loss"]  # the posterior, scored on focal loss, loses
+
+
+# ----------------------------------------------------------------------------- files written safely
+
+
+def test_outputs_are_checked_before_training(transactions, tmp_path):
+    """A path that cannot be written fails at once, in one line, before any model is trained."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    started = time.perf_counter()
+    result = focal_boost(
+        "train", transactions["csv"], "--target", "target", "-o", blocker / "m.joblib", *FAST
+    )
+    assert result.returncode == 2
+    assert f"{blocker / 'm.joblib'}: cannot write the model: {blocker} is not a folder" in result.stderr
+    assert "rows," not in result.stdout  # nothing was read or trained
+    assert time.perf_counter() - started < 60
+    result = focal_boost("train", transactions["csv"], "--target", "target", "-o", tmp_path, *FAST)
+    assert result.returncode == 2
+    assert "cannot write the model: it is a folder" in result.stderr
+    result = focal_boost(
+        "train", transactions["csv"], "--target", "target", "--plots", blocker / "plots", *FAST
+    )
+    assert result.returncode == 2
+    assert "cannot write the plots" in result.stderr
+    model = tmp_path / "m.joblib"
+    assert focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *FAST).returncode == 0
+    result = focal_boost("predict", model, transactions["csv"], "-o", blocker / "p.csv")
+    assert result.returncode == 2
+    assert "cannot write the predictions" in result.stderr
+
+
+def test_a_failed_write_keeps_the_previous_file(transactions, tmp_path, monkeypatch):
+    """Model and predictions are written to a temporary file and renamed: never half a file."""
+    import joblib
+
+    from focal_boost import cli
+
+    model = tmp_path / "m.joblib"
+    assert (
+        cli.main(["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *FAST])
+        == 0
+    )
+    good = model.read_bytes()
+    output = tmp_path / "scores.csv"
+    assert cli.main(["predict", str(model), str(transactions["csv"]), "-o", str(output), "-q"]) == 0
+    complete = output.read_text()
+
+    def fail_halfway(value, filename, **kwargs):
+        pathlib.Path(filename).write_bytes(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", fail_halfway)
+    assert (
+        cli.main(["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *FAST])
+        == 2
+    )
+    assert model.read_bytes() == good
+    monkeypatch.undo()
+
+    original = pd.DataFrame.to_csv
+
+    def interrupted(self, path, *args, **kwargs):
+        original(self.iloc[: len(self) // 2], path, *args, **kwargs)  # a truncated file that still parses
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
+    assert cli.main(["predict", str(model), str(transactions["csv"]), "-o", str(output), "-q"]) == 130
+    assert output.read_text() == complete
+    fresh = tmp_path / "fresh.csv"
+    assert cli.main(["predict", str(model), str(transactions["csv"]), "-o", str(fresh), "-q"]) == 130
+    assert not fresh.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.joblib", "scores.csv"]  # no temporary left
+    monkeypatch.undo()
+    assert output.stat().st_mode & 0o777 == model.stat().st_mode & 0o777  # a new file's usual permissions

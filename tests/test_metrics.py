@@ -120,6 +120,8 @@ def test_extreme_probabilities_are_finite_and_precise():
         ([0, 1], [0.2, 0.5], {"gamma": -1.0}, "gamma"),
         ([0, 1], [0.2, 0.5], {"alpha": 1.5}, "alpha"),
         ([0, 1], [0.2, 0.5], {"sample_weight": [1.0]}, "sample_weight"),
+        ([0, 1], [0.2, 0.5], {"sample_weight": [1.0, -0.5]}, "sample_weight must be >= 0; 1 weights"),
+        ([0, 1], [0.2, 0.5], {"sample_weight": [1.0, np.nan]}, "sample_weight contains NaN"),
         ([0.5, 1.5], [0.2, 0.5], {}, "continuous"),
     ],
 )
