@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 import scipy.special
 
 from focal_boost import _cpu, _device_arrays
-from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, focal_derivatives
+from focal_boost._intercept import binary_init_score, multiclass_init_score
+from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
 from focal_boost._validation import (
     check_alpha,
     check_gamma,
@@ -361,7 +361,9 @@ class FocalLoss:
         Brent's method; it is unique because the map from margin to focal
         posterior (:meth:`posterior_proba`) is strictly increasing, and it
         satisfies ``posterior_proba(b) = pi`` (the weighted positive rate).
-        Multiclass: BFGS on the ``K`` margins, centred to sum to zero.
+        Multiclass: the minimiser on the probability simplex, where every
+        class's marginal risk is equal (:mod:`focal_boost._intercept`; time
+        linear in ``K``), as margins centred to sum to zero.
 
         Parameters
         ----------
@@ -391,30 +393,14 @@ class FocalLoss:
                 "(weighted) count or zero alpha"
             )
         if n_classes == 2 and not multiclass_requested:
-            return _binary_init_score(effective, gamma)
+            return binary_init_score(effective, gamma)
         return self._multiclass_init_score(totals, n_classes)
 
     def _multiclass_init_score(self, totals: np.ndarray, n_classes: int) -> np.ndarray:
-        # One aggregated row per class: label k, weight W_k / sum(W).
+        # One aggregated row per class: label k, weight W_k / sum(W); linear in K (_intercept).
         labels = np.arange(n_classes, dtype=np.float64)
-        weights = totals / totals.sum()
-        loss = (
-            self
-            if not isinstance(self._alpha, str)
-            else self._with_alpha(self.class_weights(n_classes, labels, totals))
-        )
-
-        def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
-            margins = np.broadcast_to(b, (n_classes, n_classes)).copy()
-            value = loss.loss(labels, margins, weights, n_threads=1).sum()
-            grad, _ = loss.gradient_hessian(labels, margins, weights, n_threads=1)
-            return float(value), grad.sum(axis=0)
-
-        start = np.log(totals / totals.sum())
-        result = scipy.optimize.minimize(
-            objective, start - start.mean(), jac=True, method="BFGS", options={"gtol": 1e-13}
-        )
-        return result.x - result.x.mean()
+        alpha = self.class_weights(n_classes, labels if isinstance(self._alpha, str) else None, totals)
+        return multiclass_init_score(totals, alpha, self.class_gammas(n_classes))
 
     def _with_alpha(self, alpha: np.ndarray) -> FocalLoss:
         return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
@@ -517,23 +503,3 @@ def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarr
         missing = [k for k in range(n_classes) if totals[k] <= 0.0]
         raise ValueError(f"every class needs a positive (weighted) count; classes {missing} have none")
     return totals
-
-
-def _binary_init_score(effective: np.ndarray, gamma: np.ndarray) -> float:
-    """Root of ``-A_1 G_1(b) + A_0 G_0(-b)`` with ``A_k = alpha_k W_k``."""
-    a0, a1 = effective / effective.sum()
-
-    def slope(b: float) -> float:
-        grad_pos = focal_derivatives(b, 1.0, gamma[1], 0, False)[0]
-        grad_neg = focal_derivatives(-b, 1.0, gamma[0], 0, False)[0]
-        return -a1 * grad_pos + a0 * grad_neg
-
-    start = float(np.log(a1) - np.log(a0))  # exact for gamma = 0
-    lo, hi, width = start - 1.0, start + 1.0, 1.0
-    while slope(lo) > 0.0:
-        width *= 2.0
-        lo = start - width
-    while slope(hi) < 0.0:
-        width *= 2.0
-        hi = start + width
-    return float(scipy.optimize.brentq(slope, lo, hi, xtol=1e-15, rtol=8.9e-16, maxiter=500))

@@ -196,6 +196,53 @@ def test_multiclass_init_score_is_the_minimiser(rng):
     np.testing.assert_allclose(b, brute.x - brute.x.mean(), atol=1e-4)
 
 
+@pytest.mark.parametrize("n_classes", [3, 40, 2000])
+def test_multiclass_init_score_is_stationary(rng, n_classes):
+    """The risk's gradient at the score, from the multiclass kernel (another code path), vanishes.
+
+    One aggregated row per class, heavy-tailed class sizes (the rarest classes
+    have margins the risk barely constrains), per-class gamma and alpha.
+    """
+    totals = np.round((rng.pareto(1.0, n_classes) + 1e-3) * 1000) + 1
+    gamma = rng.uniform(0.0, 5.0, n_classes)
+    alpha = rng.uniform(0.05, 1.0, n_classes)
+    focal = FocalLoss(gamma, alpha)
+    labels = np.arange(n_classes, dtype=np.float64)
+    b = focal.init_score(labels, totals, n_classes=n_classes)
+    assert b.sum() == pytest.approx(0.0, abs=1e-9)
+    margins = np.broadcast_to(b, (n_classes, n_classes)).copy()
+    grad, _ = focal.gradient_hessian(labels, margins, totals / totals.sum())
+    assert np.abs(grad.sum(axis=0)).max() < 1e-14
+    if n_classes == 3:  # and a general-purpose optimiser on the reference risk agrees
+
+        def risk(v):
+            return np.sum(
+                reference.naive_softmax_loss(labels, np.broadcast_to(v, (3, 3)), alpha, gamma) * totals
+            )
+
+        brute = scipy.optimize.minimize(risk, np.zeros(3), method="BFGS", options={"gtol": 1e-12})
+        np.testing.assert_allclose(b, brute.x - brute.x.mean(), atol=1e-6)
+
+
+def test_multiclass_init_score_for_ten_thousand_classes(rng):
+    """Linear in K. The posterior of the score is the class prior, exactly (focal loss's calibration
+    map inverts the constant model): checked through posterior_proba's own formula."""
+    n_classes = 10_000
+    totals = np.round((rng.pareto(1.2, n_classes) + 1e-3) * 100) + 1
+    prior = totals / totals.sum()
+    for gamma in (0.0, 2.0, 7.5):
+        b = FocalLoss(gamma, None).init_score(np.arange(n_classes), totals, n_classes=n_classes)
+        posterior = FocalLoss(gamma, None).posterior_proba(b[np.newaxis, :])[0]
+        np.testing.assert_allclose(posterior, prior, rtol=1e-9)
+    log_prior = np.log(prior)
+    np.testing.assert_allclose(
+        FocalLoss(0.0, None).init_score(np.arange(n_classes), totals, n_classes=n_classes),
+        log_prior - log_prior.mean(),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
 def test_multiclass_init_score_for_log_loss_is_centred_log_prior(rng):
     y = rng.choice(3, size=999, p=[0.5, 0.3, 0.2])
     log_prior = np.log(np.bincount(y) / 999)
