@@ -39,11 +39,14 @@ from focal_boost._rows import (
     binary_grad_hess_value,
     binary_loss_value,
     class_index,
+    finite_margin,
     multiclass_loss_value,
     one_vs_rest_margin,
     other_class_terms,
+    overflowed,
     rest_max,
     true_class_terms,
+    weight_is_valid,
 )
 
 __all__ = [
@@ -112,7 +115,7 @@ def _multiclass_grad_hess_block(
         wi = 1.0 if weight is None else float(weight[start + i])
         w[i] = wi
         bad_labels += not label_ok
-        bad_weights += not ((wi >= 0.0) & (wi < _INF))
+        bad_weights += not weight_is_valid(wi)
         max_rest[i] = -_INF
         rest_sum[i] = 0.0
         z_label[i] = 0.0
@@ -139,14 +142,14 @@ def _multiclass_grad_hess_block(
     upper = policy == HESSIAN_UPPER
     if use_integer:
         for i in range(n):
-            s = z_label[i] - max_rest[i] - log_normal(rest_sum[i])
+            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
             g_true[i], h_true[i], h_rest[i] = true_class_terms(
                 s, row_alpha[i], row_gamma[i], row_gamma_int[i], True, policy, floor, upper
             )
             inv_sum[i] = 1.0 / rest_sum[i]
     else:
         for i in range(n):
-            s = z_label[i] - max_rest[i] - log_normal(rest_sum[i])
+            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
             g_true[i], h_true[i], h_rest[i] = true_class_terms(
                 s, row_alpha[i], row_gamma[i], row_gamma_int[i], False, policy, floor, upper
             )
@@ -227,7 +230,7 @@ def _binary_loss_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
         )
         bad_labels += bl
         bad_margins += bm
-        bad_weights += bw
+        bad_weights += bw | (overflowed(out[i]) & (not (bl | bm)))
     return bad_labels, bad_margins, bad_weights
 
 
@@ -282,7 +285,7 @@ def _multiclass_loss_rows(start, stop, y, margin, weight, alpha, gamma, gamma_in
         )
         bad_labels += bl
         bad_margins += bm
-        bad_weights += bw
+        bad_weights += bw | (overflowed(out[i]) & (not (bl | bm)))
     return bad_labels, bad_margins, bad_weights
 
 

@@ -33,8 +33,11 @@ from focal_boost._rows import (
     binary_grad_hess_value,
     binary_loss_value,
     class_index,
+    finite_margin,
     other_class_terms,
+    overflowed,
     true_class_terms,
+    weight_is_valid,
 )
 
 __all__ = ["KERNELS", "compile_ptx", "device_parameters", "is_available", "launch", "run_kernel", "simulated"]
@@ -105,7 +108,7 @@ def _binary_loss(y, margin, weight, has_weight, a0, a1, g0, g1, n0, n1, out, cou
         out[i] = value
         bad_labels += bl
         bad_margins += bm
-        bad_weights += bw
+        bad_weights += bw | (overflowed(out[i]) & (not (bl | bm)))
     _count(counts, bad_labels, bad_margins, bad_weights)
 
 
@@ -158,7 +161,7 @@ def _multiclass_grad_hess(
         w = float(weight[i]) if has_weight else 1.0
         c, label_ok = class_index(float(y[i]), n_classes)
         m, total, non_finite = _one_vs_rest(margin, i, c)
-        s = float(margin[i, c]) - m - math.log(total)
+        s = finite_margin(float(margin[i, c]) - m - math.log(total))
         g_true, h_true, h_rest = true_class_terms(
             s, alpha[c], gamma[c], gamma_int[c], use_integer, policy, floor, upper
         )
@@ -174,7 +177,7 @@ def _multiclass_grad_hess(
                 hess[i, j] = hessian_scale * (w * h)
         bad_labels += not label_ok
         bad_margins += non_finite
-        bad_weights += not ((w >= 0.0) & (w < _INF))
+        bad_weights += not weight_is_valid(w)
     _count(counts, bad_labels, bad_margins, bad_weights)
 
 
@@ -189,11 +192,12 @@ def _multiclass_loss(
         w = float(weight[i]) if has_weight else 1.0
         c, label_ok = class_index(float(y[i]), margin.shape[1])
         m, total, non_finite = _one_vs_rest(margin, i, c)
-        s = float(margin[i, c]) - m - math.log(total)
+        s = finite_margin(float(margin[i, c]) - m - math.log(total))
         out[i] = w * focal_loss(s, alpha[c], gamma[c], gamma_int[c], use_integer)
         bad_labels += not label_ok
         bad_margins += non_finite > 0
-        bad_weights += not ((w >= 0.0) & (w < _INF))
+        weight_ok = weight_is_valid(w)
+        bad_weights += (not weight_ok) | (overflowed(out[i]) & label_ok & (non_finite == 0))
     _count(counts, bad_labels, bad_margins, bad_weights)
 
 

@@ -27,8 +27,7 @@ linear in ``K`` and to machine precision. The margins are ``b_k = log p_k``,
 centred. At ``gamma = 0, alpha = None`` this is ``b = log(prior)`` exactly
 (``u = 1 / p``).
 
-The binary score is the root of the one-dimensional stationarity condition
-(Brent's method), as before.
+The binary score is the case ``K = 2`` (``b = s_1 = -s_0``).
 """
 
 from __future__ import annotations
@@ -36,11 +35,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.optimize
 from numba import njit
 
 from focal_boost._elementary import JIT_OPTIONS
-from focal_boost._math import focal_derivatives, sigmoid_terms
+from focal_boost._math import sigmoid_terms
 
 _JIT = {"cache": True, **JIT_OPTIONS}
 
@@ -119,9 +117,15 @@ def class_margin(target, start, log_w, alpha, gamma):
 
 
 @njit(**_JIT)
-def class_probabilities(target, margins, log_w, alpha, gamma):
-    """``sum_k p_k`` and its derivative in ``target = log mu``; ``margins`` updated in place."""
-    total = 0.0
+def probability_excess(target, margins, log_w, alpha, gamma, top):
+    """``sum_k p_k - 1`` and its derivative in ``target = log mu``; ``margins`` updated in place.
+
+    Computed as ``sum_{k != top} p_k - (1 - p_top)``, with ``1 - p_top`` taken
+    as ``sigmoid(-s_top)``: both terms are about as small as the rare classes'
+    probabilities, so those keep their relative precision (``1 - p_top`` by
+    subtraction would lose it when one class holds nearly every row).
+    """
+    excess = 0.0
     slope = 0.0
     for k in range(margins.shape[0]):
         s = class_margin(target, margins[k], log_w[k], alpha[k], gamma[k])
@@ -129,9 +133,9 @@ def class_probabilities(target, margins, log_w, alpha, gamma):
             return math.inf, -math.inf  # p_k = 1 already: mu is too small
         margins[k] = s
         p, q, ell, _ = sigmoid_terms(s)
-        total += p
+        excess += -q if k == top else p
         slope += p * q / log_marginal_slope(p, q, ell, gamma[k])
-    return total, slope
+    return excess, slope
 
 
 @njit(**_JIT)
@@ -144,30 +148,32 @@ def simplex_minimiser(log_w, alpha, gamma):
     """
     n = log_w.shape[0]
     margins = np.zeros(n)
+    top = 0
     # Log loss's multiplier (mu = sum_k w_k alpha_k) is the start; its root is exact at gamma = 0.
     start = -math.inf
     for k in range(n):
         value = log_w[k] + math.log(alpha[k])
         start = max(start, value) + math.log1p(math.exp(-abs(start - value)))
+        if log_w[k] > log_w[top]:
+            top = k
     for k in range(n):
         margins[k] = log_w[k] + math.log(alpha[k]) - start
     lo, hi = start, start
     width = 1.0
-    total, _ = class_probabilities(lo, margins, log_w, alpha, gamma)
-    while total <= 1.0:  # lo: sum > 1
+    excess, _ = probability_excess(lo, margins, log_w, alpha, gamma, top)
+    while excess <= 0.0:  # lo: sum > 1
         lo = start - width
         width *= 2.0
-        total, _ = class_probabilities(lo, margins, log_w, alpha, gamma)
+        excess, _ = probability_excess(lo, margins, log_w, alpha, gamma, top)
     width = 1.0
-    total, _ = class_probabilities(hi, margins, log_w, alpha, gamma)
-    while total >= 1.0:  # hi: sum < 1
+    excess, _ = probability_excess(hi, margins, log_w, alpha, gamma, top)
+    while excess >= 0.0:  # hi: sum < 1
         hi = start + width
         width *= 2.0
-        total, _ = class_probabilities(hi, margins, log_w, alpha, gamma)
+        excess, _ = probability_excess(hi, margins, log_w, alpha, gamma, top)
     target = 0.5 * (lo + hi) if start <= lo or start >= hi else start
     for _ in range(_MAX_STEPS):
-        total, slope = class_probabilities(target, margins, log_w, alpha, gamma)
-        excess = total - 1.0
+        excess, slope = probability_excess(target, margins, log_w, alpha, gamma, top)
         if excess == 0.0:
             break
         if excess > 0.0:
@@ -180,37 +186,32 @@ def simplex_minimiser(log_w, alpha, gamma):
         if abs(step - target) <= 4e-16 * max(1.0, abs(target)):
             break
         target = step
-    class_probabilities(target, margins, log_w, alpha, gamma)
+    probability_excess(target, margins, log_w, alpha, gamma, top)
     return margins
 
 
 def multiclass_init_score(totals: np.ndarray, alpha: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     """Centred margins ``b`` minimising the focal risk of classes with weighted counts ``totals``."""
+    log_p = -np.logaddexp(0.0, -_simplex_margins(totals, alpha, gamma))  # log sigmoid(s_k)
+    return log_p - log_p.mean()
+
+
+def binary_init_score(totals: np.ndarray, alpha: np.ndarray, gamma: np.ndarray) -> float:
+    """The margin ``b`` minimising the binary focal risk (classes' weighted counts ``totals``).
+
+    The two-class case of :func:`simplex_minimiser`: ``b = s_1 = -s_0``
+    (their mean is taken), found in log space, so that a large ``gamma``
+    (where ``q**gamma`` underflows and the derivative of the risk is 0 in
+    float64 over a wide range) still gives the minimiser.
+    """
+    margins = _simplex_margins(totals, alpha, gamma)
+    return float(0.5 * (margins[1] - margins[0]))
+
+
+def _simplex_margins(totals: np.ndarray, alpha: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     log_w = np.log(totals / totals.sum())
-    margins = simplex_minimiser(
+    return simplex_minimiser(
         np.ascontiguousarray(log_w, dtype=np.float64),
         np.ascontiguousarray(alpha, dtype=np.float64),
         np.ascontiguousarray(gamma, dtype=np.float64),
     )
-    log_p = -np.logaddexp(0.0, -margins)  # log sigmoid(s_k)
-    return log_p - log_p.mean()
-
-
-def binary_init_score(effective: np.ndarray, gamma: np.ndarray) -> float:
-    """Root of ``-A_1 G_1(b) + A_0 G_0(-b)`` with ``A_k = alpha_k W_k``."""
-    a0, a1 = effective / effective.sum()
-
-    def slope(b: float) -> float:
-        grad_pos = focal_derivatives(b, 1.0, gamma[1], 0, False)[0]
-        grad_neg = focal_derivatives(-b, 1.0, gamma[0], 0, False)[0]
-        return -a1 * grad_pos + a0 * grad_neg
-
-    start = float(np.log(a1) - np.log(a0))  # exact for gamma = 0
-    lo, hi, width = start - 1.0, start + 1.0, 1.0
-    while slope(lo) > 0.0:
-        width *= 2.0
-        lo = start - width
-    while slope(hi) < 0.0:
-        width *= 2.0
-        hi = start + width
-    return float(scipy.optimize.brentq(slope, lo, hi, xtol=1e-15, rtol=8.9e-16, maxiter=500))

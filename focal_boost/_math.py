@@ -57,6 +57,22 @@ from numba import njit
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, integer_power, reciprocal_log1p
 
+#: The largest ``gamma`` accepted. The loss then counts only examples with ``p_t`` below about
+#: ``1 / gamma``; the kernels agree with mpmath to 1e-14 up to here (and would overflow ``gamma**2``
+#: into NaN Hessians near 1e154).
+MAX_GAMMA = 1e6
+#: The largest floor of the "clip" Hessian policy accepted.
+MAX_HESSIAN_FLOOR = 1e6
+#: The largest sample weight accepted. Per unit of weight, ``|gradient|`` and ``|Hessian|`` are at
+#: most ``2 gamma + 3 + floor`` for every margin and ``alpha <= 1`` (``G <= gamma + 1``, the upper
+#: Hessian ``<= (gamma + 1)^2 / (gamma + 2)``, the exact one within ``gamma + 2``, the other classes'
+#: entries within ``h + G / 4``; ``p ell <= q`` and ``p q^(gamma+1) <= 1 / (gamma + 2)`` bound them),
+#: times the boosters' multiclass factor (at most 2): below 6e6 at the limits above. A weight up to
+#: 1e31 therefore keeps every weighted gradient and Hessian inside float32 (3.4e38), which is what
+#: the boosters store; the kernels count larger ones as invalid, at no cost (the check they make
+#: anyway, ``0 <= w <= MAX_WEIGHT``, also rejects NaN and infinity).
+MAX_WEIGHT = 1e31
+
 #: Hessian policies, as the integer codes the kernels take.
 HESSIAN_EXACT = 0
 HESSIAN_CLIP = 1

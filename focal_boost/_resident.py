@@ -90,9 +90,11 @@ class CudaEngine:
     def labels(self, values: Any) -> Any:
         return self.xp.asarray(values, dtype=np.float32)
 
-    def _check(self, counts: tuple[int, int, int], y: Any, margin: Any) -> None:
+    def _check(self, counts: tuple[int, int, int], y: Any, margin: Any, weight: Any) -> None:
         if any(counts):
-            raise_for_bad_counts(counts, np.asarray(to_host(y)), np.asarray(to_host(margin)))
+            host = to_host
+            weight = None if weight is None else np.asarray(host(weight))
+            raise_for_bad_counts(counts, np.asarray(host(y)), np.asarray(host(margin)), weight)
 
     def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
         grad = self._buffer("grad", margin.shape, np.float32)
@@ -108,14 +110,14 @@ class CudaEngine:
             hess,
             hessian_scale=self.hessian_scale,
         )
-        self._check(counts, y, margin)
+        self._check(counts, y, margin, weight)
         return grad, hess
 
     def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
         n = margin.shape[0]
         out = self._buffer(f"loss{n}", (n,), np.float64)
         counts = self._cuda.launch(f"{self.task}_loss", y, margin, weight, self.parameters, out)
-        self._check(counts, y, margin)
+        self._check(counts, y, margin, weight)
         mass = float(n) if weight is None else float(weight.sum(dtype=np.float64))
         return float(out.sum()), mass
 

@@ -21,11 +21,19 @@ import math
 from numba import njit
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
-from focal_boost._math import HESSIAN_CLIP, apply_hessian_policy, focal_derivatives, focal_loss
+from focal_boost._math import HESSIAN_CLIP, MAX_WEIGHT, apply_hessian_policy, focal_derivatives, focal_loss
 
 _ROW = {"inline": "always", **JIT_OPTIONS}
 
 _INF = math.inf
+_MAX = 1.7976931348623157e308  # the largest double
+
+
+@njit(**_ROW)
+def weight_is_valid(w):
+    """``0 <= w <= MAX_WEIGHT``: false for NaN and infinity, and for weights whose weighted gradients
+    could overflow the boosters' float32 (:data:`focal_boost._math.MAX_WEIGHT`)."""
+    return (w >= 0.0) & (w <= MAX_WEIGHT)
 
 
 @njit(**_ROW)
@@ -34,7 +42,7 @@ def binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int
     positive = y == 1.0
     label_ok = positive | (y == 0.0)
     margin_ok = abs(z) < _INF
-    weight_ok = (w >= 0.0) & (w < _INF)
+    weight_ok = weight_is_valid(w)
     sign = 1.0 if positive else -1.0
     alpha = alpha_pos if positive else alpha_neg
     gamma = gamma_pos if positive else gamma_neg
@@ -93,9 +101,34 @@ def rest_exp_sum(z_row, c, m):
 
 
 @njit(**_ROW)
+def overflowed(stored):
+    """Whether a loss value as stored in its output array left its range (float32: 3.4e38).
+
+    The loss grows without bound with the margin (``ell = -log p_t`` is about
+    ``|s|``), so a valid weight times the loss of a valid, extreme margin can
+    exceed float32: the loss kernels count it with the bad weights and
+    :func:`focal_boost._validation.raise_for_bad_counts` names it.
+    """
+    return not (abs(float(stored)) < _INF)
+
+
+@njit(**_ROW)
+def finite_margin(s):
+    """``s`` clamped to the finite doubles.
+
+    ``z_c - logsumexp_{j != c} z_j`` overflows to infinity when the finite
+    margins of a row span more than 1.8e308; every focal quantity has
+    saturated long before (beyond |s| of about 750), so the largest double
+    gives the limits: exact gradients and Hessians, and the loss saturated at
+    1.8e308 instead of infinity and NaN gradients.
+    """
+    return min(max(s, -_MAX), _MAX)
+
+
+@njit(**_ROW)
 def one_vs_rest_margin(z_row, c, m):
-    """``s = z_c - logsumexp_{j != c} z_j``, given ``m = max_{j != c} z_j``."""
-    return float(z_row[c]) - m - math.log(rest_exp_sum(z_row, c, m))
+    """``s = z_c - logsumexp_{j != c} z_j``, given ``m = max_{j != c} z_j`` (kept finite)."""
+    return finite_margin(float(z_row[c]) - m - math.log(rest_exp_sum(z_row, c, m)))
 
 
 @njit(**_ROW)
@@ -128,7 +161,7 @@ def other_class_terms(r, g_true, h_rest, policy, floor):
 def multiclass_loss_value(z_row, y, w, alpha, gamma, gamma_int, use_integer):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one multiclass row."""
     c, label_ok = class_index(y, z_row.shape[0])
-    weight_ok = (w >= 0.0) & (w < _INF)
+    weight_ok = weight_is_valid(w)
     m, margin_ok = rest_max(z_row, c)
     s = one_vs_rest_margin(z_row, c, m)
     return (

@@ -14,12 +14,18 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._math import MAX_GAMMA, MAX_HESSIAN_FLOOR, MAX_WEIGHT
+
 HESSIAN_POLICIES = ("exact", "clip", "upper")
 
 #: The largest float32. XGBoost stores features, and both boosters store sample weights, as float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-#: The smallest positive float32 (subnormal): positive weights below it are stored as 0.
-FLOAT32_TINY = float(np.finfo(np.float32).smallest_subnormal)
+
+
+def _plain(value: float) -> str:
+    """A power of ten as people write it: 1e31, 1e6."""
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{float(mantissa):g}e{int(exponent)}"
 
 
 def _is_real_scalar(value: Any) -> bool:
@@ -27,18 +33,27 @@ def _is_real_scalar(value: Any) -> bool:
 
 
 def check_gamma(gamma: Any) -> float | np.ndarray:
-    """``gamma`` as a float, or as a float64 vector of per-class values."""
+    """``gamma`` as a float, or as a float64 vector of per-class values, in ``[0, MAX_GAMMA]``."""
     if _is_real_scalar(gamma):
         value = float(gamma)
         if not np.isfinite(value) or value < 0.0:
             raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+        if value > MAX_GAMMA:
+            raise ValueError(f"gamma must be at most {_plain(MAX_GAMMA)}{_GAMMA_REASON}, got {gamma!r}")
         return value
     if isinstance(gamma, str) or not isinstance(gamma, Sequence | np.ndarray):
         raise TypeError(f"gamma must be a number >= 0 or a sequence of per-class values, got {gamma!r}")
     values = _as_float_vector(gamma, "gamma")
     if not np.all(np.isfinite(values)) or np.any(values < 0.0):
         raise ValueError(f"every per-class gamma must be a finite number >= 0, got {values.tolist()}")
+    if np.any(values > MAX_GAMMA):
+        raise ValueError(
+            f"every per-class gamma must be at most {_plain(MAX_GAMMA)}{_GAMMA_REASON}, got {values.tolist()}"
+        )
     return values
+
+
+_GAMMA_REASON = " (the loss then counts only examples with p_t below about 1e-6)"
 
 
 def check_alpha(alpha: Any) -> str | float | np.ndarray | None:
@@ -71,8 +86,8 @@ def check_hessian(hessian: Any, floor: Any) -> tuple[str, float]:
     """The Hessian policy name and its floor."""
     if hessian not in HESSIAN_POLICIES:
         raise ValueError(f"hessian must be one of {HESSIAN_POLICIES}, got {hessian!r}")
-    if not _is_real_scalar(floor) or not np.isfinite(floor) or floor < 0.0:
-        raise ValueError(f"hessian_floor must be a finite number >= 0, got {floor!r}")
+    if not _is_real_scalar(floor) or not np.isfinite(floor) or not 0.0 <= floor <= MAX_HESSIAN_FLOOR:
+        raise ValueError(f"hessian_floor must be a number in [0, {_plain(MAX_HESSIAN_FLOOR)}], got {floor!r}")
     return hessian, float(floor)
 
 
@@ -169,8 +184,13 @@ def raise_for_bad_counts(
     counts: tuple[int, int, int],
     y: np.ndarray,
     margin: np.ndarray,
+    weight: np.ndarray | None = None,
 ) -> None:
-    """Turn a kernel's ``(bad_labels, bad_margins, bad_weights)`` into a ValueError."""
+    """Turn a kernel's ``(bad_labels, bad_margins, bad_weights)`` into a ValueError.
+
+    ``bad_weights`` also counts outputs that overflowed their dtype (float32
+    outputs beyond 3.4e38), which with valid inputs only a weight can cause.
+    """
     bad_labels, bad_margins, bad_weights = counts
     if bad_labels:
         n_nan = int(np.count_nonzero(np.isnan(y))) if y.dtype.kind == "f" else 0
@@ -185,34 +205,58 @@ def raise_for_bad_counts(
     if bad_margins:
         raise ValueError(f"margin contains NaN or infinite values ({bad_margins} of them)")
     if bad_weights:
-        raise ValueError(f"sample_weight must be finite and >= 0 ({bad_weights} invalid values)")
+        problem = None if weight is None else weight_problem(weight)
+        if weight is not None and problem is None:
+            raise ValueError(
+                f"the weighted focal loss overflows its float32 output in {bad_weights} places (the "
+                f"largest weight is {float(np.max(weight)):.3g}; the loss grows with |margin|): rescale "
+                "the weights, or pass float64 margins"
+            )
+        raise ValueError(problem or f"sample_weight must be finite, >= 0 and at most {_plain(MAX_WEIGHT)}")
+
+
+def weight_problem(weight: Any, name: str = "sample_weight") -> str | None:
+    """What makes sample weights invalid for the kernels (a sentence), or None if nothing does.
+
+    Weights must be finite, ``>= 0`` and at most :data:`~focal_boost._math.MAX_WEIGHT`
+    (beyond it a weighted gradient or Hessian could overflow the float32 the
+    boosters store them in).
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    problems = []
+    bad = int(np.count_nonzero(~np.isfinite(weight)))
+    if bad:
+        problems.append(f"{bad} are NaN or infinite")
+    negative = int(np.count_nonzero(weight < 0))
+    if negative:
+        problems.append(f"{negative} are negative (the smallest is {np.nanmin(weight):.3g})")
+    large = weight > MAX_WEIGHT
+    if large.any():
+        limit, largest = _plain(MAX_WEIGHT), f"{weight[large].max():.3g}"
+        problems.append(
+            f"{int(large.sum())} exceed {limit} (the largest is {largest}), where weighted gradients "
+            "could overflow the float32 the boosters keep them in: rescale the weights"
+        )
+    if not problems:
+        return None
+    return (
+        f"{name} must be finite, >= 0 and at most {_plain(MAX_WEIGHT)}: of its {weight.shape[0]} values, "
+        + ("; ".join(problems))
+    )
 
 
 def check_booster_weights(weight: np.ndarray, name: str = "sample_weight") -> np.ndarray:
-    """Sample weights (float64) checked for the boosters, which keep them as float32.
+    """Sample weights (float64) checked for the kernels and the boosters, which keep them as float32.
 
-    Both boosters store weights as float32: a weight beyond float32's range
-    becomes infinite and a positive one below its smallest value becomes 0
-    (XGBoost then reports "Weights must be positive", LightGBM trains on
-    nothing). Each problem gets its own message, before any booster sees
-    the weights. Returns the weights rounded to float32 (as float64), which
-    is what class totals must be computed from.
+    :func:`weight_problem` (finite, ``>= 0``, at most ``MAX_WEIGHT``), and
+    positive weights must not vanish in float32 (below 1.4e-45 they become
+    0: XGBoost then reports "Weights must be positive", LightGBM trains on
+    nothing). Returns the weights rounded to float32 (as float64), which is
+    what class totals must be computed from.
     """
-    bad = ~np.isfinite(weight)
-    if bad.any():
-        raise ValueError(f"{name} contains NaN or infinite values ({int(bad.sum())} of {weight.shape[0]})")
-    negative = weight < 0
-    if negative.any():
-        raise ValueError(
-            f"{name} must be >= 0; {int(negative.sum())} weights are negative (the smallest is "
-            f"{weight.min():.3g})"
-        )
-    large = weight > FLOAT32_MAX
-    if large.any():
-        raise ValueError(
-            f"{name} has {int(large.sum())} weights above 3.4e38 (the largest is {weight.max():.3g}); the "
-            "boosters store weights as float32, where these are infinite: rescale the weights"
-        )
+    problem = weight_problem(weight, name)
+    if problem is not None:
+        raise ValueError(problem)
     stored = weight.astype(np.float32)
     lost = (weight > 0) & (stored == 0)
     if lost.any():

@@ -21,6 +21,8 @@ import numpy as np
 
 from focal_boost._adapter import raise_missing_num_class
 from focal_boost._dask_estimator import DaskFocalBoostClassifier
+from focal_boost._math import MAX_WEIGHT
+from focal_boost._validation import weight_problem
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -68,14 +70,14 @@ def class_totals(y: Any, sample_weight: Any = None, *, n_classes: int | None = N
         weight = _as_dask_vector(sample_weight, "sample_weight").astype(np.float64)
         if weight.shape[0] != y.shape[0] and not (np.isnan(weight.shape[0]) or np.isnan(y.shape[0])):
             raise ValueError(f"sample_weight has {weight.shape[0]} values but y has {y.shape[0]}")
-        checks += [(~da.isfinite(weight) | (weight < 0)).any()]
+        checks += [(~da.isfinite(weight) | (weight < 0) | (weight > MAX_WEIGHT)).any()]
     has_nan, low, high, fractional, *bad_weight = dask.compute(*checks)
     if has_nan:
         raise ValueError("y contains NaN")
     if fractional or low < 0:
         raise ValueError(f"y must hold class indices 0, 1, ...; found values in [{low}, {high}]")
     if bad_weight and bad_weight[0]:
-        raise ValueError("sample_weight must be finite and >= 0")
+        raise ValueError(weight_problem(weight.compute()) or "sample_weight must be finite and >= 0")
     n_classes = max(int(high) + 1, 2) if n_classes is None else int(n_classes)
     if high >= n_classes:
         raise ValueError(f"y has label {int(high)}, outside 0..{n_classes - 1}")

@@ -30,9 +30,12 @@ from focal_boost._validation import (
     check_output,
     check_sample_weight,
     raise_for_bad_counts,
+    weight_problem,
 )
 
 __all__ = ["FocalLoss"]
+
+_DOUBLE_MAX = float(np.finfo(np.float64).max)
 
 _POLICY_CODES = {"exact": HESSIAN_EXACT, "clip": HESSIAN_CLIP, "upper": HESSIAN_UPPER}
 
@@ -52,7 +55,9 @@ class FocalLoss:
     Parameters
     ----------
     gamma : float or sequence of float, default=2.0
-        Focusing parameter ``>= 0``. A sequence gives one value per class
+        Focusing parameter in ``[0, 1e6]`` (:data:`focal_boost._math.MAX_GAMMA`:
+        beyond about 100 the loss already ignores all but the examples with
+        ``p_t`` below ``1 / gamma``). A sequence gives one value per class
         (class order ``0, 1, ..., K-1``): for binary problems
         ``gamma=[gamma_negative, gamma_positive]`` is the asymmetric focusing
         of Ridnik et al. (2021), e.g. ``[4.0, 0.0]`` focuses on hard negatives
@@ -88,12 +93,17 @@ class FocalLoss:
         data and never produced the huge leaf values that ``"clip"`` did with
         LightGBM's unregularised leaves.
     hessian_floor : float, default=1e-6
-        The floor of the ``"clip"`` policy, before sample weights.
+        The floor of the ``"clip"`` policy, before sample weights, in ``[0, 1e6]``.
 
     Notes
     -----
     Gradients and Hessians are with respect to the raw margin and are computed
-    in float64 whatever the input dtype, stably for any finite margin.
+    in float64 whatever the input dtype, stably for any finite margin
+    (multiclass rows whose margins span more than the doubles give the
+    limits; the loss then saturates at the largest double). Sample weights
+    must be finite, ``>= 0`` and at most ``1e31``
+    (:data:`focal_boost._math.MAX_WEIGHT`), which keeps every weighted
+    gradient and Hessian inside the float32 that boosters store.
     """
 
     def __init__(
@@ -232,7 +242,7 @@ class FocalLoss:
             np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
         )
         counts = _cpu.run_kernel(f"{task}_loss", n_threads, y, margin, weight, *parameters, out)
-        raise_for_bad_counts(counts, y, margin)
+        raise_for_bad_counts(counts, y, margin, weight)
         return out
 
     def gradient_hessian(
@@ -276,7 +286,7 @@ class FocalLoss:
         policy, floor = self.hessian_policy_code
         args = (y, margin, weight, *parameters, policy, floor, grad, hess)
         counts = _cpu.run_kernel(f"{task}_grad_hess", n_threads, *args)
-        raise_for_bad_counts(counts, y, margin)
+        raise_for_bad_counts(counts, y, margin, weight)
         return grad, hess
 
     def _on_device(self, kind: str, y: Any, margin: Any, sample_weight: Any, outputs: tuple) -> list:
@@ -303,7 +313,8 @@ class FocalLoss:
         ]
         counts = _cuda.run_kernel(f"{task}_{kind}", y, margin, sample_weight, *parameters, *extra, *results)
         if any(counts):
-            raise_for_bad_counts(counts, _device_arrays.to_host(y), _device_arrays.to_host(margin))
+            host = _device_arrays.to_host
+            raise_for_bad_counts(counts, host(y), host(margin), host(sample_weight))
         return results
 
     def _kernel_inputs(
@@ -357,13 +368,11 @@ class FocalLoss:
         ``b = -log((1 - pi) / pi)``; at ``gamma = 0, alpha = None`` it is exactly
         ``logit(pi)`` (binary) or the centred log-priors (multiclass).
 
-        Binary: the unique root of ``d/db sum_i w_i FL(y_i, b)``, found by
-        Brent's method; it is unique because the map from margin to focal
-        posterior (:meth:`posterior_proba`) is strictly increasing, and it
-        satisfies ``posterior_proba(b) = pi`` (the weighted positive rate).
-        Multiclass: the minimiser on the probability simplex, where every
-        class's marginal risk is equal (:mod:`focal_boost._intercept`; time
-        linear in ``K``), as margins centred to sum to zero.
+        It is the minimiser on the probability simplex, where every class's
+        marginal risk is equal (:mod:`focal_boost._intercept`: time linear
+        in ``K``, computed in log space for any ``gamma``), and it satisfies
+        ``posterior_proba(b) = pi``, the (weighted) class priors. Binary: a
+        float; multiclass: margins centred to sum to zero.
 
         Parameters
         ----------
@@ -393,7 +402,7 @@ class FocalLoss:
                 "(weighted) count or zero alpha"
             )
         if n_classes == 2 and not multiclass_requested:
-            return binary_init_score(effective, gamma)
+            return binary_init_score(totals, alpha, gamma)
         return self._multiclass_init_score(totals, n_classes)
 
     def _multiclass_init_score(self, totals: np.ndarray, n_classes: int) -> np.ndarray:
@@ -418,7 +427,8 @@ class FocalLoss:
         _check_finite(margin)
         if margin.ndim == 1:
             return np.column_stack([scipy.special.expit(-margin), scipy.special.expit(margin)])
-        return scipy.special.softmax(margin, axis=1)
+        with np.errstate(over="ignore"):  # a spread beyond 1.8e308: exp(-inf) = 0 is the right limit
+            return scipy.special.softmax(margin, axis=1)
 
     def posterior_proba(self, margin: Any) -> np.ndarray:
         r"""Class-posterior estimates from a focal-trained margin, shape ``(n, K)``.
@@ -458,7 +468,11 @@ class FocalLoss:
             return np.column_stack([scipy.special.expit(-logit), scipy.special.expit(logit)])
         log_weights = np.empty(margin.shape)
         _cpu.multiclass_posterior_log(margin, log_alpha, gamma, log_weights)
-        return scipy.special.softmax(log_weights, axis=1)
+        # gamma * s overflows for one-vs-rest margins beyond about 1e308 / gamma: the largest double
+        # is the class that wins (softmax would turn inf - inf into NaN).
+        np.clip(log_weights, -_DOUBLE_MAX, _DOUBLE_MAX, out=log_weights)
+        with np.errstate(over="ignore"):  # a spread beyond 1.8e308: exp(-inf) = 0 is the right limit
+            return scipy.special.softmax(log_weights, axis=1)
 
 
 def _integer_gammas(gamma: np.ndarray) -> np.ndarray:
@@ -489,8 +503,9 @@ def _n_classes_from_labels(y: np.ndarray, n_classes: int | None) -> int:
 def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarray:
     """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i``."""
     weight = check_sample_weight(sample_weight, y.shape[0])
-    if weight is not None and (not np.all(np.isfinite(weight)) or np.any(weight < 0)):
-        raise ValueError("sample_weight must be finite and >= 0")
+    problem = None if weight is None else weight_problem(weight)
+    if problem is not None:
+        raise ValueError(problem)
     if y.dtype.kind == "f" and np.any(np.isnan(y)):
         raise ValueError("y contains NaN")
     if np.any(y < 0) or np.any(y >= n_classes) or np.any(np.floor(y) != y):

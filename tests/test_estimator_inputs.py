@@ -187,13 +187,12 @@ def small():
 @pytest.mark.parametrize(
     ("weight", "message"),
     [
-        (-1.0, r"sample_weight must be >= 0; 3 weights are negative \(the smallest is -1\)"),
+        (-1.0, r"sample_weight must be finite, >= 0 and at most 1e31: of its 300 values, 3 are negative"),
         (
             1e39,
-            r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+39\); the boosters store "
-            "weights as float32",
+            r"3 exceed 1e31 \(the largest is 1e\+39\), where weighted gradients could overflow the float32",
         ),
-        (1e300, r"sample_weight has 3 weights above 3\.4e38 \(the largest is 1e\+300\)"),
+        (1e300, r"3 exceed 1e31 \(the largest is 1e\+300\)"),
         (1e-46, r"sample_weight has 3 positive weights below 1\.4e-45 \(the smallest is 1e-46\)"),
         (np.nan, "Input sample_weight contains NaN"),
     ],
@@ -205,7 +204,7 @@ def test_weights_the_boosters_cannot_store_are_rejected_before_training(backend,
     model = FocalBoostClassifier(backend=backend, n_estimators=3, n_jobs=1)
     with pytest.raises(ValueError, match=message):
         model.fit(X, y, sample_weight=w)
-    in_eval_set = "Input sample_weight contains NaN" if np.isnan(weight) else f"the eval_set's {message}"
+    in_eval_set = "Input sample_weight contains NaN" if np.isnan(weight) else "the eval_set's sample_weight"
     with pytest.raises(ValueError, match=in_eval_set):
         model.fit(X, y, eval_set=[(X, y, w)])
 

@@ -27,6 +27,13 @@ from focal_boost import FocalLoss
         ({"alpha": []}, ValueError, "non-empty"),
         ({"hessian": "positive"}, ValueError, "hessian must be one of"),
         ({"hessian": "clip", "hessian_floor": -1.0}, ValueError, "hessian_floor"),
+        (
+            {"hessian": "clip", "hessian_floor": 2e6},
+            ValueError,
+            r"hessian_floor must be a number in \[0, 1e6\]",
+        ),
+        ({"gamma": 1.5e6}, ValueError, r"gamma must be at most 1e6 \(the loss then counts only examples"),
+        ({"gamma": [1.0, 1e154]}, ValueError, "every per-class gamma must be at most 1e6"),
         ({"gamma": True}, TypeError, "gamma"),
     ],
 )
@@ -56,7 +63,20 @@ BINARY_Z = np.array([0.1, -0.2, 0.3])
         (BINARY_Y, np.array([0.0, np.nan, 1.0]), None, ValueError, "margin contains NaN or infinite"),
         (BINARY_Y, np.array([0.0, np.inf, 1.0]), None, ValueError, "margin contains NaN or infinite"),
         (BINARY_Y, np.array([0.0, -np.inf, 1.0]), None, ValueError, "margin contains NaN or infinite"),
-        (BINARY_Y, BINARY_Z, np.array([1.0, -1.0, 1.0]), ValueError, "sample_weight must be finite and >= 0"),
+        (
+            BINARY_Y,
+            BINARY_Z,
+            np.array([1.0, -1.0, 1.0]),
+            ValueError,
+            "sample_weight must be finite, >= 0 and at most 1e31: of its 3 values, 1 are negative",
+        ),
+        (
+            BINARY_Y,
+            BINARY_Z,
+            np.array([1.0, 2e31, 1.0]),
+            ValueError,
+            r"1 exceed 1e31 \(the largest is 2e\+31\)",
+        ),
         (BINARY_Y, BINARY_Z, np.array([1.0, np.nan, 1.0]), ValueError, "sample_weight must be finite"),
         (BINARY_Y, BINARY_Z, np.array([1.0, np.inf, 1.0]), ValueError, "sample_weight must be finite"),
         (BINARY_Y, BINARY_Z, np.ones(4), ValueError, r"sample_weight must have shape \(3,\)"),
@@ -193,3 +213,53 @@ def test_bad_thread_counts(n_threads, error, match):
         with pytest.raises(error, match=match):
             kind(focal, n_threads=n_threads)
     assert focal.loss(BINARY_Y, BINARY_Z, n_threads=np.int64(2)).shape == (3,)
+
+
+def test_extreme_but_valid_inputs_compute_finitely():
+    """The edges of every accepted parameter give finite values, or a clear error where they cannot."""
+    rng = np.random.default_rng(3)
+    z = np.concatenate([rng.normal(0, 30, 200), [-1e308, 1e308, -800.0, 800.0, 0.0]])
+    y = (rng.random(z.shape[0]) < 0.5).astype(float)
+    for gamma in (0.0, 1e-3, 50.0, 1e6):  # gamma up to the limit: finite for every margin
+        for policy in ("upper", "exact", "clip"):
+            grad, hess = FocalLoss(gamma, 0.25, hessian=policy).gradient_hessian(y, z)
+            assert np.all(np.isfinite(grad)), (gamma, policy)
+            assert np.all(np.isfinite(hess)), (gamma, policy)
+        assert np.all(np.isfinite(FocalLoss(gamma, 0.25).loss(y, z)))
+    # Weights up to the limit keep float32 gradients finite (the largest Hessian bound times 2).
+    w = np.full(z.shape[0], 1e31)
+    grad, hess = FocalLoss(1e6, 1.0, hessian="clip", hessian_floor=1e6).gradient_hessian(
+        y, np.clip(z, -3e38, 3e38).astype(np.float32), w
+    )
+    assert np.all(np.isfinite(grad))
+    assert np.all(np.isfinite(2 * hess.astype(np.float64)))
+    # A float32 loss that truly exceeds float32 is named, not returned as infinity.
+    with pytest.raises(ValueError, match="the weighted focal loss overflows its float32 output in 1 places"):
+        FocalLoss(0.0, None).loss(np.array([1.0]), np.array([-3e38], np.float32), np.array([1e31]))
+
+
+def test_multiclass_margins_spanning_beyond_the_doubles():
+    """z_c - logsumexp overflows past 1.8e308: the limits, not NaN."""
+    z = np.array([[1e308, -1e308, 0.0], [-1.7e308, 1.7e308, 1.0], [1e308, 1e308, -1e308]])
+    y = np.array([1.0, 0.0, 2.0])
+    focal = FocalLoss(2.0, None)
+    grad, hess = focal.gradient_hessian(y, z)
+    np.testing.assert_array_equal(grad[0], [1.0, -1.0, 0.0])  # the true class has p = 0: G = alpha
+    np.testing.assert_array_equal(grad[1], [-1.0, 1.0, 0.0])
+    np.testing.assert_allclose(grad[2], [0.5, 0.5, -1.0])
+    assert np.all(np.isfinite(hess))
+    loss = focal.loss(y, z)
+    np.testing.assert_array_equal(loss, np.finfo(np.float64).max)  # saturated, not infinite
+    np.testing.assert_array_equal(
+        focal.posterior_proba(z), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]]
+    )
+    np.testing.assert_array_equal(focal.predict_proba(z), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])
+
+
+def test_init_score_at_large_gamma_is_the_minimiser():
+    """q**gamma underflows and the risk's derivative is 0 in float64 far from the answer: solved in logs."""
+    y = np.r_[np.zeros(900), np.ones(100)]
+    for gamma in (1e3, 1e6):
+        focal = FocalLoss(gamma, None)
+        b = focal.init_score(y)
+        np.testing.assert_allclose(focal.posterior_proba(np.array([b]))[0], [0.9, 0.1], rtol=1e-9)
