@@ -63,15 +63,18 @@ from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, integer_power,
 MAX_GAMMA = 1e6
 #: The largest floor of the "clip" Hessian policy accepted.
 MAX_HESSIAN_FLOOR = 1e6
-#: The largest sample weight accepted. Per unit of weight, ``|gradient|`` and ``|Hessian|`` are at
-#: most ``2 gamma + 3 + floor`` for every margin and ``alpha <= 1`` (``G <= gamma + 1``, the upper
-#: Hessian ``<= (gamma + 1)^2 / (gamma + 2)``, the exact one within ``gamma + 2``, the other classes'
-#: entries within ``h + G / 4``; ``p ell <= q`` and ``p q^(gamma+1) <= 1 / (gamma + 2)`` bound them),
-#: times the boosters' multiclass factor (at most 2): below 6e6 at the limits above. A weight up to
-#: 1e31 therefore keeps every weighted gradient and Hessian inside float32 (3.4e38), which is what
-#: the boosters store; the kernels count larger ones as invalid, at no cost (the check they make
-#: anyway, ``0 <= w <= MAX_WEIGHT``, also rejects NaN and infinity).
-MAX_WEIGHT = 1e31
+#: Per unit of sample weight, a bound on ``|gradient|`` and ``|Hessian|`` for every margin, ``alpha <= 1``,
+#: ``gamma <= MAX_GAMMA`` and floor ``<= MAX_HESSIAN_FLOOR``, times the boosters' multiclass factor (at
+#: most 2). Per unit weight ``|G| <= gamma + 1``, the upper Hessian ``<= (gamma + 1)^2 / (gamma + 2)``,
+#: the exact one within ``gamma + 2`` and the other classes' entries within ``h + G / 4``
+#: (``p ell <= q`` and ``p q^(gamma+1) <= 1 / (gamma + 2)``): at most ``2 gamma + 3 + floor``.
+GRADIENT_BOUND = 2.0 * (2.0 * MAX_GAMMA + 3.0 + MAX_HESSIAN_FLOOR)
+#: The largest sample weight the kernels accept: the bound times it stays a finite double. The
+#: kernels' own weight check, ``0 <= w <= MAX_WEIGHT``, also rejects NaN and infinity, at no cost.
+MAX_WEIGHT = 1e300
+#: The largest sample weight when the outputs are float32 (what boosters store): weighted gradients
+#: and Hessians then stay below float32's 3.4e38 (``GRADIENT_BOUND`` is below 6e6).
+MAX_FLOAT32_WEIGHT = 1e31
 
 #: Hessian policies, as the integer codes the kernels take.
 HESSIAN_EXACT = 0

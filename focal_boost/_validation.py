@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._math import MAX_GAMMA, MAX_HESSIAN_FLOOR, MAX_WEIGHT
+from focal_boost._math import MAX_FLOAT32_WEIGHT, MAX_GAMMA, MAX_HESSIAN_FLOOR, MAX_WEIGHT
 
 HESSIAN_POLICIES = ("exact", "clip", "upper")
 
@@ -215,12 +215,13 @@ def raise_for_bad_counts(
         raise ValueError(problem or f"sample_weight must be finite, >= 0 and at most {_plain(MAX_WEIGHT)}")
 
 
-def weight_problem(weight: Any, name: str = "sample_weight") -> str | None:
-    """What makes sample weights invalid for the kernels (a sentence), or None if nothing does.
+def weight_problem(weight: Any, name: str = "sample_weight", *, limit: float = MAX_WEIGHT) -> str | None:
+    """What makes sample weights invalid (a sentence), or None if nothing does.
 
-    Weights must be finite, ``>= 0`` and at most :data:`~focal_boost._math.MAX_WEIGHT`
-    (beyond it a weighted gradient or Hessian could overflow the float32 the
-    boosters store them in).
+    Weights must be finite, ``>= 0`` and at most ``limit``: beyond
+    :data:`~focal_boost._math.MAX_WEIGHT` a weighted gradient or Hessian could
+    overflow float64, beyond :data:`~focal_boost._math.MAX_FLOAT32_WEIGHT`
+    the float32 that boosters store.
     """
     weight = np.asarray(weight, dtype=np.float64)
     problems = []
@@ -230,31 +231,37 @@ def weight_problem(weight: Any, name: str = "sample_weight") -> str | None:
     negative = int(np.count_nonzero(weight < 0))
     if negative:
         problems.append(f"{negative} are negative (the smallest is {np.nanmin(weight):.3g})")
-    large = weight > MAX_WEIGHT
+    large = weight > limit
     if large.any():
-        limit, largest = _plain(MAX_WEIGHT), f"{weight[large].max():.3g}"
+        kind = "the float32 boosters store them in" if limit <= MAX_FLOAT32_WEIGHT else "float64"
         problems.append(
-            f"{int(large.sum())} exceed {limit} (the largest is {largest}), where weighted gradients "
-            "could overflow the float32 the boosters keep them in: rescale the weights"
+            f"{int(large.sum())} exceed {_plain(limit)} (the largest is {weight[large].max():.3g}), where "
+            f"weighted gradients could overflow {kind}: rescale the weights"
         )
     if not problems:
         return None
-    return (
-        f"{name} must be finite, >= 0 and at most {_plain(MAX_WEIGHT)}: of its {weight.shape[0]} values, "
-        + ("; ".join(problems))
-    )
+    head = f"{name} must be finite, >= 0 and at most {_plain(limit)}: of its {weight.shape[0]} values, "
+    return head + "; ".join(problems)
+
+
+def check_float32_weight_range(weight: np.ndarray | None, output_dtype: Any) -> None:
+    """Raise if float32 outputs would overflow under ``weight`` (one pass over the weights, float32 only)."""
+    if weight is None or np.dtype(output_dtype) != np.float32 or weight.shape[0] == 0:
+        return
+    if float(np.max(weight)) > MAX_FLOAT32_WEIGHT:  # NaN compares false: the kernel reports it
+        raise ValueError(weight_problem(weight, limit=MAX_FLOAT32_WEIGHT))
 
 
 def check_booster_weights(weight: np.ndarray, name: str = "sample_weight") -> np.ndarray:
     """Sample weights (float64) checked for the kernels and the boosters, which keep them as float32.
 
-    :func:`weight_problem` (finite, ``>= 0``, at most ``MAX_WEIGHT``), and
+    :func:`weight_problem` (finite, ``>= 0``, at most ``MAX_FLOAT32_WEIGHT``), and
     positive weights must not vanish in float32 (below 1.4e-45 they become
     0: XGBoost then reports "Weights must be positive", LightGBM trains on
     nothing). Returns the weights rounded to float32 (as float64), which is
     what class totals must be computed from.
     """
-    problem = weight_problem(weight, name)
+    problem = weight_problem(weight, name, limit=MAX_FLOAT32_WEIGHT)
     if problem is not None:
         raise ValueError(problem)
     stored = weight.astype(np.float32)

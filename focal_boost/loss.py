@@ -22,6 +22,7 @@ from focal_boost._intercept import binary_init_score, multiclass_init_score
 from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
 from focal_boost._validation import (
     check_alpha,
+    check_float32_weight_range,
     check_gamma,
     check_hessian,
     check_labels,
@@ -101,9 +102,10 @@ class FocalLoss:
     in float64 whatever the input dtype, stably for any finite margin
     (multiclass rows whose margins span more than the doubles give the
     limits; the loss then saturates at the largest double). Sample weights
-    must be finite, ``>= 0`` and at most ``1e31``
-    (:data:`focal_boost._math.MAX_WEIGHT`), which keeps every weighted
-    gradient and Hessian inside the float32 that boosters store.
+    must be finite, ``>= 0`` and at most ``1e300``, and at most ``1e31``
+    for float32 outputs (:data:`focal_boost._math.MAX_FLOAT32_WEIGHT`), which
+    keeps every weighted gradient and Hessian inside the float32 that
+    boosters store.
     """
 
     def __init__(
@@ -241,6 +243,7 @@ class FocalLoss:
         out = (
             np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
         )
+        check_float32_weight_range(weight, out.dtype)
         counts = _cpu.run_kernel(f"{task}_loss", n_threads, y, margin, weight, *parameters, out)
         raise_for_bad_counts(counts, y, margin, weight)
         return out
@@ -283,6 +286,7 @@ class FocalLoss:
             if hessian_out is None
             else check_output(hessian_out, margin.shape, "hessian_out")
         )
+        check_float32_weight_range(weight, grad.dtype if grad.dtype == np.float32 else hess.dtype)
         policy, floor = self.hessian_policy_code
         args = (y, margin, weight, *parameters, policy, floor, grad, hess)
         counts = _cpu.run_kernel(f"{task}_grad_hess", n_threads, *args)

@@ -459,7 +459,7 @@ def _train_resident(
 ) -> Any:
     """The device-resident loop with the "host" (NumPy, CPU kernels) or "cuda" engine."""
     from focal_boost import _resident
-    from focal_boost._validation import check_labels, check_sample_weight
+    from focal_boost._validation import check_booster_weights, check_labels, check_sample_weight
 
     host = _to_host
     y_host = check_labels(host(y))
@@ -467,6 +467,7 @@ def _train_resident(
         raise ValueError(f"X has {_n_rows(X)} rows but y has {y_host.shape[0]} labels")
     weight_host = check_sample_weight(host(run["sample_weight"]), y_host.shape[0])
     if weight_host is not None:  # as XGBoost stores them, so that the initial score is train()'s
+        check_booster_weights(np.asarray(weight_host, dtype=np.float64))
         weight_host = np.asarray(weight_host, dtype=np.float32)
     y_host = np.asarray(y_host, dtype=np.float32)
     n_classes = int(params.get("num_class", 0) or 0)

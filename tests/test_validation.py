@@ -68,14 +68,22 @@ BINARY_Z = np.array([0.1, -0.2, 0.3])
             BINARY_Z,
             np.array([1.0, -1.0, 1.0]),
             ValueError,
-            "sample_weight must be finite, >= 0 and at most 1e31: of its 3 values, 1 are negative",
+            "sample_weight must be finite, >= 0 and at most 1e300: of its 3 values, 1 are negative",
         ),
         (
             BINARY_Y,
             BINARY_Z,
+            np.array([1.0, 2e300, 1.0]),
+            ValueError,
+            r"1 exceed 1e300 \(the largest is 2e\+300\)",
+        ),
+        (
+            BINARY_Y,
+            BINARY_Z.astype(np.float32),  # float32 outputs: weights up to 1e31 keep them finite
             np.array([1.0, 2e31, 1.0]),
             ValueError,
-            r"1 exceed 1e31 \(the largest is 2e\+31\)",
+            r"at most 1e31: of its 3 values, 1 exceed 1e31 \(the largest is 2e\+31\), where weighted "
+            "gradients could overflow the float32",
         ),
         (BINARY_Y, BINARY_Z, np.array([1.0, np.nan, 1.0]), ValueError, "sample_weight must be finite"),
         (BINARY_Y, BINARY_Z, np.array([1.0, np.inf, 1.0]), ValueError, "sample_weight must be finite"),
