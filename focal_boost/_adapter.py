@@ -17,9 +17,18 @@ from focal_boost.loss import FocalLoss
 
 
 def raise_missing_num_class(y: np.ndarray) -> None:
+    """Labels above 1 with one margin per row: binary labels coded otherwise, or ``num_class`` unset."""
+    present = np.unique(y[~np.isnan(y)]) if y.dtype.kind == "f" else np.unique(y)
+    if present.shape[0] <= 2:
+        raise ValueError(
+            f"binary focal loss needs labels 0 and 1, found {present.tolist()}: recode them (e.g. with "
+            "sklearn.preprocessing.LabelEncoder); for multiclass focal loss set params['num_class'] "
+            "to the number of classes"
+        )
     raise ValueError(
-        f"labels go up to {int(np.nanmax(y))} but there is one margin per row: for multiclass "
-        "focal loss set params['num_class'] to the number of classes"
+        f"labels go up to {int(np.nanmax(y))} ({present.shape[0]} distinct) but there is one margin per "
+        "row: for multiclass focal loss set params['num_class'] to the number of classes (binary "
+        "labels must be 0 and 1)"
     )
 
 
@@ -71,6 +80,22 @@ def check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
         raise_missing_num_class(y)
 
 
+def _refuse_call_as_class(cls: type, args: tuple) -> None:
+    """A booster calling the class itself (``obj=FocalObjective``) passes two or three arrays."""
+    if len(args) > 1:
+        names = ", ".join(type(arg).__name__ for arg in args)
+        wrappers = ""
+        if all(isinstance(arg, np.ndarray) for arg in args):  # XGBClassifier's or LGBMClassifier's call
+            wrappers = (
+                " (for XGBClassifier: focal_boost.xgboost.sklearn_objective(loss); for LGBMClassifier: "
+                "focal_boost.lightgbm.SklearnFocalObjective(loss))"
+            )
+        raise TypeError(
+            f"{cls.__module__}.{cls.__name__} was called with ({names}), as a booster calls its objective "
+            f"or metric: pass an instance, {cls.__name__}(FocalLoss(...)), not the class{wrappers}"
+        )
+
+
 class BoosterObjective:
     """Focal gradient and Hessian in a booster's conventions.
 
@@ -87,6 +112,10 @@ class BoosterObjective:
     output_dtype: type | None = None
     #: memory order of multiclass ``(n, K)`` outputs, as the booster will flatten them.
     output_order = "C"
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BoosterObjective:
+        _refuse_call_as_class(cls, args)
+        return super().__new__(cls)
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         self.loss = checked_loss(loss, type(self).__name__)
@@ -159,9 +188,14 @@ class BoosterMetric:
 
     name = "focal_loss"
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> BoosterMetric:
+        _refuse_call_as_class(cls, args)
+        return super().__new__(cls)
+
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         self.loss = checked_loss(loss, type(self).__name__)
         self.n_threads = check_n_threads(n_threads)
+        self.__name__ = self.name  # what XGBClassifier names an eval_metric callable by
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"

@@ -145,7 +145,7 @@ def xgboost_train(
     # "connection closed" as often as not.
     totals = class_totals(y, sample_weight, n_classes=n_classes if multiclass else None)
     if not multiclass and totals.shape[0] > 2:
-        raise_missing_num_class(np.array([totals.shape[0] - 1]))
+        raise_missing_num_class(np.flatnonzero(totals > 0).astype(np.float64))  # the labels present
     loss, init = _from_totals(loss, totals, multiclass=multiclass)
 
     def matrix(X_part: Any, y_part: Any, w_part: Any = None) -> Any:

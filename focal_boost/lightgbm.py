@@ -93,6 +93,7 @@ class FocalObjective(BoosterObjective):
         return multiclass_hessian_scale(n_classes)
 
     def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
+        _require_a_dataset(self, train_data)
         return self.gradient_hessian(train_data.get_label(), preds, _weights(train_data))
 
 
@@ -104,7 +105,8 @@ class SklearnFocalObjective(FocalObjective):
     convert margins with ``loss.posterior_proba``, or use :func:`train`.
     """
 
-    def __call__(self, y_true, y_pred, weight):  # type: ignore[override]
+    def __call__(self, y_true, y_pred, weight=None):  # type: ignore[override]
+        _refuse_a_dataset(self, y_pred)
         return self.gradient_hessian(y_true, y_pred, _nonempty(weight))
 
 
@@ -115,14 +117,44 @@ class FocalMetric(BoosterMetric):
     """
 
     def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
+        _require_a_dataset(self, eval_data)
         return self.name, self.score(eval_data.get_label(), preds, _weights(eval_data)), False
 
 
 class SklearnFocalMetric(FocalMetric):
     """The focal-loss metric for ``LGBMClassifier.fit(eval_metric=SklearnFocalMetric(loss))``."""
 
-    def __call__(self, y_true, y_pred, weight):  # type: ignore[override]
+    def __call__(self, y_true, y_pred, weight=None):  # type: ignore[override]
+        _refuse_a_dataset(self, y_pred)
         return self.name, self.score(y_true, y_pred, _nonempty(weight)), False
+
+
+def _require_a_dataset(callable_: Any, received: Any) -> None:
+    """``lightgbm.train``'s objective and metric get a ``lightgbm.Dataset``; say what to use otherwise."""
+    if isinstance(received, _lightgbm().Dataset):
+        return
+    kind = "metric (feval=...)" if isinstance(callable_, BoosterMetric) else "objective (params['objective'])"
+    if isinstance(received, np.ndarray):  # LGBMClassifier calls f(y_true, y_pred)
+        hint = "for LGBMClassifier use focal_boost.lightgbm.SklearnFocalObjective and SklearnFocalMetric"
+    elif type(received).__module__.split(".")[0] == "xgboost":
+        hint = "for XGBoost use focal_boost.xgboost.FocalObjective and FocalMetric"
+    else:
+        hint = "pass it to lightgbm.train"
+    raise TypeError(
+        f"focal_boost.lightgbm.{type(callable_).__name__} is lightgbm.train's {kind}, called with "
+        f"(margins, Dataset), but got a {type(received).__name__}: {hint}"
+    )
+
+
+def _refuse_a_dataset(callable_: Any, received: Any) -> None:
+    """LGBMClassifier's objective and metric handed a Dataset: they were given to ``lightgbm.train``."""
+    if isinstance(received, _lightgbm().Dataset):
+        plain = "FocalMetric" if isinstance(callable_, BoosterMetric) else "FocalObjective"
+        raise TypeError(
+            f"focal_boost.lightgbm.{type(callable_).__name__} is for LGBMClassifier, called with "
+            f"(y_true, y_pred, weight), but got a Dataset: for lightgbm.train use "
+            f"focal_boost.lightgbm.{plain}(loss)"
+        )
 
 
 def _nonempty(weight: Any) -> np.ndarray | None:

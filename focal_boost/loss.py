@@ -171,7 +171,9 @@ class FocalLoss:
         if isinstance(alpha, float):
             if n_classes != 2:
                 raise ValueError(
-                    f"a single alpha is for binary problems; give {n_classes} per-class values for multiclass"
+                    f"a single alpha is for binary problems (alpha={alpha:g} weighs the positive class, "
+                    f"1 - alpha the negative; FocalLoss's default is the paper's 0.25): for {n_classes} "
+                    f"classes pass alpha=None (equal weights), 'balanced' or {n_classes} per-class values"
                 )
             return np.array([1.0 - alpha, alpha])
         if isinstance(alpha, str):

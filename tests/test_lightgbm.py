@@ -237,3 +237,26 @@ def test_training_set_may_also_be_a_validation_set(binary_data, multiclass_data)
         # The training curve is the loss of the margins with the initial score counted once.
         final = fl.FocalMetric(focal).score(y, fl.predict_margin(booster, X))
         assert history["train"]["focal_loss"][-1] == pytest.approx(final, rel=1e-9)
+
+
+def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
+    X, y = binary_data
+    X, y = X[:300], y[:300]
+    with pytest.raises(
+        TypeError, match=r"pass an instance, FocalObjective\(FocalLoss\(...\)\), not the class"
+    ):
+        lgb.train({"objective": fl.FocalObjective, "verbose": -1}, lgb.Dataset(X, y), 2)
+    with pytest.raises(TypeError, match=r"for LGBMClassifier: focal_boost\.lightgbm\.SklearnFocalObjective"):
+        lgb.LGBMClassifier(n_estimators=2, objective=fl.FocalObjective, verbose=-1).fit(X, y)
+    with pytest.raises(
+        TypeError, match=r"got a ndarray: for LGBMClassifier use focal_boost\.lightgbm\.SklearnFocal"
+    ):
+        lgb.LGBMClassifier(n_estimators=2, objective=fl.FocalObjective(FocalLoss()), verbose=-1).fit(X, y)
+    with pytest.raises(
+        TypeError, match=r"got a Dataset: for lightgbm\.train use focal_boost\.lightgbm\.FocalObjective"
+    ):
+        lgb.train({"objective": fl.SklearnFocalObjective(FocalLoss()), "verbose": -1}, lgb.Dataset(X, y), 2)
+    with pytest.raises(TypeError, match=r"FocalMetric is lightgbm\.train's metric .* got a ndarray"):
+        fl.FocalMetric(FocalLoss())(np.zeros(300), np.zeros(300))
+    with pytest.raises(ValueError, match=r"binary focal loss needs labels 0 and 1, found \[1\.0, 2\.0\]"):
+        fl.train({"verbose": -1}, lgb.Dataset(X, y + 1), 2)

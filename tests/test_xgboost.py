@@ -367,3 +367,56 @@ def test_objective_and_metric_on_a_worker_without_rows():
     grad, hess = fx.FocalObjective(FocalLoss(2.0, None))(np.empty((0, 3), dtype=np.float32), empty)
     assert grad.shape == hess.shape == (0, 3)
     assert fx.FocalMetric(FocalLoss(2.0, 0.25)).sums(np.empty(0), np.empty(0)) == (0.0, 0.0)
+
+
+def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
+    """The class for an instance, the LightGBM objects, the sklearn ones and back: a TypeError at once."""
+    X, y = binary_data
+    X, y = X[:300], y[:300]
+    dtrain = xgb.DMatrix(X, label=y)
+    with pytest.raises(
+        TypeError, match=r"pass an instance, FocalObjective\(FocalLoss\(...\)\), not the class"
+    ):
+        xgb.train({}, dtrain, 2, obj=fx.FocalObjective)
+    with pytest.raises(TypeError, match="pass an instance, FocalMetric"):
+        xgb.train({}, dtrain, 2, evals=[(dtrain, "t")], custom_metric=fx.FocalMetric, verbose_eval=False)
+    with pytest.raises(TypeError, match=r"for XGBClassifier: focal_boost\.xgboost\.sklearn_objective"):
+        xgb.XGBClassifier(n_estimators=2, objective=fx.FocalObjective).fit(X, y)
+    with pytest.raises(TypeError, match=r"use focal_boost\.xgboost\.sklearn_objective\(loss\)"):
+        xgb.XGBClassifier(n_estimators=2, objective=fx.FocalObjective(FocalLoss())).fit(X, y)
+    with pytest.raises(TypeError, match=r"FocalMetric is xgboost\.train's metric .* got a ndarray"):
+        xgb.XGBClassifier(
+            n_estimators=2, objective=fx.sklearn_objective(), eval_metric=fx.FocalMetric(FocalLoss())
+        ).fit(X, y, eval_set=[(X, y)], verbose=False)
+    with pytest.raises(
+        TypeError, match=r"got a DMatrix: for xgboost\.train use focal_boost\.xgboost\.FocalObjective"
+    ):
+        xgb.train({}, dtrain, 2, obj=fx.sklearn_objective())
+    with pytest.raises(TypeError, match="FocalObjective takes a FocalLoss"):
+        fx.FocalObjective(0.25)
+    lgb = pytest.importorskip("lightgbm")
+    import focal_boost.lightgbm as fl
+
+    with pytest.raises(
+        TypeError, match=r"got a DMatrix: for XGBoost use focal_boost\.xgboost\.FocalObjective"
+    ):
+        xgb.train({}, dtrain, 2, obj=fl.FocalObjective(FocalLoss()))
+    with pytest.raises(
+        TypeError, match=r"got a Dataset: for LightGBM use focal_boost\.lightgbm\.FocalObjective"
+    ):
+        lgb.train({"objective": fx.FocalObjective(FocalLoss()), "verbose": -1}, lgb.Dataset(X, y), 2)
+
+
+def test_label_messages_point_to_the_cause(binary_data):
+    X, y = binary_data
+    with pytest.raises(
+        ValueError, match=r"binary focal loss needs labels 0 and 1, found \[1\.0, 2\.0\]: recode"
+    ):
+        fx.train(PARAMS, xgb.DMatrix(X, label=y + 1), 2)
+    three = y + (X[:, 0] > 0)
+    with pytest.raises(ValueError, match=r"labels go up to 2 \(3 distinct\) .* set params\['num_class'\]"):
+        fx.train(PARAMS, xgb.DMatrix(X, label=three), 2)
+    with pytest.raises(
+        ValueError, match=r"FocalLoss's default is the paper's 0\.25\): for 3 classes pass alpha=None"
+    ):
+        fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=three), 2, loss=FocalLoss())
