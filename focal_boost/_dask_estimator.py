@@ -208,16 +208,18 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
 
     def predict_proba(self, X: Any) -> Any:
         """Lazy class probabilities, (n, n_classes): posterior-corrected unless ``probability="raw"``."""
+        import dask.array as da
+
+        return da.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X: Any) -> Any:
+        """Lazy log-probabilities, computed in log space (``predict_proba`` is their ``exp``)."""
         from focal_boost.dask import _probabilities
 
         margin = self.decision_function(X)
-        convert = self.loss_.predict_proba if self.probability == "raw" else self.loss_.posterior_proba
+        loss = self.loss_
+        convert = loss.predict_log_proba if self.probability == "raw" else loss.posterior_log_proba
         return _probabilities(margin, convert, self.n_classes_)
-
-    def predict_log_proba(self, X: Any) -> Any:
-        import dask.array as da
-
-        return da.log(self.predict_proba(X))
 
     def predict(self, X: Any) -> Any:
         """Lazy predicted labels (the most probable class of each row)."""

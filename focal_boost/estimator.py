@@ -334,17 +334,22 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), in the order of ``classes_``.
 
-        Posterior-corrected by default (see ``probability``).
+        Posterior-corrected by default (see ``probability``); ``exp`` of
+        :meth:`predict_log_proba`.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`, computed in log space.
+
+        :meth:`predict_proba` is its ``exp``, so the two order the classes of
+        a row alike: taking the log of probabilities instead would merge
+        values a rounding apart into ties in one and not the other.
         """
         margin = self.decision_function(X)
         if self.probability == "raw":
-            return self.loss_.predict_proba(margin)
-        return self.loss_.posterior_proba(margin)
-
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return self.loss_.predict_log_proba(margin)
+        return self.loss_.posterior_log_proba(margin)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row (by :meth:`predict_proba`)."""

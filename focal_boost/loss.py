@@ -428,13 +428,15 @@ class FocalLoss:
         For a binary margin of shape ``(n,)`` the columns are ``[P(y=0),
         P(y=1)]``. This is the model's raw probability; a focal-trained model's
         raw probabilities are not calibrated: see :meth:`posterior_proba`.
+        ``exp`` of :meth:`predict_log_proba`, so that the two order the classes alike.
         """
+        return np.exp(self.predict_log_proba(margin))
+
+    def predict_log_proba(self, margin: Any) -> np.ndarray:
+        """The logarithm of :meth:`predict_proba`, computed in log space (log-sigmoid, log-softmax)."""
         margin = np.asarray(check_margin(margin), dtype=np.float64)
         _check_finite(margin)
-        if margin.ndim == 1:
-            return np.column_stack([scipy.special.expit(-margin), scipy.special.expit(margin)])
-        with np.errstate(over="ignore"):  # a spread beyond 1.8e308: exp(-inf) = 0 is the right limit
-            return scipy.special.softmax(margin, axis=1)
+        return _log_link(margin)
 
     def posterior_proba(self, margin: Any) -> np.ndarray:
         r"""Class-posterior estimates from a focal-trained margin, shape ``(n, K)``.
@@ -452,8 +454,14 @@ class FocalLoss:
 
         where ``p = sigmoid``/``softmax`` of the margin; the ``1 / alpha_k``
         undoes the class weighting. With ``gamma = 0`` and ``alpha = None`` this
-        is the identity. Computed in log space, stably for any finite margin.
+        is the identity. Computed in log space, stably for any finite margin,
+        as ``exp`` of :meth:`posterior_log_proba` (so that the two order the
+        classes alike).
         """
+        return np.exp(self.posterior_log_proba(margin))
+
+    def posterior_log_proba(self, margin: Any) -> np.ndarray:
+        """The logarithm of :meth:`posterior_proba`, computed in log space."""
         margin = check_margin(margin)
         _check_finite(margin)
         n_classes = 2 if margin.ndim == 1 else margin.shape[1]
@@ -471,14 +479,21 @@ class FocalLoss:
         if margin.ndim == 1:
             logit = np.empty(margin.shape[0])
             _cpu.binary_posterior_logit(margin, log_alpha[0], log_alpha[1], gamma[0], gamma[1], logit)
-            return np.column_stack([scipy.special.expit(-logit), scipy.special.expit(logit)])
+            return _log_link(logit)
         log_weights = np.empty(margin.shape)
         _cpu.multiclass_posterior_log(margin, log_alpha, gamma, log_weights)
         # gamma * s overflows for one-vs-rest margins beyond about 1e308 / gamma: the largest double
         # is the class that wins (softmax would turn inf - inf into NaN).
         np.clip(log_weights, -_DOUBLE_MAX, _DOUBLE_MAX, out=log_weights)
-        with np.errstate(over="ignore"):  # a spread beyond 1.8e308: exp(-inf) = 0 is the right limit
-            return scipy.special.softmax(log_weights, axis=1)
+        return _log_link(log_weights)
+
+
+def _log_link(margin: np.ndarray) -> np.ndarray:
+    """``log sigmoid`` (columns ``[log P(y=0), log P(y=1)]``) or ``log softmax`` of finite margins."""
+    if margin.ndim == 1:
+        return np.column_stack([scipy.special.log_expit(-margin), scipy.special.log_expit(margin)])
+    with np.errstate(over="ignore", invalid="ignore"):  # a spread beyond 1.8e308: -inf, the right limit
+        return scipy.special.log_softmax(margin, axis=1)
 
 
 def _integer_gammas(gamma: np.ndarray) -> np.ndarray:

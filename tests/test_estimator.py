@@ -57,6 +57,21 @@ else:  # pragma: no cover - exercised on the oldest supported scikit-learn
         pass
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("n_estimators", [1, 3, 10])
+@pytest.mark.parametrize("probability", ["posterior", "raw"])
+def test_classifier_checks_at_few_rounds(backend, n_estimators, probability):
+    """Few trees leave rows with nearly tied class probabilities: predict_log_proba, predict_proba
+    (its exp) and predict must still order the classes alike (LightGBM at 10 rounds did not)."""
+    from sklearn.utils.estimator_checks import check_classifiers_train, check_decision_proba_consistency
+
+    params = {"n_estimators": n_estimators, "n_jobs": 1, "random_state": 0, "probability": probability}
+    estimator = FocalBoostClassifier(backend=backend, **params)
+    check_classifiers_train("FocalBoostClassifier", estimator)
+    check_classifiers_train("FocalBoostClassifier", clone(estimator), readonly_memmap=True)
+    check_decision_proba_consistency("FocalBoostClassifier", clone(estimator))
+
+
 @pytest.fixture(scope="module")
 def imbalanced():
     X, y = make_classification(2000, 8, n_informative=5, weights=[0.9], flip_y=0.02, random_state=0)

@@ -274,10 +274,17 @@ def test_init_score_errors():
 def test_predict_proba_is_sigmoid_and_softmax(rng):
     z = rng.normal(0, 50, 100)
     p = FocalLoss().predict_proba(z)
-    np.testing.assert_allclose(p[:, 1], scipy.special.expit(z), rtol=1e-15)
+    # exp of the log-sigmoid (so that predict_log_proba orders classes alike): a relative error of
+    # about |log p| ulps, the rounding of log p carried through exp.
+    expected = scipy.special.expit(z)
+    tolerance = 2.3e-16 * (1.0 + np.abs(np.log(expected))) * expected
+    assert np.all(np.abs(p[:, 1] - expected) <= tolerance)
+    np.testing.assert_array_equal(np.exp(FocalLoss().predict_log_proba(z)), p)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-15)
     zm = rng.normal(0, 50, (100, 3))
-    np.testing.assert_allclose(FocalLoss().predict_proba(zm), scipy.special.softmax(zm, axis=1), rtol=1e-14)
+    expected = scipy.special.softmax(zm, axis=1)
+    tolerance = 4.5e-16 * (1.0 + np.abs(np.log(expected))) * expected  # as above, plus the log-softmax sum
+    assert np.all(np.abs(FocalLoss().predict_proba(zm) - expected) <= tolerance)
 
 
 def test_posterior_is_identity_for_log_loss(rng):
