@@ -164,8 +164,11 @@ def test_kernels_compile_to_ptx():
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=600
     )
-    if result.returncode != 0 and "libnvvm" in result.stderr + result.stdout:
-        pytest.skip("the CUDA compiler library (NVVM) is not installed: pip install 'numba-cuda[cu12]'")
+    missing = result.returncode != 0 and "DynamicLibNotFoundError" in result.stderr + result.stdout
+    if missing and not os.environ.get("FOCAL_BOOST_REQUIRE_PTX"):  # .ci/run sets it: never skipped there
+        pytest.skip(
+            "the CUDA compiler libraries (NVVM, NVRTC) are not installed: pip install 'numba-cuda[cu12]'"
+        )
     assert result.returncode == 0, result.stderr[-3000:]
     for task in ("binary_grad_hess", "binary_loss", "multiclass_grad_hess", "multiclass_loss"):
         assert f"{task}[float32]" in result.stdout
