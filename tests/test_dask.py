@@ -449,6 +449,10 @@ def test_dask_lengths_and_chunks_are_checked_and_aligned(client):
         )
     with pytest.raises(ValueError, match="X has 3000 rows but y has 2999 labels"):
         xgboost_train(client, {}, dX, da.from_array(y[:2999], chunks=1000), 2)
+    with pytest.warns(UserWarning, match="hold only class 0"):
+        DaskFocalBoostClassifier(n_estimators=3, early_stopping_rounds=2).fit(
+            dX, da.from_array(y, chunks=1000), eval_set=[(dX[:1000], da.zeros(1000, chunks=500))]
+        )
     # Labels chunked differently from the features are rechunked to them (XGBoost asserted before).
     aligned = model.fit(dX, da.from_array(y, chunks=1000)).predict_proba(dX).compute()
     rechunked = model.fit(dX, da.from_array(y, chunks=700)).predict_proba(dX).compute()
