@@ -8,6 +8,7 @@ multiclass Hessian convention.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,75 @@ def check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
     """Binary margins with labels above 1: the booster was not told ``num_class``."""
     if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
         raise_missing_num_class(y)
+
+
+@dataclass(frozen=True)
+class CallProtocol:
+    """How a booster calls a custom objective and metric: what the messages about misuse name."""
+
+    module: str  # this package's module for the booster
+    train: str  # the booster's training function
+    slots: tuple[str, str]  # where the objective and the metric go in it
+    data: str  # the type of its second argument there
+    wrapper: str  # the booster's scikit-learn classifier
+    wrapper_call: str  # how that calls an objective
+    wrapper_objects: str  # ours for that classifier
+
+
+PROTOCOLS = {
+    "xgboost": CallProtocol(
+        "focal_boost.xgboost",
+        "xgboost.train",
+        ("obj=...", "custom_metric=..."),
+        "DMatrix",
+        "XGBClassifier",
+        "(y_true, y_pred)",
+        "focal_boost.xgboost.sklearn_objective(loss) and sklearn_metric(loss)",
+    ),
+    "lightgbm": CallProtocol(
+        "focal_boost.lightgbm",
+        "lightgbm.train",
+        ("params['objective']", "feval=..."),
+        "Dataset",
+        "LGBMClassifier",
+        "(y_true, y_pred, weight)",
+        "focal_boost.lightgbm.SklearnFocalObjective(loss) and SklearnFocalMetric(loss)",
+    ),
+}
+
+
+def wrong_data(callable_: Any, received: Any, booster: str) -> TypeError:
+    """The TypeError for ``booster``'s plain objective or metric handed something not its data type.
+
+    An array means the booster's scikit-learn classifier called it; the other
+    booster's data type means it was given to the other booster.
+    """
+    protocol = PROTOCOLS[booster]
+    metric = isinstance(callable_, BoosterMetric)
+    source = type(received).__module__.split(".")[0]
+    if isinstance(received, np.ndarray):
+        hint = f"for {protocol.wrapper} use {protocol.wrapper_objects}"
+    elif source in PROTOCOLS and source != booster:
+        other = PROTOCOLS[source]
+        hint = f"for {other.train} use {other.module}.FocalObjective and FocalMetric"
+    else:
+        hint = f"pass it to {protocol.train}"
+    return TypeError(
+        f"{protocol.module}.{type(callable_).__name__} is {protocol.train}'s "
+        f"{'metric' if metric else 'objective'} ({protocol.slots[metric]}), called with "
+        f"(margins, {protocol.data}), but got a {type(received).__name__}: {hint}"
+    )
+
+
+def wrapper_got_booster_data(callable_: Any, booster: str) -> TypeError:
+    """The TypeError for a scikit-learn-wrapper objective or metric handed the booster's own data."""
+    protocol = PROTOCOLS[booster]
+    plain = "FocalMetric" if isinstance(callable_, BoosterMetric) else "FocalObjective"
+    return TypeError(
+        f"{protocol.module}.{type(callable_).__name__} is for {protocol.wrapper}, called with "
+        f"{protocol.wrapper_call}, but got a {protocol.data}: for {protocol.train} use "
+        f"{protocol.module}.{plain}(loss)"
+    )
 
 
 def _refuse_call_as_class(cls: type, args: tuple) -> None:

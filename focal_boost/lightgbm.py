@@ -35,7 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._adapter import BoosterMetric, BoosterObjective, thread_count, training_loss_and_init
+from focal_boost._adapter import (
+    BoosterMetric,
+    BoosterObjective,
+    thread_count,
+    training_loss_and_init,
+    wrapper_got_booster_data,
+    wrong_data,
+)
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -130,31 +137,13 @@ class SklearnFocalMetric(FocalMetric):
 
 
 def _require_a_dataset(callable_: Any, received: Any) -> None:
-    """``lightgbm.train``'s objective and metric get a ``lightgbm.Dataset``; say what to use otherwise."""
-    if isinstance(received, _lightgbm().Dataset):
-        return
-    kind = "metric (feval=...)" if isinstance(callable_, BoosterMetric) else "objective (params['objective'])"
-    if isinstance(received, np.ndarray):  # LGBMClassifier calls f(y_true, y_pred)
-        hint = "for LGBMClassifier use focal_boost.lightgbm.SklearnFocalObjective and SklearnFocalMetric"
-    elif type(received).__module__.split(".")[0] == "xgboost":
-        hint = "for XGBoost use focal_boost.xgboost.FocalObjective and FocalMetric"
-    else:
-        hint = "pass it to lightgbm.train"
-    raise TypeError(
-        f"focal_boost.lightgbm.{type(callable_).__name__} is lightgbm.train's {kind}, called with "
-        f"(margins, Dataset), but got a {type(received).__name__}: {hint}"
-    )
+    if not isinstance(received, _lightgbm().Dataset):
+        raise wrong_data(callable_, received, "lightgbm")
 
 
 def _refuse_a_dataset(callable_: Any, received: Any) -> None:
-    """LGBMClassifier's objective and metric handed a Dataset: they were given to ``lightgbm.train``."""
-    if isinstance(received, _lightgbm().Dataset):
-        plain = "FocalMetric" if isinstance(callable_, BoosterMetric) else "FocalObjective"
-        raise TypeError(
-            f"focal_boost.lightgbm.{type(callable_).__name__} is for LGBMClassifier, called with "
-            f"(y_true, y_pred, weight), but got a Dataset: for lightgbm.train use "
-            f"focal_boost.lightgbm.{plain}(loss)"
-        )
+    if isinstance(received, _lightgbm().Dataset):  # given to lightgbm.train
+        raise wrapper_got_booster_data(callable_, "lightgbm")
 
 
 def _nonempty(weight: Any) -> np.ndarray | None:

@@ -46,7 +46,14 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._adapter import BoosterMetric, BoosterObjective, thread_count, training_loss_and_init
+from focal_boost._adapter import (
+    BoosterMetric,
+    BoosterObjective,
+    thread_count,
+    training_loss_and_init,
+    wrapper_got_booster_data,
+    wrong_data,
+)
 from focal_boost._device_arrays import to_host
 from focal_boost.loss import FocalLoss
 
@@ -113,7 +120,7 @@ class FocalObjective(BoosterObjective):
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
         xgb = _xgboost()
         if not isinstance(dtrain, xgb.DMatrix):
-            raise _called_the_wrong_way(self, dtrain)
+            raise wrong_data(self, dtrain, "xgboost")
         if xgb.collective.get_world_size() > 1:
             return _agreeing_on_errors(self._gradients, predt, dtrain)
         return self._gradients(predt, dtrain)
@@ -123,24 +130,6 @@ class FocalObjective(BoosterObjective):
         if remembered is not None and remembered[0]() is dtrain:
             return self.gradient_hessian(remembered[1], predt, remembered[2])
         return self.gradient_hessian(dtrain.get_label(), predt, _weights(dtrain))
-
-
-def _called_the_wrong_way(callable_: Any, received: Any) -> TypeError:
-    """The TypeError for an objective or metric of ``xgboost.train`` handed something other than a DMatrix."""
-    kind = "metric (custom_metric=...)" if isinstance(callable_, BoosterMetric) else "objective (obj=...)"
-    if isinstance(received, np.ndarray):  # XGBClassifier calls f(y_true, y_pred)
-        hint = (
-            "for XGBClassifier(objective=...) use focal_boost.xgboost.sklearn_objective(loss), and "
-            "sklearn_metric(loss) for eval_metric"
-        )
-    elif type(received).__module__.split(".")[0] == "lightgbm":
-        hint = "for LightGBM use focal_boost.lightgbm.FocalObjective and FocalMetric"
-    else:
-        hint = "pass it to xgboost.train"
-    return TypeError(
-        f"focal_boost.xgboost.{type(callable_).__name__} is xgboost.train's {kind}, called with "
-        f"(margins, DMatrix), but got a {type(received).__name__}: {hint}"
-    )
 
 
 def _agreeing_on_errors(compute: Any, *args: Any) -> Any:
@@ -179,7 +168,7 @@ class FocalMetric(BoosterMetric):
 
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
         if not isinstance(dmatrix, _xgboost().DMatrix):
-            raise _called_the_wrong_way(self, dmatrix)
+            raise wrong_data(self, dmatrix, "xgboost")
         total, mass = self.sums(dmatrix.get_label(), predt, _weights(dmatrix))
         return self.name, _global_mean(total, mass)
 
@@ -215,7 +204,8 @@ class SklearnFocalObjective(FocalObjective):
     """
 
     def __call__(self, y_true, y_pred, *, sample_weight=None):  # type: ignore[override]
-        _refuse_a_dmatrix(self, y_pred)
+        if isinstance(y_pred, _xgboost().DMatrix):  # given to xgboost.train
+            raise wrapper_got_booster_data(self, "xgboost")
         return self.gradient_hessian(y_true, y_pred, sample_weight)
 
 
@@ -228,19 +218,10 @@ class SklearnFocalMetric(FocalMetric):
     """
 
     def __call__(self, y_true, y_score, *, sample_weight=None):  # type: ignore[override]
-        _refuse_a_dmatrix(self, y_score)
+        if isinstance(y_score, _xgboost().DMatrix):  # given to xgboost.train
+            raise wrapper_got_booster_data(self, "xgboost")
         weight = None if sample_weight is None or len(sample_weight) == 0 else np.asarray(sample_weight)
         return _global_mean(*self.sums(y_true, y_score, weight))
-
-
-def _refuse_a_dmatrix(callable_: Any, received: Any) -> None:
-    """XGBClassifier's objective and metric handed a DMatrix: they were given to ``xgboost.train``."""
-    if isinstance(received, _xgboost().DMatrix):
-        plain = "FocalMetric" if isinstance(callable_, BoosterMetric) else "FocalObjective"
-        raise TypeError(
-            f"focal_boost.xgboost.{type(callable_).__name__} is for XGBClassifier, called with "
-            f"(y_true, y_pred), but got a DMatrix: for xgboost.train use focal_boost.xgboost.{plain}(loss)"
-        )
 
 
 def sklearn_metric(loss: FocalLoss | None = None, *, n_threads: int | None = None) -> SklearnFocalMetric:

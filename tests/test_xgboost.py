@@ -398,11 +398,11 @@ def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
     import focal_boost.lightgbm as fl
 
     with pytest.raises(
-        TypeError, match=r"got a DMatrix: for XGBoost use focal_boost\.xgboost\.FocalObjective"
+        TypeError, match=r"got a DMatrix: for xgboost\.train use focal_boost\.xgboost\.FocalObjective"
     ):
         xgb.train({}, dtrain, 2, obj=fl.FocalObjective(FocalLoss()))
     with pytest.raises(
-        TypeError, match=r"got a Dataset: for LightGBM use focal_boost\.lightgbm\.FocalObjective"
+        TypeError, match=r"got a Dataset: for lightgbm\.train use focal_boost\.lightgbm\.FocalObjective"
     ):
         lgb.train({"objective": fx.FocalObjective(FocalLoss()), "verbose": -1}, lgb.Dataset(X, y), 2)
 
