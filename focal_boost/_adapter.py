@@ -253,6 +253,16 @@ class BoosterObjective:
         return grad, hess
 
 
+def weighted_mean(total: float, mass: float) -> float:
+    """``total / mass``; evaluation data whose weights sum to 0 have no mean loss, which is an error."""
+    if mass > 0:
+        return float(total / mass)
+    raise ValueError(
+        "the evaluation data's sample weights sum to 0 (or the data are empty): the mean focal "
+        "loss is undefined; give the evaluation rows weight"
+    )
+
+
 class BoosterMetric:
     """The (weighted) mean focal loss of raw margins; lower is better."""
 
@@ -272,8 +282,7 @@ class BoosterMetric:
 
     def score(self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
         """Weighted mean focal loss of ``margin`` against ``y``."""
-        total, mass = self.sums(y, margin, weight)
-        return total / mass
+        return weighted_mean(*self.sums(y, margin, weight))
 
     def sums(
         self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None

@@ -312,6 +312,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             if len(first) == 3 and first[2] is not None:
                 w_valid = _check_sample_weight(first[2], X_valid, dtype=np.float64)
                 check_booster_weights(w_valid, "the eval_set's sample_weight")
+                if not np.any(w_valid > 0):  # scikit-learn >= 1.4 says so itself
+                    raise ValueError("the eval_set's sample_weight is 0 everywhere: nothing to validate on")
             return (X, codes, weight), (X_valid, encoder.transform(y_valid).astype(np.float64), w_valid)
         if self.early_stopping_rounds is None:
             return (X, codes, weight), None

@@ -51,6 +51,7 @@ from focal_boost._adapter import (
     BoosterObjective,
     thread_count,
     training_loss_and_init,
+    weighted_mean,
     wrapper_got_booster_data,
     wrong_data,
 )
@@ -184,7 +185,7 @@ def _global_mean(total: float, mass: float) -> float:
     collective = _xgboost().collective
     if collective.get_world_size() > 1:
         total, mass = collective.allreduce(np.array([total, mass], dtype=np.float64), collective.Op.SUM)
-    return float(total / mass) if mass > 0 else float("nan")
+    return weighted_mean(total, mass)
 
 
 class SklearnFocalObjective(FocalObjective):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -46,6 +47,10 @@ def cuda_device_count() -> int:
 
 if "NUMBA_ENABLE_CUDASIM" not in os.environ and cuda_device_count() == 0:
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+    # Older numba-cuda (0.20) refuses to import without NVIDIA's cuda-bindings package, which only
+    # its [cu12] extra installs; the simulator needs no bindings, and ctypes ones stand in.
+    if importlib.util.find_spec("cuda") is None or importlib.util.find_spec("cuda.bindings") is None:
+        os.environ.setdefault("NUMBA_CUDA_USE_NVIDIA_BINDING", "0")
 
 if "NUMBA_CACHE_DIR" not in os.environ:
     caches = pathlib.Path(__file__).resolve().parent.parent / ".pytest_cache" / "numba"

@@ -218,7 +218,9 @@ def test_weights_that_leave_a_class_empty(backend, small):
     tiny = np.full(len(y), 1e-46)  # all of them stored as 0 by float32
     with pytest.raises(ValueError, match=r"300 positive weights below 1\.4e-45"):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, sample_weight=tiny)
-    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+    with pytest.raises(
+        ValueError, match=r"at least one non-zero number|eval_set's sample_weight is 0 everywhere"
+    ):
         FocalBoostClassifier(backend=backend, n_estimators=3).fit(X, y, eval_set=[(X, y, np.zeros(len(y)))])
 
 
