@@ -215,8 +215,8 @@ class XGBoostBackend:
             report.finish(booster.num_boosted_rounds())
         stopped = valid is not None and early_stopping_rounds is not None
         rounds = booster.best_iteration + 1 if stopped else n_rounds
-        trained_loss, init = self.adapter._recorded(booster)
-        return TrainedModel(self.name, booster, trained_loss, init, rounds, history)
+        record = self.adapter.training_record(booster)
+        return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, history)
 
     def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
         return self.adapter.predict_margin(
@@ -331,8 +331,8 @@ class LightGBMBackend:
                 ) from error
             raise
         rounds = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
-        trained_loss, init = self.adapter._recorded(booster)
-        return TrainedModel(self.name, booster, trained_loss, init, rounds, history)
+        record = self.adapter.training_record(booster)
+        return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, history)
 
     def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
         kwargs = {} if n_threads is None else {"num_threads": n_threads}

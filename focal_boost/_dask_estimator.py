@@ -137,7 +137,8 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         booster = result["booster"]
         stopped = bool(evals) and self.early_stopping_rounds is not None
         rounds = booster.best_iteration + 1 if stopped else int(self.n_estimators)
-        trained_loss, init = fx._recorded(booster)
+        record = fx.training_record(booster)
+        trained_loss, init = record.loss, record.init_score
         history = {"valid": result["history"]["valid_0"]} if evals else {}
         return TrainedModel("xgboost", booster, trained_loss, init, rounds, history)
 

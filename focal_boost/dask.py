@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost import _record
 from focal_boost._adapter import raise_missing_num_class
 from focal_boost._dask_estimator import DaskFocalBoostClassifier
 from focal_boost._math import MAX_WEIGHT
+from focal_boost._record import TrainingRecord
 from focal_boost._validation import weight_problem
 from focal_boost.loss import FocalLoss
 
@@ -185,7 +187,7 @@ def xgboost_train(
         callbacks=[exact, *(kwargs.pop("callbacks", None) or [])],
         **kwargs,
     )
-    fx._record(result["booster"], loss, np.asarray(init, dtype=np.float64))
+    _record.write_xgboost(result["booster"], TrainingRecord(loss, np.asarray(init, dtype=np.float64)))
     return result
 
 
@@ -198,7 +200,7 @@ def xgboost_predict_margin(client: Any, booster: Any, X: Any, **kwargs: Any) -> 
 
     from focal_boost import xgboost as fx
 
-    _, init = fx._recorded(booster)
+    init = fx.training_record(booster).init_score
     kwargs["iteration_range"] = fx.best_iteration_range(booster, kwargs.get("iteration_range"))
     margin = dxgb.predict(client, booster, X, output_margin=True, **kwargs)
     if hasattr(margin, "to_dask_array"):  # a Dask DataFrame in gives a Dask Series/DataFrame out
@@ -212,7 +214,8 @@ def xgboost_predict_proba(client: Any, booster: Any, X: Any, *, posterior: bool 
     """Lazy class probabilities, shape (n, K): posterior-corrected unless ``posterior=False``."""
     from focal_boost import xgboost as fx
 
-    loss, init = fx._recorded(booster)
+    record = fx.training_record(booster)
+    loss, init = record.loss, record.init_score
     margin = xgboost_predict_margin(client, booster, X, **kwargs)
     k = 2 if init.ndim == 0 else init.shape[0]
     return _probabilities(margin, loss.posterior_proba if posterior else loss.predict_proba, k)

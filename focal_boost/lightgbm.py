@@ -30,11 +30,14 @@ LightGBM's built-in objectives do (tested against them at ``gamma=0``).
 
 from __future__ import annotations
 
+import os
+import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from focal_boost import _record
 from focal_boost._adapter import (
     BoosterMetric,
     BoosterObjective,
@@ -43,6 +46,8 @@ from focal_boost._adapter import (
     wrapper_got_booster_data,
     wrong_data,
 )
+from focal_boost._files import write_atomically
+from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -50,13 +55,14 @@ __all__ = [
     "FocalObjective",
     "SklearnFocalMetric",
     "SklearnFocalObjective",
+    "load_model",
     "multiclass_hessian_scale",
     "predict_margin",
     "predict_proba",
+    "save_model",
     "train",
+    "training_record",
 ]
-
-_ATTRIBUTE = "focal_boost_"
 
 
 def _lightgbm() -> Any:
@@ -169,8 +175,9 @@ def train(
     every Dataset in ``valid_sets`` (one already set is an error). Other keyword
     arguments go to ``lightgbm.train`` (``valid_names``, ``callbacks`` such as
     ``lightgbm.early_stopping``, ...). The loss and initial score are kept on
-    the returned booster (attribute ``focal_boost_``; it survives pickling, not
-    ``save_model``) for :func:`predict_margin` and :func:`predict_proba`.
+    the returned booster (:func:`training_record`; pickling keeps it, and so
+    does :func:`save_model`, not LightGBM's own) for :func:`predict_margin` and
+    :func:`predict_proba`.
     """
     lgb = _lightgbm()
     n_classes = int(params.get("num_class", 1) or 1)
@@ -188,7 +195,7 @@ def train(
         feval=FocalMetric(loss, n_threads=threads),
         **kwargs,
     )
-    setattr(booster, _ATTRIBUTE, {"loss": loss, "init_score": init})
+    _record.write_lightgbm(booster, TrainingRecord(loss, init))
     return booster
 
 
@@ -206,13 +213,40 @@ def _set_init_score(dataset: Any, init: np.ndarray) -> None:
     dataset.set_init_score(score)
 
 
-def _recorded(booster: Any) -> tuple[FocalLoss, np.ndarray]:
-    info = getattr(booster, _ATTRIBUTE, None)
-    if info is None:
+def training_record(booster: Any) -> TrainingRecord:
+    """The loss (``alpha="balanced"`` resolved) and the initial score ``booster`` was trained with.
+
+    Kept on the booster by :func:`train`; pickling keeps it, and so do
+    :func:`save_model` and :func:`load_model` (LightGBM's own ``save_model``
+    writes only the trees).
+    """
+    return _record.read_lightgbm(booster)
+
+
+def save_model(booster: Any, filename: str | os.PathLike, **kwargs: Any) -> None:
+    """``booster.save_model(filename, **kwargs)`` that keeps the training record, written atomically.
+
+    The file is LightGBM's model text with one more line (``focal_boost:{...}``)
+    that LightGBM's own loader ignores: ``lightgbm.Booster(model_file=...)``
+    still loads the trees, and :func:`load_model` the trees and the record.
+    """
+    text = _record.lightgbm_text(booster, **kwargs)
+    write_atomically(filename, lambda temporary: pathlib.Path(temporary).write_text(text))
+
+
+def load_model(filename: str | os.PathLike) -> Any:
+    """A booster saved by :func:`save_model`, with its training record."""
+    lgb = _lightgbm()
+    text = pathlib.Path(filename).read_text()
+    booster = lgb.Booster(model_str=text)
+    record = _record.record_in_lightgbm_text(text)
+    if record is None:
         raise ValueError(
-            "this booster was not trained by focal_boost.lightgbm.train (no 'focal_boost_' record)"
+            f"{filename} holds no focal_boost record: it was saved by LightGBM's own save_model, "
+            "not by focal_boost.lightgbm.save_model"
         )
-    return info["loss"], info["init_score"]
+    _record.write_lightgbm(booster, record)
+    return booster
 
 
 def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
@@ -222,12 +256,12 @@ def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     trees used are those up to the best round when training stopped early
     (an explicit ``num_iteration`` wins; ``num_iteration=0`` is every tree).
     """
-    _, init = _recorded(booster)
+    init = training_record(booster).init_score
     return np.asarray(booster.predict(data, raw_score=True, **kwargs), dtype=np.float64) + init
 
 
 def predict_proba(booster: Any, data: Any, *, posterior: bool = True, **kwargs: Any) -> np.ndarray:
     """Class probabilities ``(n, K)`` of a booster from :func:`train`, posterior-corrected by default."""
-    loss, _ = _recorded(booster)
+    loss = training_record(booster).loss
     margin = predict_margin(booster, data, **kwargs)
     return loss.posterior_proba(margin) if posterior else loss.predict_proba(margin)

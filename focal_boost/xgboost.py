@@ -37,7 +37,6 @@ adds to every prediction; a multiclass score goes into each ``DMatrix``'s
 from __future__ import annotations
 
 import importlib.util
-import json
 import uuid
 import warnings
 import weakref
@@ -46,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost import _record
 from focal_boost._adapter import (
     BoosterMetric,
     BoosterObjective,
@@ -56,6 +56,7 @@ from focal_boost._adapter import (
     wrong_data,
 )
 from focal_boost._device_arrays import to_host
+from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -71,12 +72,11 @@ __all__ = [
     "sklearn_objective",
     "train",
     "train_on_device",
+    "training_record",
 ]
 
 #: XGBoost's multiclass Hessian convention (its softmax objective's ``2 p (1 - p)``).
 MULTICLASS_HESSIAN_SCALE = 2.0
-
-_ATTRIBUTE = "focal_boost"
 
 
 def _xgboost() -> Any:
@@ -295,7 +295,7 @@ def train(
         callbacks=callbacks,
         **kwargs,
     )
-    _record(booster, loss, init)
+    _record.write_xgboost(booster, TrainingRecord(loss, init))
     return booster
 
 
@@ -544,7 +544,7 @@ def _train_resident(
     )
     if run["evals_result"] is not None:
         run["evals_result"].update(history)
-    _record(booster, loss, init)
+    _record.write_xgboost(booster, TrainingRecord(loss, init))
     return booster
 
 
@@ -568,11 +568,6 @@ def _to_host(values: Any) -> Any:
 
 def _n_rows(X: Any) -> int:
     return int(X.shape[0])
-
-
-def _record(booster: Any, loss: FocalLoss, init: np.ndarray) -> None:
-    """Store the loss and the initial score in the booster (read back by :func:`_recorded`)."""
-    booster.set_attr(**{_ATTRIBUTE: json.dumps(_describe(loss, init))})
 
 
 #: Each remembering metric's values of the current round, by the metric's token. Keyed by a
@@ -650,30 +645,15 @@ def _set_multiclass_base_margin(dmatrix: Any, init: np.ndarray) -> None:
     dmatrix.set_base_margin(np.broadcast_to(init, (dmatrix.num_row(), init.shape[0])))
 
 
-def _describe(loss: FocalLoss, init: np.ndarray) -> dict:
-    def plain(value: Any) -> Any:
-        return value.tolist() if isinstance(value, np.ndarray) else value
+def training_record(booster: Any) -> TrainingRecord:
+    """The loss (``alpha="balanced"`` resolved) and the initial score ``booster`` was trained with.
 
-    return {
-        "gamma": plain(loss.gamma),
-        "alpha": plain(loss.alpha),
-        "hessian": loss.hessian,
-        "hessian_floor": loss.hessian_floor,
-        "init_score": plain(init),
-    }
-
-
-def _recorded(booster: Any) -> tuple[FocalLoss, np.ndarray]:
-    raw = booster.attr(_ATTRIBUTE)
-    if raw is None:
-        raise ValueError(
-            "this booster was not trained by focal_boost.xgboost.train (no 'focal_boost' attribute)"
-        )
-    info = json.loads(raw)
-    loss = FocalLoss(
-        info["gamma"], info["alpha"], hessian=info["hessian"], hessian_floor=info["hessian_floor"]
-    )
-    return loss, np.asarray(info["init_score"], dtype=np.float64)
+    Written by :func:`train` and :func:`train_on_device` (and
+    :func:`focal_boost.dask.xgboost_train`) as the booster attribute
+    ``focal_boost``, which XGBoost keeps through ``save_model``/``load_model``
+    and pickling.
+    """
+    return _record.read_xgboost(booster)
 
 
 def best_iteration_range(booster: Any, iteration_range: Any = None) -> Any:
@@ -699,7 +679,7 @@ def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     is every tree). Binary: shape ``(n,)``; multiclass ``(n, K)``.
     """
     xgb = _xgboost()
-    _, init = _recorded(booster)
+    init = training_record(booster).init_score
     dmatrix = data if isinstance(data, xgb.DMatrix) else xgb.DMatrix(data)
     kwargs["iteration_range"] = best_iteration_range(booster, kwargs.get("iteration_range"))
     margin = booster.predict(dmatrix, output_margin=True, **kwargs).astype(np.float64)
@@ -716,6 +696,6 @@ def predict_proba(booster: Any, data: Any, *, posterior: bool = True, **kwargs: 
     (:meth:`FocalLoss.posterior_proba`), which undoes focal loss's pull towards
     1/2 and ``alpha``'s shift; ``False`` returns the raw sigmoid/softmax.
     """
-    loss, _ = _recorded(booster)
+    loss = training_record(booster).loss
     margin = predict_margin(booster, data, **kwargs)
     return loss.posterior_proba(margin) if posterior else loss.predict_proba(margin)

@@ -130,7 +130,9 @@ def test_xgboost_train_on_the_cluster_is_close_to_one_machine(client, n_classes)
     assert distributed.shape == local.shape == (6000, n_classes)
     np.testing.assert_allclose(distributed.sum(axis=1), 1.0)
     # Same initial score; probabilities close (sketch differences), same decisions almost everywhere.
-    assert fx._recorded(result["booster"])[1] == pytest.approx(fx._recorded(single)[1], rel=1e-9)
+    assert fx.training_record(result["booster"]).init_score == pytest.approx(
+        fx.training_record(single).init_score, rel=1e-9
+    )
     assert np.mean(np.abs(distributed - local)) < 0.02
     assert np.mean(distributed.argmax(axis=1) == local.argmax(axis=1)) > 0.97
     # The recorded metric is the global loss of the distributed model, at full precision.

@@ -112,7 +112,7 @@ def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data
     np.testing.assert_array_equal(fl.predict_margin(booster, X[2000:]), best)
     every = fl.predict_margin(booster, X[2000:], num_iteration=0)
     assert np.abs(every - best).max() > 1e-2
-    loss, _ = fl._recorded(booster)
+    loss = fl.training_record(booster).loss
     np.testing.assert_array_equal(fl.predict_proba(booster, X[2000:]), loss.posterior_proba(best))
 
 
@@ -260,3 +260,50 @@ def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
         fl.FocalMetric(FocalLoss())(np.zeros(300), np.zeros(300))
     with pytest.raises(ValueError, match=r"binary focal loss needs labels 0 and 1, found \[1\.0, 2\.0\]"):
         fl.train({"verbose": -1}, lgb.Dataset(X, y + 1), 2)
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_saved_and_loaded_booster_keeps_its_training_record(
+    binary_data, multiclass_data, tmp_path, multiclass
+):
+    """save_model/load_model keep the loss and initial score; LightGBM's own loader still reads the trees."""
+    X, y = multiclass_data if multiclass else binary_data
+    focal = FocalLoss([1.0, 3.0, 2.0], None) if multiclass else FocalLoss([1.0, 3.0], 0.3)
+    params = {**PARAMS, "num_class": 3} if multiclass else PARAMS
+    booster = fl.train(params, lgb.Dataset(X, y), 5, loss=focal)
+    path = tmp_path / "model.txt"
+    fl.save_model(booster, path)
+    loaded = fl.load_model(path)
+    assert fl.training_record(loaded).loss == focal
+    np.testing.assert_array_equal(
+        fl.training_record(loaded).init_score, fl.training_record(booster).init_score
+    )
+    np.testing.assert_array_equal(fl.predict_proba(loaded, X), fl.predict_proba(booster, X))
+    plain = lgb.Booster(model_file=str(path))  # LightGBM reads the same file, trees only
+    np.testing.assert_array_equal(plain.predict(X, raw_score=True), booster.predict(X, raw_score=True))
+    with pytest.raises(ValueError, match=r"no focal_boost record: it was not trained by focal_boost"):
+        fl.predict_proba(plain, X)
+    booster.save_model(str(tmp_path / "lightgbm_own.txt"))
+    with pytest.raises(ValueError, match="saved by LightGBM's own save_model"):
+        fl.load_model(tmp_path / "lightgbm_own.txt")
+
+
+def test_the_record_keeps_pandas_categoricals(tmp_path):
+    """LightGBM's Python loader expects its pandas_categorical line last: the record goes before it."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"c": pd.Categorical(rng.choice(["a", "b", "c"], 400)), "x": rng.normal(size=400)})
+    y = ((frame["c"] == "a") & (rng.random(400) < 0.9)).astype(float)
+    booster = fl.train(PARAMS, lgb.Dataset(frame, y), 5, loss=FocalLoss(2.0, None))
+    fl.save_model(booster, tmp_path / "model.txt")
+    text = (tmp_path / "model.txt").read_text().splitlines()
+    assert text[-1].startswith("pandas_categorical:")
+    assert text[-2].startswith("focal_boost:")
+    for loaded in (
+        fl.load_model(tmp_path / "model.txt"),
+        lgb.Booster(model_file=str(tmp_path / "model.txt")),
+    ):
+        assert loaded.pandas_categorical == booster.pandas_categorical
+    np.testing.assert_array_equal(
+        fl.predict_proba(fl.load_model(tmp_path / "model.txt"), frame), fl.predict_proba(booster, frame)
+    )

@@ -61,7 +61,9 @@ def test_host_loop_builds_the_standard_path_s_model(task, binary_data, multiclas
     np.testing.assert_allclose(
         history_resident["valid"]["focal_loss"], history_standard["valid"]["focal_loss"], rtol=1e-12
     )
-    assert fx._recorded(resident)[1].tolist() == fx._recorded(standard)[1].tolist()
+    assert (
+        fx.training_record(resident).init_score.tolist() == fx.training_record(standard).init_score.tolist()
+    )
     # A training matrix built beforehand (dtrain=) is used as it is: the same model.
     prebuilt = fx._quantile_matrix(xgb, params, X, y, weight)
     reused = fx.train_on_device(params, X, y, 15, sample_weight=weight, loss=loss, dtrain=prebuilt)

@@ -134,7 +134,7 @@ def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data
         fx.predict_margin(booster, X[2000:]), fx.predict_margin(booster, X[2000:], iteration_range=best)
     )
     assert np.abs(fx.predict_margin(booster, X[2000:]) - every).max() > 1e-2
-    loss, _ = fx._recorded(booster)
+    loss = fx.training_record(booster).loss
     best_margin = fx.predict_margin(booster, X[2000:], iteration_range=best)
     np.testing.assert_array_equal(fx.predict_proba(booster, X[2000:]), loss.posterior_proba(best_margin))
     # The best round survives saving and loading.
@@ -237,7 +237,7 @@ def test_objects_pickle(binary_data):
 def test_balanced_alpha_is_fixed_from_the_training_labels(binary_data):
     X, y = binary_data
     booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 5, loss=FocalLoss(2.0, "balanced"))
-    loss, _ = fx._recorded(booster)
+    loss = fx.training_record(booster).loss
     assert loss.alpha == pytest.approx(np.mean(y == 0))
 
 
@@ -271,7 +271,8 @@ def test_saved_and_loaded_booster_keeps_its_loss(binary_data, tmp_path):
     booster.save_model(path)
     loaded = xgb.Booster()
     loaded.load_model(path)
-    loss, init = fx._recorded(loaded)
+    record = fx.training_record(loaded)
+    loss, init = record.loss, record.init_score
     assert loss == FocalLoss([1.0, 3.0], 0.3)
     assert float(init) == pytest.approx(FocalLoss([1.0, 3.0], 0.3).init_score(y))
     np.testing.assert_array_equal(fx.predict_proba(loaded, X), fx.predict_proba(booster, X))
@@ -420,3 +421,21 @@ def test_label_messages_point_to_the_cause(binary_data):
         ValueError, match=r"FocalLoss's default is the paper's 0\.25\): for 3 classes pass alpha=None"
     ):
         fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=three), 2, loss=FocalLoss())
+
+
+def test_training_record_format(binary_data):
+    """One JSON layout for both boosters; a newer format is refused with a clear message."""
+    from focal_boost._record import TrainingRecord
+
+    X, y = binary_data
+    booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 3, loss=FocalLoss([1.0, 3.0], 0.3))
+    record = fx.training_record(booster)
+    again = TrainingRecord.from_json(record.to_json())
+    assert again.loss == record.loss
+    assert again.n_classes == 2
+    np.testing.assert_array_equal(again.init_score, record.init_score)
+    newer = record.to_json().replace('"format": 1', '"format": 2')
+    with pytest.raises(ValueError, match="format 2, newer than this focal_boost reads"):
+        TrainingRecord.from_json(newer)
+    with pytest.raises(ValueError, match=r"not trained by focal_boost\.xgboost\.train"):
+        fx.training_record(xgb.train({}, xgb.DMatrix(X, label=y), 1))
