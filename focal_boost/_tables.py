@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._extras import require
 from focal_boost._features import CategoryLevels, is_categorical, is_text
 from focal_boost._files import write_atomically
 
@@ -29,10 +30,9 @@ class TableError(ValueError):
 
 def _pandas() -> Any:
     try:
-        import pandas as pd
+        return require("pandas", "the command-line tool")
     except ImportError as error:  # pragma: no cover - exercised without the extra
-        raise TableError("the command-line tool needs pandas: pip install 'focal-boost[cli]'") from error
-    return pd
+        raise TableError(str(error)) from error
 
 
 def _format(path: pathlib.Path) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 from focal_boost import _record
 from focal_boost._adapter import raise_missing_num_class
 from focal_boost._dask_estimator import DaskFocalBoostClassifier
+from focal_boost._extras import require
 from focal_boost._math import MAX_WEIGHT
 from focal_boost._record import TrainingRecord
 from focal_boost._validation import weight_problem
@@ -38,12 +39,7 @@ __all__ = [
 
 
 def _dask() -> Any:
-    try:
-        import dask
-        import dask.array as da
-    except ImportError as error:  # pragma: no cover - exercised without the extra
-        raise ImportError("focal_boost.dask needs Dask: pip install 'focal-boost[dask]'") from error
-    return dask, da
+    return require("dask", "focal_boost.dask"), require("dask.array", "focal_boost.dask")
 
 
 def _as_dask_vector(values: Any, name: str) -> Any:

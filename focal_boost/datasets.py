@@ -14,6 +14,8 @@ import numpy as np
 import scipy.optimize
 from sklearn.utils import Bunch, check_random_state
 
+from focal_boost._extras import require
+
 __all__ = ["load_screening", "make_transactions"]
 
 MERCHANT_CATEGORIES = (
@@ -164,10 +166,7 @@ def _intercept_for_rate(score: np.ndarray, rate: float) -> float:
 
 
 def _transactions_frame(data: np.ndarray, merchant: np.ndarray, target: np.ndarray) -> Any:
-    try:
-        import pandas as pd
-    except ImportError as error:  # pragma: no cover - exercised without pandas
-        raise ImportError("as_frame=True needs pandas: pip install pandas") from error
+    pd = require("pandas", "as_frame=True")
     frame = pd.DataFrame(data, columns=list(TRANSACTION_FEATURES))
     frame["merchant_category"] = pd.Categorical.from_codes(merchant, categories=list(MERCHANT_CATEGORIES))
     for name in ("hour", "transactions_last_24h"):

@@ -46,6 +46,7 @@ from focal_boost._adapter import (
     wrapper_got_booster_data,
     wrong_data,
 )
+from focal_boost._extras import require
 from focal_boost._files import write_atomically
 from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
@@ -66,13 +67,7 @@ __all__ = [
 
 
 def _lightgbm() -> Any:
-    try:
-        import lightgbm
-    except ImportError as error:  # pragma: no cover - exercised without the extra
-        raise ImportError(
-            "focal_boost.lightgbm needs LightGBM: pip install 'focal-boost[lightgbm]'"
-        ) from error
-    return lightgbm
+    return require("lightgbm", "focal_boost.lightgbm")
 
 
 def multiclass_hessian_scale(n_classes: int) -> float:

@@ -17,14 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._extras import require
 from focal_boost._files import write_atomically
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError as error:  # pragma: no cover - exercised without the extra
-        raise ImportError("plots need matplotlib: pip install 'focal-boost[cli]'") from error
+    matplotlib = require("matplotlib", "focal_boost.plots")
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 

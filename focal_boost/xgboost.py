@@ -56,6 +56,7 @@ from focal_boost._adapter import (
     wrong_data,
 )
 from focal_boost._device_arrays import to_host
+from focal_boost._extras import require
 from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
@@ -80,11 +81,7 @@ MULTICLASS_HESSIAN_SCALE = 2.0
 
 
 def _xgboost() -> Any:
-    try:
-        import xgboost
-    except ImportError as error:  # pragma: no cover - exercised without the extra
-        raise ImportError("focal_boost.xgboost needs XGBoost: pip install 'focal-boost[xgboost]'") from error
-    return xgboost
+    return require("xgboost", "focal_boost.xgboost")
 
 
 def _weights(dmatrix: Any) -> np.ndarray | None:
