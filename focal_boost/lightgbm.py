@@ -61,6 +61,8 @@ __all__ = [
     "predict_margin",
     "predict_proba",
     "save_model",
+    "sklearn_metric",
+    "sklearn_objective",
     "train",
     "training_record",
 ]
@@ -96,9 +98,7 @@ class FocalObjective(BoosterObjective):
     output_dtype = np.float32
     output_order = "F"
 
-    @staticmethod
-    def multiclass_hessian_scale(n_classes: int) -> float:
-        return multiclass_hessian_scale(n_classes)
+    multiclass_hessian_scale = staticmethod(multiclass_hessian_scale)
 
     def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
         _require_a_dataset(self, train_data)
@@ -145,6 +145,18 @@ def _require_a_dataset(callable_: Any, received: Any) -> None:
 def _refuse_a_dataset(callable_: Any, received: Any) -> None:
     if isinstance(received, _lightgbm().Dataset):  # given to lightgbm.train
         raise wrapper_got_booster_data(callable_, "lightgbm")
+
+
+def sklearn_objective(
+    loss: FocalLoss | None = None, *, n_threads: int | None = None
+) -> SklearnFocalObjective:
+    """Focal loss for ``lightgbm.LGBMClassifier(objective=...)``; see :class:`SklearnFocalObjective`."""
+    return SklearnFocalObjective(loss, n_threads=n_threads)
+
+
+def sklearn_metric(loss: FocalLoss | None = None, *, n_threads: int | None = None) -> SklearnFocalMetric:
+    """The focal-loss metric for ``LGBMClassifier.fit(eval_metric=...)``; see :class:`SklearnFocalMetric`."""
+    return SklearnFocalMetric(loss, n_threads=n_threads)
 
 
 def _nonempty(weight: Any) -> np.ndarray | None:

@@ -67,6 +67,7 @@ __all__ = [
     "FocalObjective",
     "SklearnFocalMetric",
     "SklearnFocalObjective",
+    "multiclass_hessian_scale",
     "predict_margin",
     "predict_proba",
     "sklearn_metric",
@@ -78,6 +79,14 @@ __all__ = [
 
 #: XGBoost's multiclass Hessian convention (its softmax objective's ``2 p (1 - p)``).
 MULTICLASS_HESSIAN_SCALE = 2.0
+
+
+def multiclass_hessian_scale(n_classes: int) -> float:  # noqa: ARG001 - LightGBM's depends on it
+    """XGBoost's multiclass Hessian factor: 2 for any number of classes.
+
+    The same call as :func:`focal_boost.lightgbm.multiclass_hessian_scale`.
+    """
+    return MULTICLASS_HESSIAN_SCALE
 
 
 def _xgboost() -> Any:
@@ -97,9 +106,7 @@ class FocalObjective(BoosterObjective):
 
     _remembered: tuple[Any, np.ndarray, np.ndarray | None] | None = None
 
-    @staticmethod
-    def multiclass_hessian_scale(n_classes: int) -> float:
-        return MULTICLASS_HESSIAN_SCALE
+    multiclass_hessian_scale = staticmethod(multiclass_hessian_scale)
 
     def remember(self, dtrain: Any, y: np.ndarray, weight: np.ndarray | None) -> None:
         """Use ``y`` and ``weight`` whenever called with ``dtrain`` (held weakly).
@@ -489,7 +496,9 @@ def _train_resident(
         engine: Any = _resident.HostEngine(objective, metric)
     else:
         per_row_classes = n_classes if multiclass else None
-        engine = _resident.CudaEngine(loss, per_row_classes, MULTICLASS_HESSIAN_SCALE, _array_module())
+        engine = _resident.CudaEngine(
+            loss, per_row_classes, multiclass_hessian_scale(n_classes), _array_module()
+        )
 
     training_params = {k: v for k, v in params.items() if k != "objective"}
     training_params.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
