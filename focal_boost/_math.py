@@ -57,6 +57,9 @@ from numba import njit
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, integer_power, reciprocal_log1p
 
+#: The largest double: what margins and losses are clamped to instead of overflowing to infinity.
+DOUBLE_MAX = 1.7976931348623157e308
+
 #: The largest ``gamma`` accepted. The loss then counts only examples with ``p_t`` below about
 #: ``1 / gamma``; the kernels agree with mpmath to 1e-14 up to here (and would overflow ``gamma**2``
 #: into NaN Hessians near 1e154).

@@ -41,10 +41,6 @@ class TrainingRecord:
     loss: FocalLoss
     init_score: np.ndarray
 
-    @property
-    def n_classes(self) -> int:
-        return 2 if self.init_score.ndim == 0 else int(self.init_score.shape[0])
-
     def to_json(self) -> str:
         loss = self.loss
         return json.dumps(

@@ -21,18 +21,24 @@ import math
 from numba import njit
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
-from focal_boost._math import HESSIAN_CLIP, MAX_WEIGHT, apply_hessian_policy, focal_derivatives, focal_loss
+from focal_boost._math import (
+    DOUBLE_MAX,
+    HESSIAN_CLIP,
+    MAX_WEIGHT,
+    apply_hessian_policy,
+    focal_derivatives,
+    focal_loss,
+)
 
 _ROW = {"inline": "always", **JIT_OPTIONS}
 
 _INF = math.inf
-_MAX = 1.7976931348623157e308  # the largest double
 
 
 @njit(**_ROW)
 def weight_is_valid(w):
     """``0 <= w <= MAX_WEIGHT``: false for NaN and infinity, and for weights whose weighted gradients
-    could overflow the boosters' float32 (:data:`focal_boost._math.MAX_WEIGHT`)."""
+    could overflow float64 (:data:`focal_boost._math.MAX_WEIGHT`; float32 outputs are checked apart)."""
     return (w >= 0.0) & (w <= MAX_WEIGHT)
 
 
@@ -122,7 +128,7 @@ def finite_margin(s):
     gives the limits: exact gradients and Hessians, and the loss saturated at
     1.8e308 instead of infinity and NaN gradients.
     """
-    return min(max(s, -_MAX), _MAX)
+    return min(max(s, -DOUBLE_MAX), DOUBLE_MAX)
 
 
 @njit(**_ROW)

@@ -19,7 +19,7 @@ import scipy.special
 
 from focal_boost import _cpu, _device_arrays
 from focal_boost._intercept import binary_init_score, multiclass_init_score
-from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
+from focal_boost._math import DOUBLE_MAX, HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
 from focal_boost._validation import (
     check_alpha,
     check_float32_weight_range,
@@ -35,8 +35,6 @@ from focal_boost._validation import (
 )
 
 __all__ = ["FocalLoss"]
-
-_DOUBLE_MAX = float(np.finfo(np.float64).max)
 
 _POLICY_CODES = {"exact": HESSIAN_EXACT, "clip": HESSIAN_CLIP, "upper": HESSIAN_UPPER}
 
@@ -484,7 +482,7 @@ class FocalLoss:
         _cpu.multiclass_posterior_log(margin, log_alpha, gamma, log_weights)
         # gamma * s overflows for one-vs-rest margins beyond about 1e308 / gamma: the largest double
         # is the class that wins (softmax would turn inf - inf into NaN).
-        np.clip(log_weights, -_DOUBLE_MAX, _DOUBLE_MAX, out=log_weights)
+        np.clip(log_weights, -DOUBLE_MAX, DOUBLE_MAX, out=log_weights)
         return _log_link(log_weights)
 
 
