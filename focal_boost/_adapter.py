@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._validation import check_n_threads
+from focal_boost._prepared import PreparedLoss, prepare_loss
+from focal_boost._validation import check_margin, check_n_threads
 from focal_boost.loss import FocalLoss
 
 
@@ -79,6 +80,26 @@ def check_margin_shape(y: np.ndarray, margin: np.ndarray) -> None:
     """Binary margins with labels above 1: the booster was not told ``num_class``."""
     if margin.ndim == 1 and y.size and np.nanmax(y) > 1:
         raise_missing_num_class(y)
+
+
+def kept_prepared(
+    owner: Any, margin_columns: int | None, y: Any, weight: Any, *, hessian_scale: float = 1.0
+) -> PreparedLoss:
+    """``owner.loss`` prepared for a margin layout, kept on ``owner`` (an objective or metric) across rounds.
+
+    Prepared on the first call and again only when the layout changes; a
+    loss with ``alpha="balanced"`` not yet resolved is prepared on every call,
+    as its weights are counted on each call's labels.
+    """
+    loss = owner.loss
+    held = owner.__dict__.get("_prepared")
+    if held is not None and held[0] is loss and held[1].margin_columns == margin_columns:
+        return held[1]
+    if isinstance(loss.alpha, str):
+        return prepare_loss(loss, margin_columns, y, weight, hessian_scale=hessian_scale)
+    prepared = prepare_loss(loss, margin_columns, hessian_scale=hessian_scale)
+    owner._prepared = (loss, prepared)  # with the loss it was made from: ``loss`` may be reassigned
+    return prepared
 
 
 @dataclass(frozen=True)
@@ -198,6 +219,7 @@ class BoosterObjective:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_buffers"]  # per-thread scratch, rebuilt on use
+        state.pop("_prepared", None)  # derived from the loss, prepared again on use
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -225,32 +247,37 @@ class BoosterObjective:
         """The booster's factor on the softmax diagonal Hessian (1 unless overridden)."""
         return 1.0
 
+    def prepared(self, margin_columns: int | None, y: Any = None, weight: Any = None) -> PreparedLoss:
+        """The loss prepared for this layout with the booster's Hessian scale (see :func:`kept_prepared`)."""
+        scale = 1.0 if margin_columns is None else self.multiclass_hessian_scale(margin_columns)
+        return kept_prepared(self, margin_columns, y, weight, hessian_scale=scale)
+
     def gradient_hessian(
         self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the (weighted) focal loss, weights applied once.
 
-        An empty margin (a distributed worker whose partitions hold no rows)
-        gives empty outputs.
+        The Hessian includes the booster's multiclass factor
+        (:meth:`multiclass_hessian_scale`), applied inside the kernel. An empty
+        margin (a distributed worker whose partitions hold no rows) gives
+        empty outputs.
         """
-        y = np.asarray(y)
         margin = np.asarray(margin)
-        if margin.shape[0] == 0 and y.shape[0] == 0:
+        if margin.shape[0] == 0 and np.shape(y)[0] == 0:
             dtype = np.dtype(self.output_dtype or (margin.dtype if margin.dtype.kind == "f" else np.float64))
             return np.empty(margin.shape, dtype), np.empty(margin.shape, dtype)
         grad_out, hess_out = (
             self._outputs(margin) if margin.dtype in (np.float32, np.float64) else (None, None)
         )
         try:
-            grad, hess = self.loss.gradient_hessian(
+            margin = check_margin(margin)
+            prepared = self.prepared(None if margin.ndim == 1 else margin.shape[1], y, weight)
+            return prepared.gradient_hessian(
                 y, margin, weight, gradient_out=grad_out, hessian_out=hess_out, n_threads=self.n_threads
             )
         except ValueError:
-            check_margin_shape(y, margin)  # a clearer message when num_class is missing
+            check_margin_shape(np.asarray(y), margin)  # a clearer message when num_class is missing
             raise
-        if margin.ndim == 2:
-            hess *= self.multiclass_hessian_scale(margin.shape[1])
-        return grad, hess
 
 
 def weighted_mean(total: float, mass: float) -> float:
@@ -277,6 +304,11 @@ class BoosterMetric:
         self.n_threads = check_n_threads(n_threads)
         self.__name__ = self.name  # what XGBClassifier names an eval_metric callable by
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_prepared", None)  # derived from the loss, prepared again on use
+        return state
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
 
@@ -293,6 +325,8 @@ class BoosterMetric:
         if y.shape[0] == 0:  # an empty partition on a distributed worker
             return 0.0, 0.0
         check_margin_shape(y, margin)
-        losses = self.loss.loss(y, margin, weight, n_threads=self.n_threads)
+        margin = check_margin(margin)
+        prepared = kept_prepared(self, None if margin.ndim == 1 else margin.shape[1], y, weight)
+        losses = prepared.loss(y, margin, weight, n_threads=self.n_threads)
         mass = float(y.shape[0]) if weight is None else float(np.sum(weight, dtype=np.float64))
         return float(np.sum(losses, dtype=np.float64)), mass

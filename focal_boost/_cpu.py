@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -48,6 +49,9 @@ from focal_boost._rows import (
     true_class_terms,
     weight_is_valid,
 )
+
+if TYPE_CHECKING:
+    from focal_boost._prepared import PreparedLoss
 
 __all__ = [
     "HESSIAN_CLIP",
@@ -76,7 +80,20 @@ MULTICLASS_BLOCK_ROWS = 256
 
 @njit(**_JIT)
 def _multiclass_grad_hess_block(
-    start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, policy, floor, grad, hess
+    start,
+    stop,
+    y,
+    margin,
+    weight,
+    alpha,
+    gamma,
+    gamma_int,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
 ):
     """Gradient and diagonal Hessian for rows ``start:stop``.
 
@@ -162,7 +179,7 @@ def _multiclass_grad_hess_block(
             g_other, h_other = other_class_terms(h_j[i] * inv_sum[i], g_true[i], h_rest[i], policy, floor)
             is_label = j == label[i]
             g_j[i] = w[i] * (-g_true[i] if is_label else g_other)
-            h_j[i] = w[i] * (h_true[i] if is_label else h_other)
+            h_j[i] = hessian_scale * (w[i] * (h_true[i] if is_label else h_other))
     for i in range(n):
         for j in range(n_classes):
             grad[i, j] = z_t[j, i]
@@ -179,27 +196,69 @@ def _multiclass_grad_hess_block(
 
 
 @njit(**_JIT)
-def _binary_grad_hess_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
+def _binary_grad_hess_loop(
+    y,
+    margin,
+    weight,
+    alpha_neg,
+    alpha_pos,
+    gamma_neg,
+    gamma_pos,
+    int_neg,
+    int_pos,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
+):
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     # Two copies of the loop, one per focusing-factor path: LLVM does not
     # unswitch this branch by itself, and the integer path saves an exp.
-    if (n0 >= 0) & (n1 >= 0):
+    if use_integer:
         for i in range(margin.shape[0]):
             w = 1.0 if weight is None else float(weight[i])
-            grad[i], hess[i], bl, bm, bw = binary_grad_hess_value(
-                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, True, policy, floor
+            g, h, bl, bm, bw = binary_grad_hess_value(
+                float(y[i]),
+                float(margin[i]),
+                w,
+                alpha_neg,
+                alpha_pos,
+                gamma_neg,
+                gamma_pos,
+                int_neg,
+                int_pos,
+                True,
+                policy,
+                floor,
             )
+            grad[i] = g
+            hess[i] = hessian_scale * h
             bad_labels += bl
             bad_margins += bm
             bad_weights += bw
     else:
         for i in range(margin.shape[0]):
             w = 1.0 if weight is None else float(weight[i])
-            grad[i], hess[i], bl, bm, bw = binary_grad_hess_value(
-                float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, False, policy, floor
+            g, h, bl, bm, bw = binary_grad_hess_value(
+                float(y[i]),
+                float(margin[i]),
+                w,
+                alpha_neg,
+                alpha_pos,
+                gamma_neg,
+                gamma_pos,
+                int_neg,
+                int_pos,
+                False,
+                policy,
+                floor,
             )
+            grad[i] = g
+            hess[i] = hessian_scale * h
             bad_labels += bl
             bad_margins += bm
             bad_weights += bw
@@ -207,26 +266,68 @@ def _binary_grad_hess_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, policy, fl
 
 
 @njit(**_JIT)
-def _binary_grad_hess_rows(start, stop, y, margin, weight, a0, a1, g0, g1, n0, n1, policy, floor, grad, hess):
+def _binary_grad_hess_rows(
+    start,
+    stop,
+    y,
+    margin,
+    weight,
+    alpha_neg,
+    alpha_pos,
+    gamma_neg,
+    gamma_pos,
+    int_neg,
+    int_pos,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
+):
     part = slice(start, stop)
     # Numba prunes the `weight is None` branches only for an argument that is
     # never reassigned, so the weight view goes to the loop function whole.
     part_weight = None if weight is None else weight[part]
     return _binary_grad_hess_loop(
-        y[part], margin[part], part_weight, a0, a1, g0, g1, n0, n1, policy, floor, grad[part], hess[part]
+        y[part],
+        margin[part],
+        part_weight,
+        alpha_neg,
+        alpha_pos,
+        gamma_neg,
+        gamma_pos,
+        int_neg,
+        int_pos,
+        use_integer,
+        policy,
+        floor,
+        hessian_scale,
+        grad[part],
+        hess[part],
     )
 
 
 @njit(**_JIT)
-def _binary_loss_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
-    use_integer = (n0 >= 0) & (n1 >= 0)
+def _binary_loss_loop(
+    y, margin, weight, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer, out
+):
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(margin.shape[0]):
         w = 1.0 if weight is None else float(weight[i])
         out[i], bl, bm, bw = binary_loss_value(
-            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
+            float(y[i]),
+            float(margin[i]),
+            w,
+            alpha_neg,
+            alpha_pos,
+            gamma_neg,
+            gamma_pos,
+            int_neg,
+            int_pos,
+            use_integer,
         )
         bad_labels += bl
         bad_margins += bm
@@ -235,17 +336,55 @@ def _binary_loss_loop(y, margin, weight, a0, a1, g0, g1, n0, n1, out):
 
 
 @njit(**_JIT)
-def _binary_loss_rows(start, stop, y, margin, weight, a0, a1, g0, g1, n0, n1, out):
+def _binary_loss_rows(
+    start,
+    stop,
+    y,
+    margin,
+    weight,
+    alpha_neg,
+    alpha_pos,
+    gamma_neg,
+    gamma_pos,
+    int_neg,
+    int_pos,
+    use_integer,
+    out,
+):
     part = slice(start, stop)
     part_weight = None if weight is None else weight[part]
-    return _binary_loss_loop(y[part], margin[part], part_weight, a0, a1, g0, g1, n0, n1, out[part])
+    return _binary_loss_loop(
+        y[part],
+        margin[part],
+        part_weight,
+        alpha_neg,
+        alpha_pos,
+        gamma_neg,
+        gamma_pos,
+        int_neg,
+        int_pos,
+        use_integer,
+        out[part],
+    )
 
 
 @njit(**_JIT)
 def _multiclass_grad_hess_rows(
-    start, stop, y, margin, weight, alpha, gamma, gamma_int, policy, floor, grad, hess
+    start,
+    stop,
+    y,
+    margin,
+    weight,
+    alpha,
+    gamma,
+    gamma_int,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
 ):
-    use_integer = gamma_int.min() >= 0
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -263,6 +402,7 @@ def _multiclass_grad_hess_rows(
             use_integer,
             policy,
             floor,
+            hessian_scale,
             grad,
             hess,
         )
@@ -273,8 +413,7 @@ def _multiclass_grad_hess_rows(
 
 
 @njit(**_JIT)
-def _multiclass_loss_rows(start, stop, y, margin, weight, alpha, gamma, gamma_int, out):
-    use_integer = gamma_int.min() >= 0
+def _multiclass_loss_rows(start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, out):
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -406,19 +545,27 @@ def _layer_is_thread_safe() -> bool | None:
     return _LAYER_IS_THREAD_SAFE
 
 
-def run_kernel(task: str, n_threads: int | None, *args) -> tuple[int, int, int]:
-    """Run ``task`` on ``args`` (labels first, then margins), in parallel when worthwhile.
+def run_kernel(
+    kind: str, prepared: PreparedLoss, y, margin, weight, *outputs, n_threads: int | None = None
+) -> tuple[int, int, int]:
+    """Run the ``kind`` ("grad_hess" or "loss") kernel of ``prepared``'s task, in parallel when worthwhile.
 
-    Returns the kernel's ``(bad_labels, bad_margins, bad_weights)`` counts.
-    Safe to call from several threads at once whatever Numba's threading
-    layer: where the layer is not thread-safe (workqueue, or not yet known),
-    one parallel kernel runs at a time and a thread that finds it busy runs
-    its kernel serially instead of waiting (the kernels release the GIL).
+    The kernel is called as ``(y, margin, weight, *arguments, *outputs)``
+    with ``prepared``'s :attr:`~focal_boost._prepared.PreparedLoss.gradient_arguments`
+    or :attr:`~focal_boost._prepared.PreparedLoss.loss_arguments`; the
+    outputs are ``(gradient, hessian)`` or ``(loss,)``. Returns the kernel's
+    ``(bad_labels, bad_margins, bad_weights)`` counts. Safe to call from
+    several threads at once whatever Numba's threading layer: where the layer
+    is not thread-safe (workqueue, or not yet known), one parallel kernel runs
+    at a time and a thread that finds it busy runs its kernel serially instead
+    of waiting (the kernels release the GIL).
     """
-    rows, parallel = _KERNELS[task]
-    n_rows = args[1].shape[0]
+    arguments = prepared.gradient_arguments if kind == "grad_hess" else prepared.loss_arguments
+    rows, parallel = _KERNELS[f"{prepared.task}_{kind}"]
+    args = (y, margin, weight, *arguments, *outputs)
+    n_rows = margin.shape[0]
     threads = resolve_n_threads(n_threads)
-    if threads <= 1 or args[1].size < PARALLEL_MIN_ELEMENTS:
+    if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
     if _layer_is_thread_safe():
         return _run_parallel(parallel, threads, n_rows, args)

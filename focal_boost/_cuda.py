@@ -15,14 +15,17 @@ array once, at the end, with atomics. Arrays are anything with
 CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) they are NumPy arrays, and the
 same kernels run on the host, which is how they are tested without a GPU.
 
-:func:`run_kernel` takes the CPU kernels' arguments (labels, margins,
-weights or ``None``, then :meth:`FocalLoss.kernel_parameters`, then the
-Hessian policy and the outputs), so the two are interchangeable.
+:func:`run_kernel` takes what :func:`focal_boost._cpu.run_kernel` takes
+(the kind of kernel, a :class:`~focal_boost._prepared.PreparedLoss`, labels,
+margins, weights or ``None``, the outputs), and the kernels take the
+arguments in the order :mod:`focal_boost._prepared` describes, so the two
+are interchangeable; the Hessian scale is applied inside the kernels on both.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import config, cuda, njit
@@ -40,7 +43,10 @@ from focal_boost._rows import (
     weight_is_valid,
 )
 
-__all__ = ["KERNELS", "compile_ptx", "device_parameters", "is_available", "launch", "run_kernel", "simulated"]
+if TYPE_CHECKING:
+    from focal_boost._prepared import PreparedLoss
+
+__all__ = ["KERNELS", "compile_ptx", "device_arguments", "is_available", "launch", "run_kernel", "simulated"]
 
 _INF = math.inf
 _ROW = {"inline": "always", **JIT_OPTIONS}
@@ -75,16 +81,42 @@ def _count(counts, bad_labels, bad_margins, bad_weights):  # pragma: no cover - 
 
 @cuda.jit(cache=True)
 def _binary_grad_hess(
-    y, margin, weight, has_weight, a0, a1, g0, g1, n0, n1, policy, floor, hessian_scale, grad, hess, counts
+    y,
+    margin,
+    weight,
+    has_weight,
+    alpha_neg,
+    alpha_pos,
+    gamma_neg,
+    gamma_pos,
+    int_neg,
+    int_pos,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
+    counts,
 ):  # pragma: no cover - device code
-    use_integer = (n0 >= 0) & (n1 >= 0)
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         g, h, bl, bm, bw = binary_grad_hess_value(
-            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer, policy, floor
+            float(y[i]),
+            float(margin[i]),
+            w,
+            alpha_neg,
+            alpha_pos,
+            gamma_neg,
+            gamma_pos,
+            int_neg,
+            int_pos,
+            use_integer,
+            policy,
+            floor,
         )
         grad[i] = g
         hess[i] = hessian_scale * h
@@ -95,15 +127,37 @@ def _binary_grad_hess(
 
 
 @cuda.jit(cache=True)
-def _binary_loss(y, margin, weight, has_weight, a0, a1, g0, g1, n0, n1, out, counts):  # pragma: no cover
-    use_integer = (n0 >= 0) & (n1 >= 0)
+def _binary_loss(
+    y,
+    margin,
+    weight,
+    has_weight,
+    alpha_neg,
+    alpha_pos,
+    gamma_neg,
+    gamma_pos,
+    int_neg,
+    int_pos,
+    use_integer,
+    out,
+    counts,
+):  # pragma: no cover - device code
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         value, bl, bm, bw = binary_loss_value(
-            float(y[i]), float(margin[i]), w, a0, a1, g0, g1, n0, n1, use_integer
+            float(y[i]),
+            float(margin[i]),
+            w,
+            alpha_neg,
+            alpha_pos,
+            gamma_neg,
+            gamma_pos,
+            int_neg,
+            int_pos,
+            use_integer,
         )
         out[i] = value
         bad_labels += bl
@@ -229,58 +283,41 @@ def _grid(n_rows: int) -> tuple[int, int]:
     return max(1, blocks), THREADS_PER_BLOCK
 
 
-def device_parameters(task: str, parameters: tuple) -> tuple:
-    """The kernels' per-class arguments for ``task``'s family, ready to launch many times.
+def device_arguments(prepared: PreparedLoss, kind: str) -> tuple:
+    """``prepared``'s arguments for the ``kind`` ("grad_hess" or "loss") kernel, ready to launch.
 
-    ``parameters`` are :meth:`FocalLoss.kernel_parameters`'s. Binary: the six
-    scalars as they are. Multiclass: ``alpha``, ``gamma`` and ``gamma_int``
-    copied to the device, and whether every gamma is a small integer (the
-    multiplication fast path). A training loop prepares them once, not every
-    round.
+    The per-class vectors of a multiclass loss are copied to the device
+    (binary scalars go as they are), so that a training loop copies them
+    once, not every round.
     """
-    if not task.startswith("multiclass"):
-        return tuple(parameters)
-    alpha, gamma, gamma_int = parameters
-    use_integer = bool(np.min(gamma_int) >= 0)
-    return cuda.to_device(alpha), cuda.to_device(gamma), cuda.to_device(gamma_int), use_integer
+    arguments = prepared.gradient_arguments if kind == "grad_hess" else prepared.loss_arguments
+    if prepared.task == "binary":
+        return arguments
+    alpha, gamma, gamma_int, *rest = arguments
+    return (cuda.to_device(alpha), cuda.to_device(gamma), cuda.to_device(gamma_int), *rest)
 
 
-def launch(
-    task: str, y, margin, weight, prepared: tuple, *tail, hessian_scale: float = 1.0
-) -> tuple[int, int, int]:
-    """Run ``task`` with per-class arguments from :func:`device_parameters`.
+def launch(task: str, y, margin, weight, arguments: tuple, *outputs) -> tuple[int, int, int]:
+    """Run ``task`` with ``arguments`` from :func:`device_arguments`; ``weight`` may be ``None``.
 
-    ``tail`` is ``(policy, floor, grad, hess)`` for the ``*_grad_hess`` tasks
-    and ``(out,)`` for the ``*_loss`` tasks; ``weight`` may be ``None``.
-    ``hessian_scale`` multiplies the Hessian (XGBoost's multiclass
-    convention), which on the CPU the adapter applies afterwards. Returns
-    ``(bad_labels, bad_margins, bad_weights)``; reading them back waits for
-    the kernel.
+    ``outputs`` are ``(grad, hess)`` for the ``*_grad_hess`` tasks and
+    ``(out,)`` for the ``*_loss`` tasks. Returns ``(bad_labels, bad_margins,
+    bad_weights)``; reading them back waits for the kernel.
     """
     has_weight = weight is not None
     if not has_weight:
         weight = cuda.device_array(0, dtype=np.float64)
-    if task.endswith("grad_hess"):
-        policy, floor, grad, hess = tail
-        tail = (policy, floor, float(hessian_scale), grad, hess)
     counts = cuda.to_device(np.zeros(3, dtype=np.int64))
     blocks, threads = _grid(margin.shape[0])
-    KERNELS[task][blocks, threads](y, margin, weight, has_weight, *prepared, *tail, counts)
+    KERNELS[task][blocks, threads](y, margin, weight, has_weight, *arguments, *outputs, counts)
     bad_labels, bad_margins, bad_weights = (int(value) for value in counts.copy_to_host())
     return bad_labels, bad_margins, bad_weights
 
 
-def run_kernel(task: str, *args, hessian_scale: float = 1.0) -> tuple[int, int, int]:
-    """Run ``task`` on device arrays; the arguments are :func:`focal_boost._cpu.run_kernel`'s.
-
-    ``(y, margin, weight, *parameters, policy, floor, grad, hess)`` for the
-    ``*_grad_hess`` tasks, ``(y, margin, weight, *parameters, out)`` for the
-    ``*_loss`` tasks: :func:`device_parameters` and :func:`launch` in one call.
-    """
-    y, margin, weight, *rest = args
-    n_parameters = 3 if task.startswith("multiclass") else 6
-    prepared = device_parameters(task, tuple(rest[:n_parameters]))
-    return launch(task, y, margin, weight, prepared, *rest[n_parameters:], hessian_scale=hessian_scale)
+def run_kernel(kind: str, prepared: PreparedLoss, y, margin, weight, *outputs) -> tuple[int, int, int]:
+    """:func:`focal_boost._cpu.run_kernel` on device arrays: :func:`device_arguments` and :func:`launch`."""
+    arguments = device_arguments(prepared, kind)
+    return launch(f"{prepared.task}_{kind}", y, margin, weight, arguments, *outputs)
 
 
 def compile_ptx(
@@ -302,7 +339,7 @@ def compile_ptx(
     for name in dtypes:
         dtype = getattr(types, name)
         one, two = types.Array(dtype, 1, "C"), types.Array(dtype, 2, "C")
-        binary = (one, one, weight, flag, f64, f64, f64, f64, i64, i64)
+        binary = (one, one, weight, flag, f64, f64, f64, f64, i64, i64, flag)
         multiclass = (one, two, weight, flag, *per_class, flag)
         signatures = {
             "binary_grad_hess": (*binary, i64, f64, f64, one, one, counts),

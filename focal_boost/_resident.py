@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from focal_boost._device_arrays import to_host
+from focal_boost._prepared import PreparedLoss
 from focal_boost._validation import raise_for_bad_counts
-from focal_boost.loss import FocalLoss
 
 
 class HostEngine:
@@ -67,15 +67,15 @@ class CudaEngine:
     simulator, where the tests run the same kernels on the host.
     """
 
-    def __init__(self, loss: FocalLoss, n_classes: int | None, hessian_scale: float, xp: Any) -> None:
+    def __init__(self, prepared: PreparedLoss, xp: Any) -> None:
         from focal_boost import _cuda
 
         self._cuda = _cuda
         self.xp = xp
-        self.task, parameters = loss.kernel_parameters(n_classes)
-        self.parameters = _cuda.device_parameters(self.task, parameters)  # once, not every round
-        self.policy = loss.hessian_policy_code
-        self.hessian_scale = hessian_scale if n_classes is not None else 1.0
+        self.task = prepared.task
+        # On the device once, not every round.
+        self.gradient_arguments = _cuda.device_arguments(prepared, "grad_hess")
+        self.loss_arguments = _cuda.device_arguments(prepared, "loss")
         self._buffers: dict[tuple, Any] = {}
 
     def _buffer(self, key: str, shape: tuple[int, ...], dtype: Any) -> Any:
@@ -100,15 +100,7 @@ class CudaEngine:
         grad = self._buffer("grad", margin.shape, np.float32)
         hess = self._buffer("hess", margin.shape, np.float32)
         counts = self._cuda.launch(
-            f"{self.task}_grad_hess",
-            y,
-            margin,
-            weight,
-            self.parameters,
-            *self.policy,
-            grad,
-            hess,
-            hessian_scale=self.hessian_scale,
+            f"{self.task}_grad_hess", y, margin, weight, self.gradient_arguments, grad, hess
         )
         self._check(counts, y, margin, weight)
         return grad, hess
@@ -116,7 +108,7 @@ class CudaEngine:
     def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
         n = margin.shape[0]
         out = self._buffer(f"loss{n}", (n,), np.float64)
-        counts = self._cuda.launch(f"{self.task}_loss", y, margin, weight, self.parameters, out)
+        counts = self._cuda.launch(f"{self.task}_loss", y, margin, weight, self.loss_arguments, out)
         self._check(counts, y, margin, weight)
         mass = float(n) if weight is None else float(weight.sum(dtype=np.float64))
         return float(out.sum()), mass

@@ -57,22 +57,28 @@ def binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int
 
 
 @njit(**_ROW)
-def binary_grad_hess_value(y, z, w, a0, a1, g0, g1, n0, n1, use_integer, policy, floor):
+def binary_grad_hess_value(
+    y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer, policy, floor
+):
     """``(gradient, hessian, bad_label, bad_margin, bad_weight)`` for one binary row.
 
     The gradient with respect to the raw margin ``z`` is ``-sign * w * G``
     (``s = sign * z``); the Hessian ``w * h`` under the Hessian policy.
     """
-    sign, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(y, z, w, a0, a1, g0, g1, n0, n1)
+    sign, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(
+        y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos
+    )
     magnitude, h_exact, h_upper = focal_derivatives(s, alpha, gamma, gamma_int, use_integer)
     hessian = w * apply_hessian_policy(h_exact, h_upper, policy, floor)
     return -sign * w * magnitude, hessian, bl, bm, bw
 
 
 @njit(**_ROW)
-def binary_loss_value(y, z, w, a0, a1, g0, g1, n0, n1, use_integer):
+def binary_loss_value(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one binary row."""
-    _, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(y, z, w, a0, a1, g0, g1, n0, n1)
+    _, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(
+        y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos
+    )
     return w * focal_loss(s, alpha, gamma, gamma_int, use_integer), bl, bm, bw
 
 

@@ -19,24 +19,21 @@ import scipy.special
 
 from focal_boost import _cpu, _device_arrays
 from focal_boost._intercept import binary_init_score, multiclass_init_score
-from focal_boost._math import DOUBLE_MAX, HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
+from focal_boost._math import DOUBLE_MAX
+from focal_boost._prepared import PreparedLoss, prepare_loss
 from focal_boost._validation import (
     check_alpha,
-    check_float32_weight_range,
     check_gamma,
     check_hessian,
     check_labels,
     check_margin,
     check_n_threads,
-    check_output,
     check_sample_weight,
     raise_for_bad_counts,
     weight_problem,
 )
 
 __all__ = ["FocalLoss"]
-
-_POLICY_CODES = {"exact": HESSIAN_EXACT, "clip": HESSIAN_CLIP, "upper": HESSIAN_UPPER}
 
 
 class FocalLoss:
@@ -238,15 +235,9 @@ class FocalLoss:
         if _device_arrays.is_device_array(margin):
             return self._on_device("loss", y, margin, sample_weight, (loss_out,))[0]
         n_threads = check_n_threads(n_threads)
-        y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
-        n = margin.shape[0]
-        out = (
-            np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
-        )
-        check_float32_weight_range(weight, out.dtype)
-        counts = _cpu.run_kernel(f"{task}_loss", n_threads, y, margin, weight, *parameters, out)
-        raise_for_bad_counts(counts, y, margin, weight)
-        return out
+        margin = check_margin(margin)
+        prepared = self._prepared_for(margin, y, sample_weight)
+        return prepared.loss(y, margin, sample_weight, loss_out=loss_out, n_threads=n_threads)
 
     def gradient_hessian(
         self,
@@ -276,90 +267,46 @@ class FocalLoss:
             grad, hess = self._on_device("grad_hess", y, margin, sample_weight, (gradient_out, hessian_out))
             return grad, hess
         n_threads = check_n_threads(n_threads)
-        y, margin, weight, task, parameters = self._kernel_inputs(y, margin, sample_weight)
-        if gradient_out is None:
-            grad = np.empty_like(margin)
-        else:
-            grad = check_output(gradient_out, margin.shape, "gradient_out")
-        hess = (
-            np.empty_like(margin)
-            if hessian_out is None
-            else check_output(hessian_out, margin.shape, "hessian_out")
+        margin = check_margin(margin)
+        prepared = self._prepared_for(margin, y, sample_weight)
+        return prepared.gradient_hessian(
+            y, margin, sample_weight, gradient_out=gradient_out, hessian_out=hessian_out, n_threads=n_threads
         )
-        check_float32_weight_range(weight, grad.dtype if grad.dtype == np.float32 else hess.dtype)
-        policy, floor = self.hessian_policy_code
-        args = (y, margin, weight, *parameters, policy, floor, grad, hess)
-        counts = _cpu.run_kernel(f"{task}_grad_hess", n_threads, *args)
-        raise_for_bad_counts(counts, y, margin, weight)
-        return grad, hess
 
     def _on_device(self, kind: str, y: Any, margin: Any, sample_weight: Any, outputs: tuple) -> list:
         """:meth:`loss` (``kind="loss"``) or :meth:`gradient_hessian` with the CUDA kernels."""
         from focal_boost import _cuda
 
         _device_arrays.check_inputs(y, margin, sample_weight)
-        per_row_classes = None if margin.ndim == 1 else margin.shape[1]
+        columns = None if margin.ndim == 1 else margin.shape[1]
         if isinstance(self._alpha, str):  # "balanced" counts the classes on the host
             host_y, host_weight = _device_arrays.to_host(y), _device_arrays.to_host(sample_weight)
-            task, parameters = self.kernel_parameters(per_row_classes, host_y, host_weight)
+            prepared = prepare_loss(self, columns, host_y, host_weight)
         else:
-            task, parameters = self.kernel_parameters(per_row_classes)
+            prepared = prepare_loss(self, columns)
         if kind == "loss":
-            shapes, names, extra = [(margin.shape[0],)], ["loss_out"], ()
+            shapes, names = [(margin.shape[0],)], ["loss_out"]
         else:
             shapes, names = [margin.shape] * 2, ["gradient_out", "hessian_out"]
-            extra = self.hessian_policy_code
         results = [
             _device_arrays.empty(margin, shape, margin.dtype)
             if out is None
             else _device_arrays.check_output(out, shape, name)
             for out, shape, name in zip(outputs, shapes, names, strict=True)
         ]
-        counts = _cuda.run_kernel(f"{task}_{kind}", y, margin, sample_weight, *parameters, *extra, *results)
+        counts = _cuda.run_kernel(kind, prepared, y, margin, sample_weight, *results)
         if any(counts):
             host = _device_arrays.to_host
             raise_for_bad_counts(counts, host(y), host(margin), host(sample_weight))
         return results
 
-    def _kernel_inputs(
-        self, y: Any, margin: Any, sample_weight: Any
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str, tuple]:
-        """Checked ``(y, margin, weight)``, the task and its :meth:`kernel_parameters`."""
-        margin = check_margin(margin)
-        n = margin.shape[0]
-        y = check_labels(y, n)
-        weight = check_sample_weight(sample_weight, n)
-        task, parameters = self.kernel_parameters(None if margin.ndim == 1 else margin.shape[1], y, weight)
-        return y, margin, weight, task, parameters
-
-    def kernel_parameters(
-        self, n_classes: int | None, y: Any = None, sample_weight: Any = None
-    ) -> tuple[str, tuple]:
-        """The kernels' task ("binary"/"multiclass") and per-class parameters.
-
-        Binary (``n_classes=None``: one margin per row): scalars
-        ``(alpha_0, alpha_1, gamma_0, gamma_1, int_0, int_1)``; multiclass:
-        float64/int64 arrays ``(alpha, gamma, gamma_int)``. ``gamma_int`` is
-        ``gamma`` as an integer below 16 (the multiplication fast path) or -1.
-        ``y`` and ``sample_weight`` are needed only for ``alpha="balanced"``.
-        The CPU and the CUDA kernels take the same parameters.
-        """
-        binary = n_classes is None
-        n_classes = 2 if binary else n_classes
-        balanced_labels = y if isinstance(self._alpha, str) else None
-        alpha = np.ascontiguousarray(
-            self.class_weights(n_classes, balanced_labels, sample_weight), dtype=np.float64
-        )
-        gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
-        gamma_int = _integer_gammas(gamma)
-        if binary:
-            return "binary", (alpha[0], alpha[1], gamma[0], gamma[1], gamma_int[0], gamma_int[1])
-        return "multiclass", (alpha, gamma, gamma_int)
-
-    @property
-    def hessian_policy_code(self) -> tuple[int, float]:
-        """``(policy, floor)`` as the kernels take them (``focal_boost._math.HESSIAN_*``)."""
-        return _POLICY_CODES[self._hessian], self._hessian_floor
+    def _prepared_for(self, margin: np.ndarray, y: Any, sample_weight: Any) -> PreparedLoss:
+        """This loss prepared for ``margin``'s layout (``alpha="balanced"``: counted on ``y``)."""
+        columns = None if margin.ndim == 1 else margin.shape[1]
+        if isinstance(self._alpha, str):  # the labels and weights are checked before they are counted
+            n = margin.shape[0]
+            return prepare_loss(self, columns, check_labels(y, n), check_sample_weight(sample_weight, n))
+        return prepare_loss(self, columns)
 
     # ------------------------------------------------------------------ initial score
 
@@ -492,12 +439,6 @@ def _log_link(margin: np.ndarray) -> np.ndarray:
         return np.column_stack([scipy.special.log_expit(-margin), scipy.special.log_expit(margin)])
     with np.errstate(over="ignore", invalid="ignore"):  # a spread beyond 1.8e308: -inf, the right limit
         return scipy.special.log_softmax(margin, axis=1)
-
-
-def _integer_gammas(gamma: np.ndarray) -> np.ndarray:
-    """``gamma`` as int64 where it is an integer below 16 (the multiplication fast path), else -1."""
-    is_small_integer = (gamma == np.floor(gamma)) & (gamma < 16)
-    return np.where(is_small_integer, gamma, -1).astype(np.int64)
 
 
 def _check_finite(margin: np.ndarray) -> None:

@@ -57,6 +57,7 @@ from focal_boost._adapter import (
 )
 from focal_boost._device_arrays import to_host
 from focal_boost._extras import require
+from focal_boost._prepared import prepare_loss
 from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
@@ -495,10 +496,10 @@ def _train_resident(
         objective, metric = FocalObjective(loss, n_threads=threads), FocalMetric(loss, n_threads=threads)
         engine: Any = _resident.HostEngine(objective, metric)
     else:
-        per_row_classes = n_classes if multiclass else None
-        engine = _resident.CudaEngine(
-            loss, per_row_classes, multiclass_hessian_scale(n_classes), _array_module()
+        prepared = prepare_loss(
+            loss, n_classes if multiclass else None, hessian_scale=multiclass_hessian_scale(n_classes)
         )
+        engine = _resident.CudaEngine(prepared, _array_module())
 
     training_params = {k: v for k, v in params.items() if k != "objective"}
     training_params.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)

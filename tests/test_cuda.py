@@ -9,6 +9,7 @@ needs the CUDA compiler libraries of the ``gpu``/``test`` extras but no GPU.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import subprocess
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 from focal_boost import _cpu
+from focal_boost._prepared import prepare_loss
 from focal_boost.loss import FocalLoss
 
 pytestmark = pytest.mark.skipif(
@@ -75,17 +77,17 @@ CASES = [
 ]
 
 
-def _cpu_and_cuda(cuda_kernels, task, args_cpu, n_outputs, hessian_scale=1.0):
-    """Run ``task`` with the CPU kernel and the CUDA kernel; outputs are the last ``n_outputs`` args.
+def _cpu_and_cuda(cuda_kernels, kind, prepared, args_cpu, hessian_scale=1.0):
+    """Run the ``kind`` kernel on the CPU and on CUDA; ``args_cpu`` are ``(y, margin, weight, *outputs)``.
 
-    Labels, margins, weights and outputs go to the device; the per-class
-    parameters stay host arrays, which ``run_kernel`` moves itself.
+    Labels, margins, weights and outputs go to the device; the CUDA run's
+    loss is ``prepared`` with ``hessian_scale``, which ``run_kernel`` moves itself.
     """
-    n_args = len(args_cpu)
-    rows = {0, 1, 2, *range(n_args - n_outputs, n_args)}
-    args_gpu = [_to_device(a) if i in rows else a for i, a in enumerate(args_cpu)]
-    counts_cpu = _cpu.run_kernel(task, 1, *args_cpu)
-    counts_gpu = cuda_kernels.run_kernel(task, *args_gpu, hessian_scale=hessian_scale)
+    n_outputs = len(args_cpu) - 3
+    args_gpu = [_to_device(a) for a in args_cpu]
+    on_gpu = dataclasses.replace(prepared, hessian_scale=hessian_scale)
+    counts_cpu = _cpu.run_kernel(kind, prepared, *args_cpu, n_threads=1)
+    counts_gpu = cuda_kernels.run_kernel(kind, on_gpu, *args_gpu)
     outputs_gpu = [_to_host(a) for a in args_gpu[-n_outputs:]]
     return counts_cpu, counts_gpu, args_cpu[-n_outputs:], outputs_gpu
 
@@ -98,19 +100,18 @@ def test_cuda_kernels_equal_the_cpu_kernels(cuda_kernels, n_classes, loss, dtype
     margin = _margins(rng, n, n_classes, dtype)
     y = rng.integers(0, 2 if n_classes is None else n_classes, n).astype(np.float64)
     weight = rng.choice([1e-12, 0.5, 1.0, 3.0, 1e9], n)
-    task, parameters = loss.kernel_parameters(n_classes, y, weight)
-    policy, floor = loss.hessian_policy_code
+    prepared = prepare_loss(loss, n_classes, y, weight)
     for w in (None, weight):
         grad, hess = np.empty_like(margin), np.empty_like(margin)
-        args = [y, margin, w, *parameters, policy, floor, grad, hess]
-        counts_cpu, counts_gpu, expected, got = _cpu_and_cuda(cuda_kernels, f"{task}_grad_hess", args, 2)
+        args = [y, margin, w, grad, hess]
+        counts_cpu, counts_gpu, expected, got = _cpu_and_cuda(cuda_kernels, "grad_hess", prepared, args)
         assert counts_cpu == counts_gpu == (0, 0, 0)
         tolerance = 1e-12 if dtype == np.float64 else 2e-7  # float32 outputs: one rounding apart at most
         for e, g in zip(expected, got, strict=True):
             np.testing.assert_allclose(g, e, rtol=tolerance, atol=0)
         out = np.empty(n, dtype=dtype)
-        args = [y, margin, w, *parameters, out]
-        counts_cpu, counts_gpu, expected, got = _cpu_and_cuda(cuda_kernels, f"{task}_loss", args, 1)
+        args = [y, margin, w, out]
+        counts_cpu, counts_gpu, expected, got = _cpu_and_cuda(cuda_kernels, "loss", prepared, args)
         assert counts_cpu == counts_gpu == (0, 0, 0)
         np.testing.assert_allclose(got[0], expected[0], rtol=tolerance, atol=0)
 
@@ -120,11 +121,10 @@ def test_hessian_scale_multiplies_the_hessian(cuda_kernels):
     loss = FocalLoss(2.0, None)
     margin = rng.normal(size=(40, 3))
     y = rng.integers(0, 3, 40).astype(np.float64)
-    task, parameters = loss.kernel_parameters(3)
-    policy, floor = loss.hessian_policy_code
+    prepared = prepare_loss(loss, 3)
     grad, hess = np.empty_like(margin), np.empty_like(margin)
-    args = [y, margin, None, *parameters, policy, floor, grad, hess]
-    _, _, expected, got = _cpu_and_cuda(cuda_kernels, f"{task}_grad_hess", args, 2, hessian_scale=2.0)
+    args = [y, margin, None, grad, hess]
+    _, _, expected, got = _cpu_and_cuda(cuda_kernels, "grad_hess", prepared, args, hessian_scale=2.0)
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
     np.testing.assert_allclose(got[1], 2.0 * expected[1], rtol=1e-12)
 
@@ -142,10 +142,9 @@ def test_bad_inputs_are_counted_as_on_the_cpu(cuda_kernels, n_classes):
     margin.reshape(-1)[[30, 31]] = [np.inf, np.nan]
     weight[[40, 41, 42]] = [-1.0, np.inf, np.nan]
     loss = FocalLoss(2.0, None)
-    task, parameters = loss.kernel_parameters(n_classes)
-    policy, floor = loss.hessian_policy_code
-    args = [y, margin, weight, *parameters, policy, floor, np.empty_like(margin), np.empty_like(margin)]
-    counts_cpu, counts_gpu, _, _ = _cpu_and_cuda(cuda_kernels, f"{task}_grad_hess", args, 2)
+    prepared = prepare_loss(loss, n_classes)
+    args = [y, margin, weight, np.empty_like(margin), np.empty_like(margin)]
+    counts_cpu, counts_gpu, _, _ = _cpu_and_cuda(cuda_kernels, "grad_hess", prepared, args)
     assert counts_gpu == counts_cpu
     assert counts_cpu == (4, 2, 3)
 

@@ -14,6 +14,7 @@ from sklearn.datasets import make_classification
 from sklearn.utils.fixes import parse_version
 
 from focal_boost import FocalBoostClassifier, FocalLoss
+from focal_boost._prepared import PreparedLoss
 from focal_boost._sklearn_compat import SKLEARN_VERSION
 
 INSTALLED = [name for name in ("xgboost", "lightgbm") if importlib.util.find_spec(name) is not None]
@@ -283,13 +284,13 @@ def test_clone_and_calibrated_classifier(backend, imbalanced):
 def test_n_jobs_reaches_the_booster_and_the_kernel(backend, imbalanced, monkeypatch):
     X, y = imbalanced
     seen = []
-    original = FocalLoss.gradient_hessian
+    original = PreparedLoss.gradient_hessian  # what the objectives call each round
 
     def spy(self, *args, n_threads=None, **kwargs):
         seen.append(n_threads)
         return original(self, *args, n_threads=n_threads, **kwargs)
 
-    monkeypatch.setattr(FocalLoss, "gradient_hessian", spy)
+    monkeypatch.setattr(PreparedLoss, "gradient_hessian", spy)
     model = FocalBoostClassifier(backend=backend, n_estimators=3, n_jobs=1).fit(X, y)
     assert seen == [1, 1, 1]
     if backend == "xgboost":
