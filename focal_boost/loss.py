@@ -409,18 +409,17 @@ class FocalLoss:
         """The logarithm of :meth:`posterior_proba`, computed in log space."""
         margin = check_margin(margin)
         _check_finite(margin)
-        n_classes = 2 if margin.ndim == 1 else margin.shape[1]
         if isinstance(self._alpha, str):
             raise ValueError(
                 "alpha='balanced' must be fixed from the training labels first: use resolved(y_train)"
             )
-        alpha = self.class_weights(n_classes)
+        prepared = prepare_loss(self, None if margin.ndim == 1 else margin.shape[1])
+        alpha, gamma = prepared.alpha, prepared.gamma
         if np.any(alpha <= 0.0):
             raise ValueError(
                 f"the posterior is undefined for a class with alpha = 0 (alpha = {alpha.tolist()})"
             )
         log_alpha = np.log(alpha)
-        gamma = np.ascontiguousarray(self.class_gammas(n_classes), dtype=np.float64)
         if margin.ndim == 1:
             logit = np.empty(margin.shape[0])
             _cpu.binary_posterior_logit(margin, log_alpha[0], log_alpha[1], gamma[0], gamma[1], logit)
