@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._device_arrays import to_host
+from focal_boost._extras import require
 from focal_boost._prepared import PreparedLoss
 from focal_boost._validation import raise_for_bad_counts
 
@@ -46,12 +47,6 @@ class HostEngine:
     def __init__(self, objective: Any, metric: Any) -> None:
         self.objective = objective  # focal_boost.xgboost.FocalObjective
         self.metric = metric  # focal_boost.xgboost.FocalMetric
-
-    def features(self, X: Any) -> Any:
-        return X  # inplace_predict takes NumPy, SciPy sparse and pandas on the CPU
-
-    def labels(self, values: Any) -> np.ndarray:
-        return np.asarray(values, dtype=np.float32)
 
     def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
         return self.objective.gradient_hessian(y, margin, weight)
@@ -83,12 +78,6 @@ class CudaEngine:
         if full_key not in self._buffers:
             self._buffers[full_key] = self.xp.empty(shape, dtype=dtype)
         return self._buffers[full_key]
-
-    def features(self, X: Any) -> Any:
-        return device_features(X, self.xp)
-
-    def labels(self, values: Any) -> Any:
-        return self.xp.asarray(values, dtype=np.float32)
 
     def _check(self, counts: tuple[int, int, int], y: Any, margin: Any, weight: Any) -> None:
         if any(counts):
@@ -128,6 +117,21 @@ def device_feature_kind(X: Any) -> str | None:
     return None
 
 
+def placed_features(X: Any, engine_kind: str, xp: Any) -> Any:
+    """``X`` where the "host" or "cuda" engine's ``inplace_predict`` reads it.
+
+    On the host as it is (``inplace_predict`` takes NumPy, SciPy sparse and
+    pandas on the CPU); on the GPU by :func:`device_features`, which is a
+    TypeError where XGBoost cannot predict ``X`` in place there.
+    """
+    if engine_kind == "host":
+        return X
+    placed = device_features(X, xp)
+    if placed is None:
+        raise TypeError(f"XGBoost cannot predict {type(X).__name__} in place on this device")
+    return placed
+
+
 def device_features(X: Any, xp: Any) -> Any:
     """``X`` in a form ``inplace_predict`` reads on the device, or None (see :func:`device_feature_kind`)."""
     kind = device_feature_kind(X)
@@ -160,6 +164,63 @@ class ResidentSet:
             validate_features=False,
             base_margin=self.margin,
         )
+
+
+@dataclass
+class ResidentTraining:
+    """The loop's training data: XGBoost's matrix (for the trees) and the resident set (its margin)."""
+
+    matrix: Any  # the DMatrix or QuantileDMatrix XGBoost builds the trees from
+    data: ResidentSet
+
+
+def train(
+    params: dict[str, Any],
+    dtrain: ResidentTraining,
+    num_boost_round: int,
+    *,
+    evals: list[tuple[ResidentSet, str]],
+    obj: Any,
+    custom_metric: Any,
+    callbacks: list[Any],
+    engine_kind: str,
+    xp: Any,
+    missing: float,
+    evals_result: dict | None = None,
+    verbose_eval: bool | int = False,
+) -> Any:
+    """The loop as a train function of :func:`focal_boost._xgboost_run.boost` (``xgboost.train``'s call).
+
+    ``obj`` and ``custom_metric`` are the recipe's objective and metric: the
+    "host" engine calls them, the "cuda" engine launches the CUDA kernels on
+    the objective's prepared loss (the same parameters and Hessian scale).
+    """
+    xgb = require("xgboost", "focal_boost.xgboost")
+    if engine_kind == "host":
+        engine: Any = HostEngine(obj, custom_metric)
+    else:
+        margin = dtrain.data.margin
+        engine = CudaEngine(obj.prepared(None if margin.ndim == 1 else margin.shape[1]), xp)
+    callbacks = list(callbacks)
+    if verbose_eval:
+        callbacks.append(
+            xgb.callback.EvaluationMonitor(period=1 if verbose_eval is True else int(verbose_eval))
+        )
+    booster = xgb.Booster(params, [dtrain.matrix])
+    booster, history = boosting_loop(
+        booster,
+        dtrain.matrix,
+        engine,
+        dtrain.data,
+        [data for data, _ in evals],
+        num_boost_round,
+        callbacks,
+        missing,
+        custom_metric.name,
+    )
+    if evals_result is not None:
+        evals_result.update(history)
+    return booster
 
 
 def boosting_loop(

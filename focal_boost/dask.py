@@ -14,17 +14,16 @@ lazy Dask probabilities.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from focal_boost import _record
 from focal_boost._adapter import raise_missing_num_class
 from focal_boost._dask_estimator import DaskFocalBoostClassifier
 from focal_boost._extras import require
 from focal_boost._math import MAX_WEIGHT
-from focal_boost._record import TrainingRecord
 from focal_boost._validation import weight_problem
 from focal_boost.loss import FocalLoss
 
@@ -128,63 +127,55 @@ def xgboost_train(
     """
     from xgboost import dask as dxgb
 
-    from focal_boost import xgboost as fx
+    from focal_boost import _xgboost_run
 
-    loss = FocalLoss() if loss is None else loss
     X, _, y, sample_weight = _aligned(X, y, sample_weight)
     evaluation = []
     for i, item in enumerate(eval_set):
         X_eval, _, y_eval, w_eval = _aligned(*item, what=f"eval_set[{i}]: ")
         evaluation.append((X_eval, y_eval, w_eval))
-    n_classes = int(params.get("num_class", 0) or 0)
-    multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
-    # Labels and weights are checked here, on the cluster, before any worker trains: an error
-    # raised inside one worker's objective would reach the client as the other workers'
-    # "connection closed" as often as not.
-    totals = class_totals(y, sample_weight, n_classes=n_classes if multiclass else None)
-    if not multiclass and totals.shape[0] > 2:
-        raise_missing_num_class(np.flatnonzero(totals > 0).astype(np.float64))  # the labels present
-    loss, init = _from_totals(loss, totals, multiclass=multiclass)
 
-    def matrix(X_part: Any, y_part: Any, w_part: Any = None) -> Any:
-        margin = None
-        if multiclass:
-            _, da = _dask()
-            rows = (
-                X_part.to_dask_array(lengths=True) if hasattr(X_part, "to_dask_array") else da.asarray(X_part)
-            )
-            margin = da.broadcast_to(
-                da.asarray(init), (rows.shape[0], len(init)), chunks=(rows.chunks[0], -1)
-            )
-        return dxgb.DaskDMatrix(client, X_part, y_part, weight=w_part, base_margin=margin)
+    def on_the_cluster(loss: FocalLoss | None, columns: int | None) -> tuple[FocalLoss, Any]:
+        # Labels and weights are checked here, on the cluster, before any worker trains: an error
+        # raised inside one worker's objective would reach the client as the other workers'
+        # "connection closed" as often as not.
+        totals = class_totals(y, sample_weight, n_classes=columns)
+        if columns is None and totals.shape[0] > 2:
+            raise_missing_num_class(np.flatnonzero(totals > 0).astype(np.float64))  # the labels present
+        return _from_totals(FocalLoss() if loss is None else loss, totals, multiclass=columns is not None)
 
-    dtrain = matrix(X, y, sample_weight)
-    evals = [(matrix(*item), f"valid_{i}") for i, item in enumerate(evaluation)]
-    training = {k: v for k, v in params.items() if k != "objective"}
-    training.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
-    threads = params.get("nthread", params.get("n_jobs"))
-    metric = fx._RememberingMetric(loss, n_threads=threads)
-    # Full-precision metric values on every worker (XGBoost keeps six decimals of a custom metric).
-    exact = fx._exact_history(
-        fx._xgboost(),
-        metric,
-        [name for _, name in evals],
-        kwargs.pop("early_stopping_rounds", None),
-        kwargs.pop("maximize", None),
-    )
-    result = dxgb.train(
-        client,
-        training,
-        dtrain,
+    def dask_matrices(run: Any) -> tuple[Any, list[tuple[Any, str]]]:
+        def matrix(X_part: Any, y_part: Any, w_part: Any = None) -> Any:
+            margin = None
+            if run.columns is not None:
+                _, da = _dask()
+                rows = (
+                    X_part.to_dask_array(lengths=True)
+                    if hasattr(X_part, "to_dask_array")
+                    else da.asarray(X_part)
+                )
+                margin = da.broadcast_to(
+                    da.asarray(run.init), (rows.shape[0], run.columns), chunks=(rows.chunks[0], -1)
+                )
+            return dxgb.DaskDMatrix(client, X_part, y_part, weight=w_part, base_margin=margin)
+
+        return matrix(X, y, sample_weight), [
+            (matrix(*item), f"valid_{i}") for i, item in enumerate(evaluation)
+        ]
+
+    return _xgboost_run.boost(
+        functools.partial(dxgb.train, client),
+        dask_matrices,
+        params,
         num_boost_round,
-        evals=evals,
-        obj=fx.FocalObjective(loss, n_threads=threads),
-        custom_metric=metric,
-        callbacks=[exact, *(kwargs.pop("callbacks", None) or [])],
+        loss=loss,
+        loss_and_init=on_the_cluster,
+        early_stopping_rounds=kwargs.pop("early_stopping_rounds", None),
+        maximize=kwargs.pop("maximize", None),
+        callbacks=kwargs.pop("callbacks", None),
+        booster_of=lambda result: result["booster"],
         **kwargs,
     )
-    _record.write_xgboost(result["booster"], TrainingRecord(loss, np.asarray(init, dtype=np.float64)))
-    return result
 
 
 def xgboost_predict_margin(client: Any, booster: Any, X: Any, **kwargs: Any) -> Any:

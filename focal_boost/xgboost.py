@@ -36,8 +36,6 @@ adds to every prediction; a multiclass score goes into each ``DMatrix``'s
 
 from __future__ import annotations
 
-import importlib.util
-import uuid
 import warnings
 import weakref
 from collections.abc import Mapping, Sequence
@@ -49,15 +47,12 @@ from focal_boost import _record
 from focal_boost._adapter import (
     BoosterMetric,
     BoosterObjective,
-    thread_count,
     training_loss_and_init,
     weighted_mean,
     wrapper_got_booster_data,
     wrong_data,
 )
-from focal_boost._device_arrays import to_host
 from focal_boost._extras import require
-from focal_boost._prepared import prepare_loss
 from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
@@ -264,44 +259,36 @@ def train(
     ``verbose_eval``, ``callbacks``, ...). The loss is recorded in the booster
     (attribute ``focal_boost``) for :func:`predict_margin` and :func:`predict_proba`.
     """
+    from focal_boost import _xgboost_run
+
     xgb = _xgboost()
     y, weight = dtrain.get_label(), _weights(dtrain)
-    n_classes = int(params.get("num_class", 0) or 0)
-    multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
-    loss, init = training_loss_and_init(loss, y, weight, n_classes if multiclass else None)
-    if multiclass:
-        distinct = {id(d): d for d in [dtrain, *(d for d, _ in evals)]}  # dtrain is often in evals
-        for dmatrix in distinct.values():
-            _set_multiclass_base_margin(dmatrix, init)
-        base_score = 0.0
-    else:
-        base_score = float(init)
-    threads = thread_count(params, n_threads, "nthread", "n_jobs")
-    training_params = {k: v for k, v in params.items() if k != "objective"}
-    training_params.update(base_score=base_score, disable_default_eval_metric=True)
-    objective = FocalObjective(loss, n_threads=threads)
-    objective.remember(dtrain, y, weight)
-    metric = _RememberingMetric(loss, n_threads=threads)
-    exact = _exact_history(
-        xgb,
-        metric,
-        [name for _, name in evals],
-        kwargs.pop("early_stopping_rounds", None),
-        kwargs.pop("maximize", None),
-    )
-    callbacks = [exact, *(kwargs.pop("callbacks", None) or [])]
-    booster = xgb.train(
-        training_params,
-        dtrain,
+    evals = list(evals)
+
+    def given_matrices(run: Any) -> tuple[Any, list[tuple[Any, str]]]:
+        if run.columns is not None:  # the multiclass initial score goes into every base_margin
+            for dmatrix in {id(d): d for d in [dtrain, *(d for d, _ in evals)]}.values():
+                if dmatrix.get_base_margin().size:
+                    raise ValueError(
+                        "this DMatrix already has a base_margin; focal_boost.xgboost.train sets it"
+                    )
+                dmatrix.set_base_margin(run.base_margin(dmatrix.num_row()))
+        return dtrain, evals
+
+    return _xgboost_run.boost(
+        xgb.train,
+        given_matrices,
+        params,
         num_boost_round,
-        evals=list(evals),
-        obj=objective,
-        custom_metric=metric,
-        callbacks=callbacks,
+        loss=loss,
+        loss_and_init=lambda loss, columns: training_loss_and_init(loss, y, weight, columns),
+        n_threads=n_threads,
+        early_stopping_rounds=kwargs.pop("early_stopping_rounds", None),
+        maximize=kwargs.pop("maximize", None),
+        callbacks=kwargs.pop("callbacks", None),
+        remembered_labels=(y, weight),
         **kwargs,
     )
-    _record.write_xgboost(booster, TrainingRecord(loss, init))
-    return booster
 
 
 class DeviceFallbackWarning(UserWarning):
@@ -373,9 +360,11 @@ def train_on_device(
     ``gbtree``, or features that XGBoost cannot predict in place on the GPU
     (SciPy sparse, pandas categorical columns: pass cuDF).
     """
+    from focal_boost import _xgboost_device as device
+
     xgb = _xgboost()
     on_gpu = str(params.get("device", "cpu")).startswith(("cuda", "gpu"))
-    evals = [_eval_tuple(item) for item in evals]
+    evals = [device.eval_tuple(item) for item in evals]
     if early_stopping_rounds is not None and not evals:
         raise ValueError("early stopping needs at least one evaluation set in evals")
     run = {
@@ -392,10 +381,10 @@ def train_on_device(
         "dtrain": dtrain,
     }
     if not on_gpu:
-        return _train_resident(xgb, params, X, y, engine_kind="host", **run)
-    reason = _gpu_path_unavailable(params, X, [item[0] for item in evals])
+        return device.train_resident(xgb, params, X, y, engine_kind="host", **run)
+    reason = device.gpu_path_unavailable(params, X, [item[0] for item in evals])
     if reason is None:
-        return _train_resident(xgb, params, X, y, engine_kind="cuda", **run)
+        return device.train_resident(xgb, params, X, y, engine_kind="cuda", **run)
     if reason not in _FALLBACKS_WARNED:
         _FALLBACKS_WARNED.add(reason)
         warnings.warn(
@@ -405,251 +394,7 @@ def train_on_device(
             DeviceFallbackWarning,
             stacklevel=2,
         )
-    return _train_standard(xgb, params, X, y, **run)
-
-
-def _eval_tuple(item: tuple) -> tuple[Any, Any, Any, str]:
-    if len(item) == 3:
-        return item[0], item[1], None, str(item[2])
-    if len(item) == 4:
-        return item[0], item[1], item[2], str(item[3])
-    raise ValueError(f"each evaluation set is (X, y, name) or (X, y, weight, name), got {len(item)} items")
-
-
-def _gpu_path_unavailable(params: Mapping[str, Any], X: Any, eval_features: list[Any]) -> str | None:
-    """Why the device-resident path cannot run here, or None if it can."""
-    if importlib.util.find_spec("cupy") is None:
-        return "CuPy is not installed (pip install 'focal-boost[gpu]')"
-    if importlib.util.find_spec("numba_cuda") is None:
-        return "numba-cuda is not installed (pip install 'focal-boost[gpu]')"
-    from focal_boost import _cuda
-
-    if _cuda.simulated() or not _cuda.is_available():
-        return "no usable CUDA GPU was found"
-    if params.get("booster", "gbtree") != "gbtree":
-        return f"booster={params['booster']!r} (only 'gbtree' keeps a per-round margin)"
-    from focal_boost._resident import device_feature_kind
-
-    for data in [X, *eval_features]:
-        if device_feature_kind(data) is None:
-            return (
-                f"XGBoost cannot predict {type(data).__name__} in place on the GPU "
-                "(pass NumPy, CuPy, cuDF or numeric pandas data)"
-            )
-    return None
-
-
-def _quantile_matrix(
-    xgb: Any, params: Mapping[str, Any], X: Any, y: Any, weight: Any, ref: Any = None
-) -> Any:
-    """The QuantileDMatrix XGBoost recommends for ``hist``, with the booster's ``max_bin``."""
-    options = {"max_bin": int(params["max_bin"])} if "max_bin" in params else {}
-    if "nthread" in params:
-        options["nthread"] = int(params["nthread"])
-    return xgb.QuantileDMatrix(X, label=y, weight=weight, enable_categorical=True, ref=ref, **options)
-
-
-def _train_standard(xgb: Any, params: Mapping[str, Any], X: Any, y: Any, **run: Any) -> Any:
-    """:func:`train` on QuantileDMatrix versions of the arrays (the fallback path)."""
-    dtrain = run["dtrain"]
-    if dtrain is None:
-        dtrain = _quantile_matrix(xgb, params, X, y, run["sample_weight"])
-    evals = [
-        (_quantile_matrix(xgb, params, X_eval, y_eval, w_eval, ref=dtrain), name)
-        for X_eval, y_eval, w_eval, name in run["evals"]
-    ]
-    return train(
-        params,
-        dtrain,
-        run["num_boost_round"],
-        loss=run["loss"],
-        evals=evals,
-        n_threads=run["n_threads"],
-        early_stopping_rounds=run["early_stopping_rounds"],
-        evals_result=run["evals_result"],
-        verbose_eval=run["verbose_eval"],
-        callbacks=list(run["callbacks"] or []),
-    )
-
-
-def _train_resident(
-    xgb: Any, params: Mapping[str, Any], X: Any, y: Any, *, engine_kind: str, **run: Any
-) -> Any:
-    """The device-resident loop with the "host" (NumPy, CPU kernels) or "cuda" engine."""
-    from focal_boost import _resident
-    from focal_boost._validation import check_booster_weights, check_labels, check_sample_weight
-
-    host = _to_host
-    y_host = check_labels(host(y))
-    if _n_rows(X) != y_host.shape[0]:
-        raise ValueError(f"X has {_n_rows(X)} rows but y has {y_host.shape[0]} labels")
-    weight_host = check_sample_weight(host(run["sample_weight"]), y_host.shape[0])
-    if weight_host is not None:  # as XGBoost stores them, so that the initial score is train()'s
-        check_booster_weights(np.asarray(weight_host, dtype=np.float64))
-        weight_host = np.asarray(weight_host, dtype=np.float32)
-    y_host = np.asarray(y_host, dtype=np.float32)
-    n_classes = int(params.get("num_class", 0) or 0)
-    multiclass = n_classes > 2 or (n_classes == 2 and "num_class" in params)
-    loss, init = training_loss_and_init(run["loss"], y_host, weight_host, n_classes if multiclass else None)
-    threads = thread_count(params, run["n_threads"], "nthread", "n_jobs")
-    if engine_kind == "host":
-        objective, metric = FocalObjective(loss, n_threads=threads), FocalMetric(loss, n_threads=threads)
-        engine: Any = _resident.HostEngine(objective, metric)
-    else:
-        prepared = prepare_loss(
-            loss, n_classes if multiclass else None, hessian_scale=multiclass_hessian_scale(n_classes)
-        )
-        engine = _resident.CudaEngine(prepared, _array_module())
-
-    training_params = {k: v for k, v in params.items() if k != "objective"}
-    training_params.update(base_score=0.0 if multiclass else float(init), disable_default_eval_metric=True)
-    dtrain = run["dtrain"]
-    if dtrain is None:
-        dtrain = _quantile_matrix(xgb, params, X, y_host, weight_host)
-    booster = xgb.Booster(training_params, [dtrain])
-
-    def resident(name: str | None, features: Any, labels: Any, weight: Any) -> _resident.ResidentSet:
-        n = _n_rows(features)
-        shape = (n, n_classes) if multiclass else (n,)
-        margin = engine.xp.empty(shape, dtype=np.float32)
-        margin[...] = engine.xp.asarray(init.astype(np.float32))
-        device_features = engine.features(features)
-        if device_features is None:
-            raise TypeError(f"XGBoost cannot predict {type(features).__name__} in place on this device")
-        weight = None if weight is None else engine.xp.asarray(np.asarray(host(weight), dtype=np.float32))
-        return _resident.ResidentSet(name, device_features, engine.labels(host(labels)), weight, margin)
-
-    training = resident(None, X, y_host, weight_host)
-    eval_sets = []
-    for features, labels, weight, name in run["evals"]:
-        if features is X and labels is y and weight is run["sample_weight"]:
-            training.name = name  # the training set is also evaluated: one margin for both
-            eval_sets.append(training)
-        else:
-            eval_sets.append(resident(name, features, labels, weight))
-
-    callbacks = list(run["callbacks"] or [])
-    verbose = run["verbose_eval"]
-    if verbose:
-        callbacks.append(xgb.callback.EvaluationMonitor(period=1 if verbose is True else int(verbose)))
-    if run["early_stopping_rounds"] is not None:
-        callbacks.append(
-            xgb.callback.EarlyStopping(
-                rounds=run["early_stopping_rounds"], metric_name=FocalMetric.name, maximize=False
-            )
-        )
-    booster, history = _resident.boosting_loop(
-        booster,
-        dtrain,
-        engine,
-        training,
-        eval_sets,
-        run["num_boost_round"],
-        callbacks,
-        run["missing"],
-        FocalMetric.name,
-    )
-    if run["evals_result"] is not None:
-        run["evals_result"].update(history)
-    _record.write_xgboost(booster, TrainingRecord(loss, init))
-    return booster
-
-
-def _array_module() -> Any:
-    """CuPy; NumPy under Numba's CUDA simulator, whose kernels take host arrays."""
-    from focal_boost import _cuda
-
-    if _cuda.simulated():
-        return np  # the simulator's kernels take NumPy arrays
-    import cupy
-
-    return cupy
-
-
-def _to_host(values: Any) -> Any:
-    """Labels or weights as host arrays: device arrays and pandas or cuDF Series copied; else unchanged."""
-    if values is not None and hasattr(values, "to_numpy") and not hasattr(values, "dtypes"):
-        return values.to_numpy()  # a pandas or cuDF Series
-    return to_host(values)
-
-
-def _n_rows(X: Any) -> int:
-    return int(X.shape[0])
-
-
-#: Each remembering metric's values of the current round, by the metric's token. Keyed by a
-#: token rather than held by the object: on a Dask worker the metric XGBoost calls and the one
-#: the callback holds can arrive as two unpickled copies.
-_ROUND_VALUES: dict[str, list[float]] = {}
-
-
-class _RememberingMetric(FocalMetric):
-    """:class:`FocalMetric` that keeps this round's values, in call order, at full precision."""
-
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        super().__init__(loss, n_threads=n_threads)
-        self.token = uuid.uuid4().hex
-
-    def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
-        name, value = super().__call__(predt, dmatrix)
-        _ROUND_VALUES.setdefault(self.token, []).append(value)
-        return name, value
-
-    def take_round(self) -> list[float]:
-        """This round's values (and forget them)."""
-        return _ROUND_VALUES.pop(self.token, [])
-
-
-def _exact_history(
-    xgb: Any,
-    metric: _RememberingMetric,
-    names: list[str],
-    early_stopping_rounds: int | None,
-    maximize: bool | None,
-) -> Any:
-    """A callback that puts the metric's full-precision values into XGBoost's history.
-
-    XGBoost passes a custom metric's value through text formatted with ``%f``
-    (six decimals) before early stopping and ``evals_result`` see it. A focal
-    loss of 1e-4 (large ``gamma``, rare positives) would then keep two
-    significant digits, and early stopping would take rounding ties for a
-    plateau. This callback overwrites each round's rounded values with the
-    exact ones. With ``early_stopping_rounds`` it is XGBoost's own
-    ``EarlyStopping``, which decides on the values just written back (a
-    separate callback could run after it: XGBoost 2.1 keeps callbacks in a set).
-    XGBoost evaluates the sets in the order of ``evals`` (``names``), so the
-    metric's values of the round are matched by position; this also works on
-    Dask workers, where the DMatrix objects are the workers' own.
-    """
-
-    def write_back(evals_log: dict) -> None:
-        values = metric.take_round()
-        if len(values) != len(names):  # not one value per evaluation set: leave XGBoost's
-            return
-        for name, value in zip(names, values, strict=True):
-            record = evals_log.get(name, {}).get(metric.name)
-            if record:
-                record[-1] = value
-
-    class ExactHistory(xgb.callback.TrainingCallback):
-        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            write_back(evals_log)
-            return False
-
-    class ExactEarlyStopping(xgb.callback.EarlyStopping):
-        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            write_back(evals_log)
-            return super().after_iteration(model, epoch, evals_log)
-
-    if early_stopping_rounds is None:
-        return ExactHistory()
-    return ExactEarlyStopping(rounds=early_stopping_rounds, maximize=maximize)
-
-
-def _set_multiclass_base_margin(dmatrix: Any, init: np.ndarray) -> None:
-    if dmatrix.get_base_margin().size:
-        raise ValueError("this DMatrix already has a base_margin; focal_boost.xgboost.train sets it")
-    dmatrix.set_base_margin(np.broadcast_to(init, (dmatrix.num_row(), init.shape[0])))
+    return device.train_standard(xgb, params, X, y, **run)
 
 
 def training_record(booster: Any) -> TrainingRecord:

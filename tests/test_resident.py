@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 
+from focal_boost import _xgboost_device as device
 from focal_boost.loss import FocalLoss
 
 xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip install 'focal-boost[xgboost]')")
@@ -29,9 +30,9 @@ HAS_GPU = HAS_NUMBA_CUDA and not SIMULATED and importlib.util.find_spec("cupy") 
 
 def _standard(params, X, y, rounds, *, weight=None, loss=None, evals=(), **kwargs):
     """focal_boost.xgboost.train (XGBoost's custom-objective path) on QuantileDMatrix data."""
-    dtrain = fx._quantile_matrix(xgb, params, X, y, weight)
+    dtrain = device.quantile_matrix(xgb, params, X, y, weight)
     matrices = [
-        (fx._quantile_matrix(xgb, params, Xe, ye, we, ref=dtrain), name) for Xe, ye, we, name in evals
+        (device.quantile_matrix(xgb, params, Xe, ye, we, ref=dtrain), name) for Xe, ye, we, name in evals
     ]
     return fx.train(params, dtrain, rounds, loss=loss, evals=matrices, verbose_eval=False, **kwargs)
 
@@ -65,7 +66,7 @@ def test_host_loop_builds_the_standard_path_s_model(task, binary_data, multiclas
         fx.training_record(resident).init_score.tolist() == fx.training_record(standard).init_score.tolist()
     )
     # A training matrix built beforehand (dtrain=) is used as it is: the same model.
-    prebuilt = fx._quantile_matrix(xgb, params, X, y, weight)
+    prebuilt = device.quantile_matrix(xgb, params, X, y, weight)
     reused = fx.train_on_device(params, X, y, 15, sample_weight=weight, loss=loss, dtrain=prebuilt)
     np.testing.assert_array_equal(fx.predict_margin(reused, X_valid), fx.predict_margin(standard, X_valid))
     # And the model is not trivial: unweighted training gives another one.
@@ -189,7 +190,7 @@ def test_unsupported_boosters_and_features_are_named_in_the_fallback():
     assert device_feature_kind(pandas.DataFrame({"a": pandas.Categorical(["x", "y"])})) is None
     if HAS_GPU:
         pytest.skip("the reasons below depend on the machine having no GPU")
-    reason = fx._gpu_path_unavailable({"device": "cuda"}, np.zeros((2, 2)), [])
+    reason = device.gpu_path_unavailable({"device": "cuda"}, np.zeros((2, 2)), [])
     assert reason is not None
 
 
@@ -217,10 +218,10 @@ def test_loop_with_the_cuda_kernels_builds_the_same_model(task, binary_data, mul
     }
     history_cuda: dict = {}
     history_host: dict = {}
-    cuda = fx._train_resident(
+    cuda = device.train_resident(
         xgb, params, X, y, engine_kind="cuda", num_boost_round=6, evals_result=history_cuda, **run
     )
-    host = fx._train_resident(
+    host = device.train_resident(
         xgb, params, X, y, engine_kind="host", num_boost_round=6, evals_result=history_host, **run
     )
     np.testing.assert_allclose(fx.predict_margin(cuda, X_valid), fx.predict_margin(host, X_valid), rtol=1e-6)

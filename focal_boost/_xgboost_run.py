@@ -1,0 +1,205 @@
+"""One recipe for an XGBoost training run with focal loss, shared by its three paths.
+
+:func:`focal_boost.xgboost.train` (``xgboost.train`` on the caller's
+DMatrix), :func:`focal_boost.xgboost.train_on_device` (the device-resident
+loop of :mod:`focal_boost._resident`) and :func:`focal_boost.dask.xgboost_train`
+(``xgboost.dask.train``) differ only in the booster's train function and in
+how their data are built. :func:`boost` takes those two as arguments and does
+the rest, once:
+
+1. the margin layout from ``params`` (:func:`margin_columns`);
+2. the loss with ``alpha="balanced"`` fixed and the initial score, from the
+   caller's ``loss_and_init`` (labels on this machine, or class totals
+   computed on a cluster);
+3. the training parameters: ``objective`` dropped, ``base_score`` the binary
+   initial score (a multiclass one goes into the data's ``base_margin``),
+   XGBoost's default metric off;
+4. the objective and the metric, with one thread-count policy;
+5. the callbacks: the metric's exact values written back into XGBoost's
+   history, early stopping on them, the caller's own;
+6. the training record (loss and initial score) written into the booster.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from focal_boost import _record
+from focal_boost._adapter import thread_count
+from focal_boost._extras import require
+from focal_boost._record import TrainingRecord
+from focal_boost.loss import FocalLoss
+from focal_boost.xgboost import FocalMetric, FocalObjective
+
+#: ``loss_and_init(loss, margin_columns) -> (loss with alpha resolved, initial score)``.
+LossAndInit = Callable[[FocalLoss | None, "int | None"], tuple[FocalLoss, np.ndarray]]
+
+
+def margin_columns(params: Mapping[str, Any]) -> int | None:
+    """The margin layout ``params`` ask XGBoost for: None (one margin per row) or ``num_class``.
+
+    ``num_class`` above 2 is multiclass; ``num_class=2`` given explicitly is a
+    two-column softmax; unset, 0 or 1 is binary.
+    """
+    n_classes = int(params.get("num_class", 0) or 0)
+    return n_classes if n_classes > 2 or (n_classes == 2 and "num_class" in params) else None
+
+
+@dataclass(frozen=True)
+class XGBoostRun:
+    """What a training run decided before boosting: handed to the caller's data factory."""
+
+    #: The loss to train with, ``alpha="balanced"`` fixed from the training data.
+    loss: FocalLoss
+    #: The initial score: 0-d (binary) or one value per class.
+    init: np.ndarray
+    #: The margin layout (None: one margin per row).
+    columns: int | None
+    #: XGBoost's training parameters.
+    params: dict[str, Any]
+    #: The threads of the objective and metric kernels (the booster's ``nthread``).
+    n_threads: int | None
+
+    def objective(self) -> FocalObjective:
+        return FocalObjective(self.loss, n_threads=self.n_threads)
+
+    def metric(self) -> RememberingMetric:
+        return RememberingMetric(self.loss, n_threads=self.n_threads)
+
+    def base_margin(self, n_rows: int) -> np.ndarray | None:
+        """The ``(n_rows, K)`` base margin of a multiclass run's data (None for binary)."""
+        return None if self.columns is None else np.broadcast_to(self.init, (n_rows, self.init.shape[0]))
+
+
+#: ``make_data(run) -> (dtrain, [(data, name), ...])``: the training data and the evaluation sets.
+DataFactory = Callable[[XGBoostRun], tuple[Any, list[tuple[Any, str]]]]
+
+
+def boost(
+    train_function: Callable[..., Any],
+    make_data: DataFactory,
+    params: Mapping[str, Any],
+    num_boost_round: int,
+    *,
+    loss: FocalLoss | None,
+    loss_and_init: LossAndInit,
+    n_threads: int | None = None,
+    early_stopping_rounds: int | None = None,
+    maximize: bool | None = None,
+    callbacks: Sequence[Any] | None = None,
+    remembered_labels: tuple[np.ndarray, np.ndarray | None] | None = None,
+    booster_of: Callable[[Any], Any] = lambda result: result,
+    **kwargs: Any,
+) -> Any:
+    """Train with focal loss: ``train_function`` on the data of ``make_data``, with the recipe above.
+
+    ``train_function`` is called as ``xgboost.train`` is, ``(params, dtrain,
+    num_boost_round, evals=..., obj=..., custom_metric=..., callbacks=...,
+    **kwargs)``; ``booster_of`` finds the booster in what it returns (for
+    ``xgboost.dask.train``, a dict). ``remembered_labels``: the labels and
+    weights of ``dtrain`` already read, which the objective then uses
+    instead of copying them out of XGBoost every round. Returns what
+    ``train_function`` returns, its booster holding the training record.
+    """
+    columns = margin_columns(params)
+    trained_loss, init = loss_and_init(loss, columns)
+    training_params = {key: value for key, value in params.items() if key != "objective"}
+    training_params.update(
+        base_score=0.0 if columns is not None else float(init), disable_default_eval_metric=True
+    )
+    threads = thread_count(params, n_threads, "nthread", "n_jobs")
+    run = XGBoostRun(trained_loss, np.asarray(init, dtype=np.float64), columns, training_params, threads)
+    dtrain, evals = make_data(run)
+    objective, metric = run.objective(), run.metric()
+    if remembered_labels is not None:
+        objective.remember(dtrain, *remembered_labels)
+    exact = exact_history(metric, [name for _, name in evals], early_stopping_rounds, maximize)
+    result = train_function(
+        training_params,
+        dtrain,
+        num_boost_round,
+        evals=evals,
+        obj=objective,
+        custom_metric=metric,
+        callbacks=[exact, *(callbacks or [])],
+        **kwargs,
+    )
+    _record.write_xgboost(booster_of(result), TrainingRecord(run.loss, run.init))
+    return result
+
+
+#: Each remembering metric's values of the current round, by the metric's token. Keyed by a
+#: token rather than held by the object: on a Dask worker the metric XGBoost calls and the one
+#: the callback holds can arrive as two unpickled copies.
+_ROUND_VALUES: dict[str, list[float]] = {}
+
+
+class RememberingMetric(FocalMetric):
+    """:class:`~focal_boost.xgboost.FocalMetric` that keeps this round's values, in call order,
+    at full precision."""
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        super().__init__(loss, n_threads=n_threads)
+        self.token = uuid.uuid4().hex
+
+    def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
+        name, value = super().__call__(predt, dmatrix)
+        _ROUND_VALUES.setdefault(self.token, []).append(value)
+        return name, value
+
+    def take_round(self) -> list[float]:
+        """This round's values (and forget them)."""
+        return _ROUND_VALUES.pop(self.token, [])
+
+
+def exact_history(
+    metric: RememberingMetric,
+    names: list[str],
+    early_stopping_rounds: int | None,
+    maximize: bool | None,
+) -> Any:
+    """A callback that puts the metric's full-precision values into XGBoost's history.
+
+    XGBoost passes a custom metric's value through text formatted with ``%f``
+    (six decimals) before early stopping and ``evals_result`` see it. A focal
+    loss of 1e-4 (large ``gamma``, rare positives) would then keep two
+    significant digits, and early stopping would take rounding ties for a
+    plateau. This callback overwrites each round's rounded values with the
+    exact ones. With ``early_stopping_rounds`` it is XGBoost's own
+    ``EarlyStopping``, which decides on the values just written back (a
+    separate callback could run after it: XGBoost 2.1 keeps callbacks in a set).
+    XGBoost evaluates the sets in the order of ``evals`` (``names``), so the
+    metric's values of the round are matched by position; this also works on
+    Dask workers, where the DMatrix objects are the workers' own. A loop that
+    computes the exact values itself (:mod:`focal_boost._resident`) never
+    calls the metric, and the callback leaves its history as it is.
+    """
+    xgb = require("xgboost", "focal_boost.xgboost")
+
+    def write_back(evals_log: dict) -> None:
+        values = metric.take_round()
+        if len(values) != len(names):  # not one value per evaluation set: leave XGBoost's
+            return
+        for name, value in zip(names, values, strict=True):
+            record = evals_log.get(name, {}).get(metric.name)
+            if record:
+                record[-1] = value
+
+    class ExactHistory(xgb.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+            write_back(evals_log)
+            return False
+
+    class ExactEarlyStopping(xgb.callback.EarlyStopping):
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+            write_back(evals_log)
+            return super().after_iteration(model, epoch, evals_log)
+
+    if early_stopping_rounds is None:
+        return ExactHistory()
+    return ExactEarlyStopping(rounds=early_stopping_rounds, maximize=maximize)
