@@ -41,7 +41,6 @@ from focal_boost import _record
 from focal_boost._adapter import (
     BoosterMetric,
     BoosterObjective,
-    thread_count,
     training_loss_and_init,
     wrapper_got_booster_data,
     wrong_data,
@@ -186,24 +185,27 @@ def train(
     does :func:`save_model`, not LightGBM's own) for :func:`predict_margin` and
     :func:`predict_proba`.
     """
+    from focal_boost import _lightgbm_run
+
     lgb = _lightgbm()
-    n_classes = int(params.get("num_class", 1) or 1)
-    y = np.asarray(train_set.get_label())
-    loss, init = training_loss_and_init(loss, y, _weights(train_set), n_classes if n_classes > 1 else None)
-    for dataset in _distinct([train_set, *valid_sets]):
-        _set_init_score(dataset, init)
-    threads = thread_count(params, n_threads, "num_threads", "n_jobs")
-    training_params = {**params, "objective": FocalObjective(loss, n_threads=threads), "metric": "None"}
-    booster = lgb.train(
-        training_params,
-        train_set,
+    y, weight = np.asarray(train_set.get_label()), _weights(train_set)
+
+    def with_init_scores(run: Any) -> Any:
+        for dataset in _distinct([train_set, *valid_sets]):
+            _set_init_score(dataset, run)
+        return train_set
+
+    return _lightgbm_run.boost(
+        lgb.train,
+        with_init_scores,
+        params,
         num_boost_round,
+        loss=loss,
+        loss_and_init=lambda loss, columns: training_loss_and_init(loss, y, weight, columns),
+        n_threads=n_threads,
         valid_sets=list(valid_sets),
-        feval=FocalMetric(loss, n_threads=threads),
         **kwargs,
     )
-    _record.write_lightgbm(booster, TrainingRecord(loss, init))
-    return booster
 
 
 def _distinct(objects: Sequence[Any]) -> list[Any]:
@@ -211,13 +213,12 @@ def _distinct(objects: Sequence[Any]) -> list[Any]:
     return list({id(obj): obj for obj in objects}.values())
 
 
-def _set_init_score(dataset: Any, init: np.ndarray) -> None:
+def _set_init_score(dataset: Any, run: Any) -> None:
     existing = dataset.get_init_score() if _constructed(dataset) else dataset.init_score
     if existing is not None and len(existing):
         raise ValueError("this Dataset already has an init_score; focal_boost.lightgbm.train sets it")
     n = dataset.num_data() if _constructed(dataset) else len(dataset.get_label())
-    score = np.full(n, float(init)) if init.ndim == 0 else np.broadcast_to(init, (n, init.shape[0])).copy()
-    dataset.set_init_score(score)
+    dataset.set_init_score(run.init_scores(n))
 
 
 def training_record(booster: Any) -> TrainingRecord:
