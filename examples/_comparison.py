@@ -9,8 +9,9 @@ stopping on the same validation rows, each on its own loss:
   weighted alike), the usual fix for imbalance;
 * ``focal``: :class:`focal_boost.FocalBoostClassifier`.
 
-Each is scored on held-out rows by average precision, recall at a fixed
-precision, ROC AUC, Brier score and log loss of its probabilities, averaged
+Each is scored on held-out rows by average precision, ROC AUC, recall at a
+fixed precision, Brier score and log loss of its probabilities (the scores of
+``focal-boost train``, :func:`focal_boost.metrics.summary`), averaged
 over several stratified splits (a rare class makes one split's scores noisy;
 "AP sd" is the split-to-split standard deviation of average precision).
 """
@@ -24,12 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from focal_boost import FocalBoostClassifier
-from focal_boost._backends import installed_backends
-from focal_boost.metrics import recall_at_precision
+from focal_boost import FocalBoostClassifier, installed_backends
+from focal_boost.metrics import summary
 
 
 def installed_backend(preferred: str | None = None) -> str:
@@ -164,20 +163,10 @@ def compare(
                 model = _builtin(settings, weight)
                 _fit_builtin(model, settings, (take(fit), y[fit]), (take(valid), y[valid]), weight)
             seconds = time.perf_counter() - start
-            probability = model.predict_proba(take(test))[:, 1]
-            scores[name].append(
-                {
-                    "rounds": _rounds(model),
-                    "average precision": average_precision_score(y[test], probability),
-                    f"recall at precision {precision:g}": recall_at_precision(
-                        y[test], probability, precision
-                    ),
-                    "ROC AUC": roc_auc_score(y[test], probability),
-                    "Brier score": brier_score_loss(y[test], probability),
-                    "log loss": log_loss(y[test], probability),
-                    "seconds": seconds,
-                }
-            )
+            # The command-line tool's scores, but the focal loss (which only the focal model minimises).
+            scored = summary(y[test], model.predict_proba(take(test)), [0, 1], precision=precision)
+            del scored["focal loss"]
+            scores[name].append({"rounds": _rounds(model), **scored, "seconds": seconds})
     table = []
     for name, runs in scores.items():
         means = {key: float(np.mean([run[key] for run in runs])) for key in runs[0]}

@@ -6,14 +6,16 @@ Public names:
   raw margin, the initial score, the link and the posterior correction.
 * :class:`FocalBoostClassifier` -- a scikit-learn classifier over XGBoost or
   LightGBM trained on focal loss.
+* :func:`installed_backends` -- the boosters installed here, XGBoost first.
 
 Booster adapters live in :mod:`focal_boost.xgboost` and :mod:`focal_boost.lightgbm`,
 scorers in :mod:`focal_boost.metrics`.
 """
 
+from focal_boost._backends import installed_backends
 from focal_boost.estimator import FocalBoostClassifier
 from focal_boost.loss import FocalLoss
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["FocalBoostClassifier", "FocalLoss", "__version__"]
+__all__ = ["FocalBoostClassifier", "FocalLoss", "__version__", "installed_backends"]

@@ -213,8 +213,7 @@ class XGBoostBackend:
             )
         if report is not None:  # XGBoost skips later callbacks in the round early stopping ends
             report.finish(booster.num_boosted_rounds())
-        stopped = valid is not None and early_stopping_rounds is not None
-        rounds = booster.best_iteration + 1 if stopped else n_rounds
+        rounds = rounds_to_predict_with(booster, valid, early_stopping_rounds, n_rounds)
         record = self.adapter.training_record(booster)
         return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, history)
 
@@ -222,6 +221,12 @@ class XGBoostBackend:
         return self.adapter.predict_margin(
             model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
         )
+
+
+def rounds_to_predict_with(booster: Any, valid: Any, early_stopping_rounds: int | None, n_rounds: int) -> int:
+    """An XGBoost model's rounds: up to the best one when early stopping watched ``valid``, else all."""
+    stopped = valid is not None and early_stopping_rounds is not None
+    return booster.best_iteration + 1 if stopped else n_rounds
 
 
 def _round_report(xgb: Any, progress: Progress, n_rounds: int) -> Any:

@@ -19,6 +19,7 @@ The text is JSON: ``{"format": 1, "gamma", "alpha", "hessian", "hessian_floor",
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +80,9 @@ XGBOOST_ATTRIBUTE = "focal_boost"
 
 
 def write_xgboost(booster: Any, record: TrainingRecord) -> None:
-    booster.set_attr(**{XGBOOST_ATTRIBUTE: record.to_json()})
+    text = record.to_json()
+    booster.set_attr(**{XGBOOST_ATTRIBUTE: text})
+    _remember(text, record)
 
 
 def read_xgboost(booster: Any) -> TrainingRecord:
@@ -88,7 +91,28 @@ def read_xgboost(booster: Any) -> TrainingRecord:
         raise ValueError(
             "this booster was not trained by focal_boost.xgboost.train (no 'focal_boost' attribute)"
         )
-    return TrainingRecord.from_json(raw)
+    record = _KNOWN.get(raw)
+    if record is None:
+        record = _remember(raw, TrainingRecord.from_json(raw))
+    return record
+
+
+#: Records by their text, so that predictions (which read the record on every call) and the
+#: backends (which read it back after training) parse and validate each one once per process.
+_KNOWN: dict[str, TrainingRecord] = {}
+_KNOWN_MOST = 256
+_KNOWN_LOCK = threading.Lock()
+
+
+def _remember(text: str, record: TrainingRecord) -> TrainingRecord:
+    """Keep ``record`` for ``text``; a record is immutable (its initial score made read-only)."""
+    record = TrainingRecord(record.loss, np.array(record.init_score, dtype=np.float64))
+    record.init_score.flags.writeable = False
+    with _KNOWN_LOCK:  # predictions may read records from several threads
+        if len(_KNOWN) >= _KNOWN_MOST:
+            _KNOWN.pop(next(iter(_KNOWN)))  # the oldest
+        _KNOWN[text] = record
+    return record
 
 
 # ----------------------------------------------------------------------- LightGBM

@@ -139,6 +139,28 @@ def check_labels(y: Any, n_samples: int | None = None) -> np.ndarray:
     return array
 
 
+def check_class_indices(y: np.ndarray, n_classes: int | None = None) -> int:
+    """The number of classes ``K`` of labels that must be class indices ``0..K-1``.
+
+    The one check of label values outside the kernels (which count bad labels
+    themselves): no NaN, no negative or fractional value, none above
+    ``n_classes - 1``. ``K`` is ``n_classes`` if given (an integer >= 2), else
+    ``max(y) + 1`` and at least 2. ``y`` is what :func:`check_labels` returns.
+    """
+    if y.dtype.kind == "f" and np.any(np.isnan(y)):
+        raise ValueError("y contains NaN")
+    if n_classes is not None and (not isinstance(n_classes, numbers.Integral) or n_classes < 2):
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if np.any(y < 0) or np.any(np.floor(y) != y):
+        top = "K-1" if n_classes is None else str(n_classes - 1)
+        raise ValueError(f"y must hold class indices 0..{top}; found labels {np.unique(y)[:10].tolist()}")
+    if n_classes is None:
+        return max(int(y.max()) + 1, 2)
+    if y.max() >= n_classes:
+        raise ValueError(f"y has label {int(y.max())}, outside 0..{n_classes - 1}")
+    return int(n_classes)
+
+
 def _kernel_dtype(dtype: np.dtype) -> bool:
     """Whether the kernels read ``dtype`` as it is: integers, float32, float64 (not float16, longdouble)."""
     return dtype.kind in "iu" or dtype in (np.float32, np.float64)

@@ -567,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _default_backend() -> str:
-    from focal_boost._backends import installed_backends
+    from focal_boost import installed_backends
 
     installed = installed_backends()
     if not installed:

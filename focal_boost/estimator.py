@@ -224,9 +224,29 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             Called after each boosting round as ``progress(rounds_done,
             n_estimators)``, e.g. to drive a progress bar.
         """
-        self._check_parameters()
+        loss = self._check_parameters()
         eval_set = _validation_data(eval_set, X_val, y_val, sample_weight_val)
-        backend = BACKENDS[self.backend]()
+        backend = self._backend(self.backend)  # an ImportError naming the extra if the booster is missing
+        train, valid = self._fit_data(X, y, sample_weight, eval_set)
+        if isinstance(self.alpha, Mapping):  # per class label: known now
+            loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
+        model = backend.train(
+            self._settings(), loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
+        )
+        return self._keep(model)
+
+    # The hooks DaskFocalBoostClassifier overrides: where the booster runs, how data are checked.
+
+    def _backend(self, name: str) -> Any:
+        """The backend that trains and predicts (``focal_boost._backends``)."""
+        return BACKENDS[name]()
+
+    def _fit_data(self, X: Any, y: Any, sample_weight: Any, eval_set: Any) -> tuple[tuple, tuple | None]:
+        """Checked ``(train, valid)`` as ``(X, codes, weight)`` triples (``valid`` may be None).
+
+        Sets ``classes_``, ``n_classes_``, ``n_features_in_`` (and
+        ``feature_names_in_``); the labels become codes 0..K-1.
+        """
         X = self._validate_features(X, reset=True)
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f":
@@ -242,18 +262,24 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        self.n_classes_ = len(self.classes_)
-        if self.n_classes_ < 2:
-            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two")
+        self._set_classes(encoder.classes_)
         codes = encoder.transform(y).astype(np.float64)
         weight = None if sample_weight is None else self._checked_weights(sample_weight, X, codes)
-        loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
-        train, valid = self._training_and_validation(X, codes, weight, eval_set, encoder)
-        model = backend.train(
-            self._settings(), loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
-        )
-        return self._keep(model)
+        return self._training_and_validation(X, codes, weight, eval_set, encoder)
+
+    def _set_classes(self, classes: np.ndarray) -> None:
+        self.classes_ = classes
+        self.n_classes_ = len(classes)
+        if self.n_classes_ < 2:
+            raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least two")
+
+    def _prediction_features(self, X: Any) -> Any:
+        """``X`` checked against the features seen in ``fit``."""
+        return self._validate_features(X, reset=False)
+
+    def _probabilities(self, margin: Any, convert: Callable[[Any], Any]) -> Any:
+        """``convert`` (a log-link) applied to margins."""
+        return convert(margin)
 
     def _checked_weights(self, sample_weight: Any, X: Any, codes: np.ndarray) -> np.ndarray:
         """``sample_weight`` as float64, checked for the boosters (float32) and for every class's total."""
@@ -330,8 +356,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw margins, initial score included: shape (n,) for binary (log-odds), (n, K) for multiclass."""
         check_is_fitted(self, "booster_")
-        X = self._validate_features(X, reset=False)
-        return BACKENDS[self._model.backend]().margin(self._model, X, self._n_threads())
+        X = self._prediction_features(X)
+        return self._backend(self._model.backend).margin(self._model, X, self._n_threads())
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), in the order of ``classes_``.
@@ -349,9 +375,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         values a rounding apart into ties in one and not the other.
         """
         margin = self.decision_function(X)
-        if self.probability == "raw":
-            return self.loss_.predict_log_proba(margin)
-        return self.loss_.posterior_log_proba(margin)
+        convert = (
+            self.loss_.predict_log_proba if self.probability == "raw" else self.loss_.posterior_log_proba
+        )
+        return self._probabilities(margin, convert)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row (by :meth:`predict_proba`)."""
@@ -360,7 +387,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
 
-    def _check_parameters(self) -> None:
+    def _check_parameters(self) -> FocalLoss:
+        """Check every parameter; returns the loss (its ``alpha`` None when given per class label)."""
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {self.backend!r}")
         _check_number("n_estimators", self.n_estimators, integer=True, low=1)
@@ -385,7 +413,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         if self.backend_params is not None and not isinstance(self.backend_params, Mapping):
             raise TypeError(f"backend_params must be a dict, got {type(self.backend_params).__name__}")
         # gamma, alpha and hessian are checked by FocalLoss with their own messages.
-        FocalLoss(self.gamma, None if isinstance(self.alpha, Mapping) else self.alpha, hessian=self.hessian)
+        alpha = None if isinstance(self.alpha, Mapping) else self.alpha
+        return FocalLoss(self.gamma, alpha, hessian=self.hessian)
 
     def _class_alpha(self) -> Any:
         """``alpha`` with a dict keyed by class label turned into per-class values."""

@@ -23,6 +23,7 @@ from focal_boost._math import DOUBLE_MAX
 from focal_boost._prepared import PreparedLoss, prepare_loss
 from focal_boost._validation import (
     check_alpha,
+    check_class_indices,
     check_gamma,
     check_hessian,
     check_labels,
@@ -174,9 +175,9 @@ class FocalLoss:
         if isinstance(alpha, str):
             if y is None:
                 raise ValueError("alpha='balanced' needs the labels: call resolved(y) first")
-            counts = _class_totals(check_labels(y), sample_weight, n_classes)
-            inverse = 1.0 / counts
-            return inverse / inverse.sum()
+            y = check_labels(y)
+            check_class_indices(y, n_classes)
+            return _balanced(_class_totals(y, sample_weight, n_classes))
         if alpha.shape[0] != n_classes:
             raise ValueError(f"alpha has {alpha.shape[0]} per-class values but there are {n_classes} classes")
         return alpha
@@ -201,8 +202,8 @@ class FocalLoss:
         if not isinstance(self._alpha, str):
             return self
         y = check_labels(y)
-        n_classes = _n_classes_from_labels(y, n_classes)
-        weights = self.class_weights(n_classes, y, sample_weight)
+        n_classes = check_class_indices(y, n_classes)
+        weights = _balanced(_class_totals(y, sample_weight, n_classes))
         alpha: float | np.ndarray = float(weights[1]) if n_classes == 2 else weights
         return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
 
@@ -341,9 +342,9 @@ class FocalLoss:
         """
         y = check_labels(y)
         multiclass_requested = n_classes is not None
-        n_classes = _n_classes_from_labels(y, n_classes)
+        n_classes = check_class_indices(y, n_classes)
         totals = _class_totals(y, sample_weight, n_classes)
-        alpha = self.class_weights(n_classes, y, sample_weight)
+        alpha = self._weights_for(totals)
         gamma = self.class_gammas(n_classes)
         effective = totals * alpha
         if np.any(effective <= 0.0):
@@ -358,9 +359,11 @@ class FocalLoss:
 
     def _multiclass_init_score(self, totals: np.ndarray, n_classes: int) -> np.ndarray:
         # One aggregated row per class: label k, weight W_k / sum(W); linear in K (_intercept).
-        labels = np.arange(n_classes, dtype=np.float64)
-        alpha = self.class_weights(n_classes, labels if isinstance(self._alpha, str) else None, totals)
-        return multiclass_init_score(totals, alpha, self.class_gammas(n_classes))
+        return multiclass_init_score(totals, self._weights_for(totals), self.class_gammas(n_classes))
+
+    def _weights_for(self, totals: np.ndarray) -> np.ndarray:
+        """:meth:`class_weights` for data with class totals ``totals``."""
+        return _balanced(totals) if isinstance(self._alpha, str) else self.class_weights(totals.shape[0])
 
     def _with_alpha(self, alpha: np.ndarray) -> FocalLoss:
         return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
@@ -445,32 +448,19 @@ def _check_finite(margin: np.ndarray) -> None:
         raise ValueError("margin contains NaN or infinite values")
 
 
-def _n_classes_from_labels(y: np.ndarray, n_classes: int | None) -> int:
-    if y.dtype.kind == "f" and np.any(np.isnan(y)):
-        raise ValueError("y contains NaN")
-    if np.any(y < 0) or np.any(np.floor(y) != y):
-        raise ValueError(f"y must hold class indices 0..K-1; found labels {np.unique(y)[:10].tolist()}")
-    if n_classes is None:
-        n_classes = max(int(y.max()) + 1, 2)
-    elif not isinstance(n_classes, int | np.integer) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    elif y.max() >= n_classes:
-        raise ValueError(f"y has label {int(y.max())}, outside 0..{n_classes - 1}")
-    return int(n_classes)
+def _balanced(totals: np.ndarray) -> np.ndarray:
+    """``alpha="balanced"``: ``alpha_k`` proportional to ``1 / W_k``, summing to 1."""
+    inverse = 1.0 / totals
+    return inverse / inverse.sum()
 
 
 def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarray:
-    """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i``."""
+    """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i`` of labels checked by
+    :func:`~focal_boost._validation.check_class_indices`."""
     weight = check_sample_weight(sample_weight, y.shape[0])
     problem = None if weight is None else weight_problem(weight)
     if problem is not None:
         raise ValueError(problem)
-    if y.dtype.kind == "f" and np.any(np.isnan(y)):
-        raise ValueError("y contains NaN")
-    if np.any(y < 0) or np.any(y >= n_classes) or np.any(np.floor(y) != y):
-        raise ValueError(
-            f"y must hold class indices 0..{n_classes - 1}; found labels {np.unique(y)[:10].tolist()}"
-        )
     index = y.astype(np.intp)
     totals = np.bincount(index, weights=weight, minlength=n_classes).astype(np.float64)
     if np.any(totals <= 0.0):

@@ -211,6 +211,7 @@ def summary(
     from sklearn.preprocessing import label_binarize
 
     classes = np.asarray(classes)
+    given = np.asarray(y_prob)  # the log losses check that rows sum to 1 to the precision of their dtype
     y_prob = np.asarray(y_prob, dtype=np.float64)
     onehot = label_binarize(y_true, classes=classes)
     if classes.shape[0] == 2:
@@ -232,10 +233,10 @@ def summary(
         / (2.0 if classes.shape[0] == 2 else 1.0),
         "focal loss": focal_loss(
             y_true,
-            y_prob if focal_loss_prob is None else focal_loss_prob,
+            given if focal_loss_prob is None else focal_loss_prob,
             gamma=gamma,
             alpha=alpha,
             labels=classes,
         ),
-        "log loss": float(log_loss(y_true, y_prob, labels=classes)),
+        "log loss": float(log_loss(y_true, given, labels=classes)),
     }

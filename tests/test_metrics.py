@@ -185,3 +185,17 @@ def test_summary_binary_and_multiclass(rng):
     assert scores["Brier score"] == pytest.approx(np.mean(np.sum((P - onehot) ** 2, axis=1)))
     expected_ap = np.mean([average_precision_score(onehot[:, k], P[:, k]) for k in range(3)])
     assert scores["average precision"] == pytest.approx(expected_ap)
+
+
+def test_summary_takes_float32_probabilities(rng):
+    """What XGBClassifier.predict_proba returns: rows summing to 1 to float32 precision only."""
+    from focal_boost.metrics import summary
+
+    y = rng.integers(0, 2, 500)
+    p = rng.uniform(0.01, 0.99, 500).astype(np.float32)
+    P = np.column_stack([1 - p, p])
+    # Exact rows in float32, not in float64: a float64 check at float64 precision would refuse them.
+    assert not np.allclose(P.astype(np.float64).sum(axis=1), 1.0, rtol=0, atol=np.sqrt(np.finfo(float).eps))
+    scores = summary(y, P, [0, 1])
+    assert scores["focal loss"] == pytest.approx(focal_loss(y, P))
+    assert scores["log loss"] == pytest.approx(log_loss(y, P))

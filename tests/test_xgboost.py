@@ -439,3 +439,34 @@ def test_training_record_format(binary_data):
         TrainingRecord.from_json(newer)
     with pytest.raises(ValueError, match=r"not trained by focal_boost\.xgboost\.train"):
         fx.training_record(xgb.train({}, xgb.DMatrix(X, label=y), 1))
+
+
+def test_training_record_is_read_once_per_record(binary_data, monkeypatch):
+    """Predictions read the record on every call: it is parsed (and its loss validated) once."""
+    from focal_boost._record import TrainingRecord
+
+    X, y = binary_data
+    booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 3, loss=FocalLoss(1.5, 0.4))
+    parsed = []
+    original = TrainingRecord.from_json.__func__
+
+    def counting(cls, text):
+        parsed.append(text)
+        return original(cls, text)
+
+    monkeypatch.setattr(TrainingRecord, "from_json", classmethod(counting))
+    first = fx.training_record(booster)
+    for _ in range(3):
+        fx.predict_proba(booster, X[:10])
+    assert parsed == []  # written by train(), known since
+    assert fx.training_record(booster) is first
+    assert not first.init_score.flags.writeable
+    loaded = xgb.Booster(model_file=None)
+    loaded.load_model(bytearray(booster.save_raw("ubj")))
+    assert fx.training_record(loaded) is first  # the same text: the same record
+    other = fx.train(PARAMS, xgb.DMatrix(X, label=y), 3, loss=FocalLoss(0.5, 0.4))
+    assert fx.training_record(other).loss == FocalLoss(0.5, 0.4)
+    assert parsed == []
+    booster.set_attr(focal_boost=first.to_json().replace('"gamma": 1.5', '"gamma": 2.5'))
+    assert fx.training_record(booster).loss.gamma == 2.5  # a changed attribute is read again
+    assert len(parsed) == 1
