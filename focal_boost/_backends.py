@@ -31,7 +31,7 @@ class BoostingSettings:
     max_depth: int | None
     num_leaves: int | None
     subsample: float
-    colsample: float
+    colsample_bytree: float
     reg_lambda: float | None
     min_child_weight: float | None
     n_threads: int | None
@@ -144,7 +144,7 @@ class XGBoostBackend:
             "tree_method": "hist",
             "eta": settings.learning_rate,
             "subsample": settings.subsample,
-            "colsample_bytree": settings.colsample,
+            "colsample_bytree": settings.colsample_bytree,
             "seed": settings.seed,
             "device": settings.device,
             "verbosity": 0,
@@ -266,7 +266,7 @@ class LightGBMBackend:
             "learning_rate": settings.learning_rate,
             "num_leaves": 31 if settings.num_leaves is None else settings.num_leaves,
             "max_depth": -1 if settings.max_depth is None else settings.max_depth,
-            "feature_fraction": settings.colsample,
+            "feature_fraction": settings.colsample_bytree,
             "seed": settings.seed,
             # Same data, same parameters, same model, whatever the thread count.
             "deterministic": True,

@@ -76,8 +76,12 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         Leaves per tree (``None``: LightGBM's 31; XGBoost's ``max_leaves``, no limit).
     subsample : float, default=1.0
         Fraction of rows drawn for each tree.
-    colsample : float, default=1.0
-        Fraction of features drawn for each tree.
+    colsample_bytree : float, default=1.0
+        Fraction of features drawn for each tree (the name ``XGBClassifier``
+        and ``LGBMClassifier`` use; LightGBM's ``feature_fraction``).
+    colsample : float, deprecated
+        The former name of ``colsample_bytree``: it still works, with a
+        ``FutureWarning``, and will be removed in 0.3.
     reg_lambda : float or None, default=None
         L2 penalty on leaf values (``None``: the booster's default, 1 for
         XGBoost and 0 for LightGBM).
@@ -154,7 +158,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         max_depth: int | None = None,
         num_leaves: int | None = None,
         subsample: float = 1.0,
-        colsample: float = 1.0,
+        colsample_bytree: float = 1.0,
         reg_lambda: float | None = None,
         min_child_weight: float | None = None,
         early_stopping_rounds: int | None = None,
@@ -164,6 +168,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         device: str = "cpu",
         backend_params: Mapping[str, Any] | None = None,
+        colsample: Any = "deprecated",
     ) -> None:
         self.backend = backend
         self.gamma = gamma
@@ -174,7 +179,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         self.max_depth = max_depth
         self.num_leaves = num_leaves
         self.subsample = subsample
-        self.colsample = colsample
+        self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.min_child_weight = min_child_weight
         self.early_stopping_rounds = early_stopping_rounds
@@ -184,6 +189,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.backend_params = backend_params
+        self.colsample = colsample
 
     # ------------------------------------------------------------------ fitting
 
@@ -302,7 +308,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             max_depth=self.max_depth,
             num_leaves=self.num_leaves,
             subsample=float(self.subsample),
-            colsample=float(self.colsample),
+            colsample_bytree=float(self._colsample_bytree(warn=False)),
             reg_lambda=self.reg_lambda,
             min_child_weight=self.min_child_weight,
             n_threads=self._n_threads(),
@@ -396,7 +402,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         _check_number("max_depth", self.max_depth, integer=True, low=1, optional=True)
         _check_number("num_leaves", self.num_leaves, integer=True, low=2, optional=True)
         _check_number("subsample", self.subsample, low=0.0, high=1.0, low_open=True)
-        _check_number("colsample", self.colsample, low=0.0, high=1.0, low_open=True)
+        colsample = self._colsample_bytree(warn=True)  # once a fit, for the former name
+        _check_number("colsample_bytree", colsample, low=0.0, high=1.0, low_open=True)
         _check_number("reg_lambda", self.reg_lambda, low=0.0, optional=True)
         _check_number("min_child_weight", self.min_child_weight, low=0.0, optional=True)
         _check_number("early_stopping_rounds", self.early_stopping_rounds, integer=True, low=1, optional=True)
@@ -415,6 +422,21 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         # gamma, alpha and hessian are checked by FocalLoss with their own messages.
         alpha = None if isinstance(self.alpha, Mapping) else self.alpha
         return FocalLoss(self.gamma, alpha, hessian=self.hessian)
+
+    def _colsample_bytree(self, *, warn: bool) -> Any:
+        """``colsample_bytree``, or the deprecated ``colsample`` where that is given."""
+        if isinstance(self.colsample, str) and self.colsample == "deprecated":
+            return self.colsample_bytree
+        if self.colsample_bytree != 1.0:
+            raise ValueError("give colsample_bytree only: colsample is its former name")
+        if warn:
+            warnings.warn(
+                "FocalBoostClassifier(colsample=...) is now colsample_bytree=..., the name XGBClassifier "
+                "and LGBMClassifier use; colsample will be removed in focal_boost 0.3",
+                FutureWarning,
+                stacklevel=4,
+            )
+        return self.colsample
 
     def _class_alpha(self) -> Any:
         """``alpha`` with a dict keyed by class label turned into per-class values."""
