@@ -65,9 +65,9 @@ def xgboost_train(
 
     X, _, y, sample_weight = _dask_data.aligned(X, y, sample_weight)
     evaluation = []
-    for i, item in enumerate(eval_set):
-        X_eval, _, y_eval, w_eval = _dask_data.aligned(*item, what=f"eval_set[{i}]: ")
-        evaluation.append((X_eval, y_eval, w_eval))
+    for i, (X_eval, y_eval, w_eval, name) in enumerate(_xgboost_run.evaluation_sets(eval_set)):
+        X_eval, _, y_eval, w_eval = _dask_data.aligned(X_eval, y_eval, w_eval, what=f"eval_set[{i}]: ")
+        evaluation.append((X_eval, y_eval, w_eval, name))
 
     def dask_matrices(run: _xgboost_run.XGBoostRun) -> tuple[Any, list[tuple[Any, str]]]:
         def matrix(X_part: Any, y_part: Any, w_part: Any = None) -> Any:
@@ -80,7 +80,7 @@ def xgboost_train(
                 )
             return dxgb.DaskDMatrix(client, X_part, y_part, weight=w_part, base_margin=margin)
 
-        evals = [(matrix(*item), f"valid_{i}") for i, item in enumerate(evaluation)]
+        evals = [(matrix(*item[:3]), item[3]) for item in evaluation]
         return matrix(X, y, sample_weight), evals
 
     return _xgboost_run.boost(

@@ -27,15 +27,6 @@ from focal_boost._device_arrays import to_host
 from focal_boost._validation import check_booster_weights, check_labels, check_sample_weight
 
 
-def eval_tuple(item: tuple) -> tuple[Any, Any, Any, str]:
-    """An evaluation set ``(X, y, name)`` or ``(X, y, weight, name)`` as ``(X, y, weight, name)``."""
-    if len(item) == 3:
-        return item[0], item[1], None, str(item[2])
-    if len(item) == 4:
-        return item[0], item[1], item[2], str(item[3])
-    raise ValueError(f"each evaluation set is (X, y, name) or (X, y, weight, name), got {len(item)} items")
-
-
 def gpu_path_unavailable(params: Mapping[str, Any], X: Any, eval_features: list[Any]) -> str | None:
     """Why the device-resident path cannot run here, or None if it can."""
     if importlib.util.find_spec("cupy") is None:

@@ -133,6 +133,28 @@ def boost(
     return result
 
 
+def evaluation_sets(items: Sequence[tuple]) -> list[tuple[Any, Any, Any, str]]:
+    """Evaluation sets given as arrays, as ``(X, y, weight, name)``: the one form for the array paths.
+
+    Each item is the estimator's ``(X, y)`` or ``(X, y, weight)``, named
+    ``"valid_0"``, ``"valid_1"``, ... by position, or the same with a name
+    last, ``(X, y, name)`` or ``(X, y, weight, name)``.
+    """
+    sets = []
+    for i, item in enumerate(items):
+        named = isinstance(item, tuple | list) and len(item) > 0 and isinstance(item[-1], str)
+        parts = list(item[:-1] if named else item) if isinstance(item, tuple | list) else []
+        if not 2 <= len(parts) <= 3:
+            got = f"{len(item)} items" if isinstance(item, tuple | list) else f"a {type(item).__name__}"
+            raise ValueError(
+                "each evaluation set is (X, y) or (X, y, weight), or with a name last, (X, y, name) or "
+                f"(X, y, weight, name); evaluation set {i} is {got}"
+            )
+        X, y, weight = (*parts, None) if len(parts) == 2 else parts
+        sets.append((X, y, weight, str(item[-1]) if named else f"valid_{i}"))
+    return sets
+
+
 #: Each remembering metric's values of the current round, by the metric's token. Keyed by a
 #: token rather than held by the object: on a Dask worker the metric XGBoost calls and the one
 #: the callback holds can arrive as two unpickled copies.

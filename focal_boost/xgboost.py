@@ -335,10 +335,12 @@ def train_on_device(
         pandas are copied to the GPU once) and labels (0/1 or 0..K-1).
     sample_weight : array-like, optional
         Training weights (also used for XGBoost's weighted quantile sketch).
-    evals : sequence of ``(X, y, name)`` or ``(X, y, weight, name)``
-        Evaluation sets, scored with the focal loss after every round; the
-        last one drives early stopping. Passing the training arrays
-        themselves reuses the training margins.
+    evals : sequence of ``(X, y)`` or ``(X, y, weight)``, each optionally with a name last
+        Evaluation sets in the estimator's form (unnamed ones are
+        ``"valid_0"``, ``"valid_1"``, ... as in :func:`focal_boost.dask.xgboost_train`),
+        scored with the focal loss after every round; the last one drives
+        early stopping. Passing the training arrays themselves reuses the
+        training margins.
     early_stopping_rounds, evals_result, verbose_eval, callbacks
         As in ``xgboost.train`` (XGBoost's own ``EarlyStopping`` and
         ``EvaluationMonitor`` run on the focal-loss history).
@@ -361,10 +363,11 @@ def train_on_device(
     (SciPy sparse, pandas categorical columns: pass cuDF).
     """
     from focal_boost import _xgboost_device as device
+    from focal_boost import _xgboost_run
 
     xgb = _xgboost()
     on_gpu = str(params.get("device", "cpu")).startswith(("cuda", "gpu"))
-    evals = [device.eval_tuple(item) for item in evals]
+    evals = _xgboost_run.evaluation_sets(evals)
     if early_stopping_rounds is not None and not evals:
         raise ValueError("early stopping needs at least one evaluation set in evals")
     run = {

@@ -89,6 +89,26 @@ def test_initial_score_on_the_cluster_equals_one_machine(client, alpha):
     np.testing.assert_allclose(init3, FocalLoss(1.0, None).init_score(k), atol=1e-10)
 
 
+@pytest.mark.parametrize("alpha", [0.25, "balanced"])
+def test_init_score_and_resolved_take_focal_loss_s_own_form(client, alpha):
+    from focal_boost.dask import init_score, resolved
+
+    rng = np.random.default_rng(2)
+    y = (rng.uniform(size=3000) < 0.1).astype(np.float64)
+    w = rng.uniform(0.1, 5.0, 3000)
+    dy, dw = da.from_array(y, chunks=800), da.from_array(w, chunks=800)
+    loss = FocalLoss(2.0, alpha)
+    assert init_score(loss, dy, dw) == pytest.approx(loss.init_score(y, w), rel=1e-12)
+    assert isinstance(init_score(loss, dy, dw), float)
+    assert resolved(loss, dy, dw).alpha == pytest.approx(loss.resolved(y, w).alpha, rel=1e-12)
+    k = rng.integers(0, 3, 3000).astype(np.float64)
+    np.testing.assert_allclose(
+        init_score(FocalLoss(1.0, None), da.from_array(k, chunks=800), n_classes=3),
+        FocalLoss(1.0, None).init_score(k, n_classes=3),
+        atol=1e-10,
+    )
+
+
 @pytest.mark.parametrize(
     ("labels", "message"),
     [([0.0, np.nan, 1.0], "NaN"), ([0.0, 0.5, 1.0], "class indices"), ([0.0, -1.0, 1.0], "class indices")],

@@ -273,3 +273,21 @@ def test_device_resident_path_on_the_gpu_builds_the_standard_path_s_model(task, 
     np.testing.assert_allclose(
         history_device["valid"]["focal_loss"], history_standard["valid"]["focal_loss"], rtol=1e-5
     )
+
+
+def test_evaluation_sets_take_the_estimator_s_form_too(binary_data):
+    from focal_boost._xgboost_run import evaluation_sets
+
+    X, y, X_valid, y_valid = _split(binary_data, 2000)
+    w = np.ones(len(y_valid))
+    assert [item[3] for item in evaluation_sets([(X, y), (X, y, w), (X, y, "mine"), (X, y, w, "w")])] == [
+        "valid_0",
+        "valid_1",
+        "mine",
+        "w",
+    ]
+    assert evaluation_sets([(X_valid, y_valid, w)])[0][2] is w
+    history: dict = {}
+    fx.train_on_device(PARAMS, X, y, 3, evals=[(X_valid, y_valid)], evals_result=history)
+    assert list(history) == ["valid_0"]
+    assert len(history["valid_0"]["focal_loss"]) == 3
