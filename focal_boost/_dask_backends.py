@@ -27,6 +27,7 @@ from focal_boost._backends import (
     XGBoostBackend,
     rounds_to_predict_with,
 )
+from focal_boost._extras import require
 from focal_boost.loss import FocalLoss
 
 
@@ -61,8 +62,7 @@ def xgboost_train(
     **kwargs: Any,
 ) -> dict[str, Any]:
     """:func:`focal_boost.dask.xgboost_train`: ``xgboost.dask.train`` through the XGBoost run recipe."""
-    from xgboost import dask as dxgb
-
+    dxgb = require("xgboost.dask", "focal_boost.dask.xgboost_train")
     X, _, y, sample_weight = _dask_data.aligned(X, y, sample_weight)
     evaluation = []
     for i, (X_eval, y_eval, w_eval, name) in enumerate(_xgboost_run.evaluation_sets(eval_set)):
@@ -100,9 +100,9 @@ def xgboost_train(
 
 def xgboost_predict_margin(client: Any, booster: Any, X: Any, **kwargs: Any) -> Any:
     """:func:`focal_boost.dask.xgboost_predict_margin`: lazy margins, initial score included."""
-    from xgboost import dask as dxgb
-
     from focal_boost import xgboost as adapter
+
+    dxgb = require("xgboost.dask", "focal_boost.dask.xgboost_predict_margin")
 
     init = adapter.training_record(booster).init_score
     kwargs["iteration_range"] = adapter.best_iteration_range(booster, kwargs.get("iteration_range"))

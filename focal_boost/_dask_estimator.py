@@ -13,6 +13,7 @@ import numpy as np
 
 from focal_boost import _dask_data
 from focal_boost._dask_backends import DASK_BACKENDS
+from focal_boost._extras import require
 from focal_boost.estimator import FocalBoostClassifier, warn_if_one_class
 
 
@@ -37,9 +38,7 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
     def client(self) -> Any:
         client = getattr(self, "_client", None)
         if client is None:
-            from distributed import get_client
-
-            client = get_client()
+            client = require("distributed", "DaskFocalBoostClassifier").get_client()
         return client
 
     @client.setter

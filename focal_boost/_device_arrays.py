@@ -77,3 +77,13 @@ def check_output(out: Any, shape: tuple[int, ...], name: str) -> Any:
     if np.dtype(out.dtype) not in (np.float32, np.float64):
         raise TypeError(f"{name} must be float32 or float64, got {out.dtype}")
     return out
+
+
+def raise_for_counts(counts: tuple[int, int, int], y: Any, margin: Any, weight: Any) -> None:
+    """:func:`~focal_boost._validation.raise_for_bad_counts` for a CUDA kernel's counts: the
+    inputs are copied to the host only when there is an error to name."""
+    if any(counts):
+        from focal_boost._validation import raise_for_bad_counts
+
+        host_weight = None if weight is None else np.asarray(to_host(weight))
+        raise_for_bad_counts(counts, np.asarray(to_host(y)), np.asarray(to_host(margin)), host_weight)

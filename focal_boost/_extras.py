@@ -8,6 +8,7 @@ from typing import Any
 #: module -> (the name people know it by, the focal-boost extra that installs it)
 EXTRAS = {
     "xgboost": ("XGBoost", "xgboost"),
+    "xgboost.dask": ("XGBoost with Dask", "dask,xgboost"),
     "lightgbm": ("LightGBM", "lightgbm"),
     "dask": ("Dask", "dask"),
     "dask.array": ("Dask", "dask"),

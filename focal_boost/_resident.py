@@ -33,10 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._device_arrays import to_host
+from focal_boost._device_arrays import raise_for_counts
 from focal_boost._extras import require
 from focal_boost._prepared import PreparedLoss
-from focal_boost._validation import raise_for_bad_counts
 
 
 class HostEngine:
@@ -79,26 +78,20 @@ class CudaEngine:
             self._buffers[full_key] = self.xp.empty(shape, dtype=dtype)
         return self._buffers[full_key]
 
-    def _check(self, counts: tuple[int, int, int], y: Any, margin: Any, weight: Any) -> None:
-        if any(counts):
-            host = to_host
-            weight = None if weight is None else np.asarray(host(weight))
-            raise_for_bad_counts(counts, np.asarray(host(y)), np.asarray(host(margin)), weight)
-
     def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
         grad = self._buffer("grad", margin.shape, np.float32)
         hess = self._buffer("hess", margin.shape, np.float32)
         counts = self._cuda.launch(
             f"{self.task}_grad_hess", y, margin, weight, self.gradient_arguments, grad, hess
         )
-        self._check(counts, y, margin, weight)
+        raise_for_counts(counts, y, margin, weight)
         return grad, hess
 
     def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
         n = margin.shape[0]
         out = self._buffer(f"loss{n}", (n,), np.float64)
         counts = self._cuda.launch(f"{self.task}_loss", y, margin, weight, self.loss_arguments, out)
-        self._check(counts, y, margin, weight)
+        raise_for_counts(counts, y, margin, weight)
         mass = float(n) if weight is None else float(weight.sum(dtype=np.float64))
         return float(out.sum()), mass
 

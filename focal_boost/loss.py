@@ -30,7 +30,6 @@ from focal_boost._validation import (
     check_margin,
     check_n_threads,
     check_sample_weight,
-    raise_for_bad_counts,
     weight_problem,
 )
 
@@ -296,9 +295,7 @@ class FocalLoss:
             for out, shape, name in zip(outputs, shapes, names, strict=True)
         ]
         counts = _cuda.run_kernel(kind, prepared, y, margin, sample_weight, *results)
-        if any(counts):
-            host = _device_arrays.to_host
-            raise_for_bad_counts(counts, host(y), host(margin), host(sample_weight))
+        _device_arrays.raise_for_counts(counts, y, margin, sample_weight)
         return results
 
     def _prepared_for(self, margin: np.ndarray, y: Any, sample_weight: Any) -> PreparedLoss:
