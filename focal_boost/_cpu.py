@@ -196,44 +196,17 @@ def _multiclass_grad_hess_block(
 
 
 @njit(**_JIT)
-def _binary_grad_hess_loop(
-    y,
-    margin,
-    weight,
-    alpha_neg,
-    alpha_pos,
-    gamma_neg,
-    gamma_pos,
-    int_neg,
-    int_pos,
-    use_integer,
-    policy,
-    floor,
-    hessian_scale,
-    grad,
-    hess,
-):
+def _binary_grad_hess_loop(y, margin, weight, per_class, policy, floor, hessian_scale, grad, hess):
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    # Two copies of the loop, one per focusing-factor path: LLVM does not
-    # unswitch this branch by itself, and the integer path saves an exp.
-    if use_integer:
+    # Two copies of the loop, one per focusing-factor path (per_class[6], use_integer):
+    # LLVM does not unswitch this branch by itself, and the integer path saves an exp.
+    if per_class[6]:
         for i in range(margin.shape[0]):
             w = 1.0 if weight is None else float(weight[i])
             g, h, bl, bm, bw = binary_grad_hess_value(
-                float(y[i]),
-                float(margin[i]),
-                w,
-                alpha_neg,
-                alpha_pos,
-                gamma_neg,
-                gamma_pos,
-                int_neg,
-                int_pos,
-                True,
-                policy,
-                floor,
+                float(y[i]), float(margin[i]), w, per_class, True, policy, floor
             )
             grad[i] = g
             hess[i] = hessian_scale * h
@@ -244,18 +217,7 @@ def _binary_grad_hess_loop(
         for i in range(margin.shape[0]):
             w = 1.0 if weight is None else float(weight[i])
             g, h, bl, bm, bw = binary_grad_hess_value(
-                float(y[i]),
-                float(margin[i]),
-                w,
-                alpha_neg,
-                alpha_pos,
-                gamma_neg,
-                gamma_pos,
-                int_neg,
-                int_pos,
-                False,
-                policy,
-                floor,
+                float(y[i]), float(margin[i]), w, per_class, False, policy, floor
             )
             grad[i] = g
             hess[i] = hessian_scale * h
@@ -267,68 +229,25 @@ def _binary_grad_hess_loop(
 
 @njit(**_JIT)
 def _binary_grad_hess_rows(
-    start,
-    stop,
-    y,
-    margin,
-    weight,
-    alpha_neg,
-    alpha_pos,
-    gamma_neg,
-    gamma_pos,
-    int_neg,
-    int_pos,
-    use_integer,
-    policy,
-    floor,
-    hessian_scale,
-    grad,
-    hess,
+    start, stop, y, margin, weight, per_class, policy, floor, hessian_scale, grad, hess
 ):
     part = slice(start, stop)
     # Numba prunes the `weight is None` branches only for an argument that is
     # never reassigned, so the weight view goes to the loop function whole.
     part_weight = None if weight is None else weight[part]
     return _binary_grad_hess_loop(
-        y[part],
-        margin[part],
-        part_weight,
-        alpha_neg,
-        alpha_pos,
-        gamma_neg,
-        gamma_pos,
-        int_neg,
-        int_pos,
-        use_integer,
-        policy,
-        floor,
-        hessian_scale,
-        grad[part],
-        hess[part],
+        y[part], margin[part], part_weight, per_class, policy, floor, hessian_scale, grad[part], hess[part]
     )
 
 
 @njit(**_JIT)
-def _binary_loss_loop(
-    y, margin, weight, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer, out
-):
+def _binary_loss_loop(y, margin, weight, per_class, out):
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(margin.shape[0]):
         w = 1.0 if weight is None else float(weight[i])
-        out[i], bl, bm, bw = binary_loss_value(
-            float(y[i]),
-            float(margin[i]),
-            w,
-            alpha_neg,
-            alpha_pos,
-            gamma_neg,
-            gamma_pos,
-            int_neg,
-            int_pos,
-            use_integer,
-        )
+        out[i], bl, bm, bw = binary_loss_value(float(y[i]), float(margin[i]), w, per_class)
         bad_labels += bl
         bad_margins += bm
         bad_weights += bw | (overflowed(out[i]) & (not (bl | bm)))
@@ -336,55 +255,17 @@ def _binary_loss_loop(
 
 
 @njit(**_JIT)
-def _binary_loss_rows(
-    start,
-    stop,
-    y,
-    margin,
-    weight,
-    alpha_neg,
-    alpha_pos,
-    gamma_neg,
-    gamma_pos,
-    int_neg,
-    int_pos,
-    use_integer,
-    out,
-):
+def _binary_loss_rows(start, stop, y, margin, weight, per_class, out):
     part = slice(start, stop)
     part_weight = None if weight is None else weight[part]
-    return _binary_loss_loop(
-        y[part],
-        margin[part],
-        part_weight,
-        alpha_neg,
-        alpha_pos,
-        gamma_neg,
-        gamma_pos,
-        int_neg,
-        int_pos,
-        use_integer,
-        out[part],
-    )
+    return _binary_loss_loop(y[part], margin[part], part_weight, per_class, out[part])
 
 
 @njit(**_JIT)
 def _multiclass_grad_hess_rows(
-    start,
-    stop,
-    y,
-    margin,
-    weight,
-    alpha,
-    gamma,
-    gamma_int,
-    use_integer,
-    policy,
-    floor,
-    hessian_scale,
-    grad,
-    hess,
+    start, stop, y, margin, weight, per_class, policy, floor, hessian_scale, grad, hess
 ):
+    alpha, gamma, gamma_int, use_integer = per_class
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -413,7 +294,8 @@ def _multiclass_grad_hess_rows(
 
 
 @njit(**_JIT)
-def _multiclass_loss_rows(start, stop, y, margin, weight, alpha, gamma, gamma_int, use_integer, out):
+def _multiclass_loss_rows(start, stop, y, margin, weight, per_class, out):
+    alpha, gamma, gamma_int, use_integer = per_class
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -448,7 +330,9 @@ def _chunk(k, n_rows):
 def _binary_grad_hess_parallel(n_chunks, n_rows, args):
     bad_labels, bad_margins, bad_weights = 0, 0, 0
     for k in prange(n_chunks):
-        bl, bm, bw = _binary_grad_hess_rows(*_chunk(k, n_rows), *args)
+        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
+        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
+        bl, bm, bw = _binary_grad_hess_rows(*_chunk(k, n_rows), *args[:3], args[3:10], *args[10:])
         bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
     return bad_labels, bad_margins, bad_weights
 
@@ -457,7 +341,9 @@ def _binary_grad_hess_parallel(n_chunks, n_rows, args):
 def _binary_loss_parallel(n_chunks, n_rows, args):
     bad_labels, bad_margins, bad_weights = 0, 0, 0
     for k in prange(n_chunks):
-        bl, bm, bw = _binary_loss_rows(*_chunk(k, n_rows), *args)
+        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
+        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
+        bl, bm, bw = _binary_loss_rows(*_chunk(k, n_rows), *args[:3], args[3:10], *args[10:])
         bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
     return bad_labels, bad_margins, bad_weights
 
@@ -466,7 +352,9 @@ def _binary_loss_parallel(n_chunks, n_rows, args):
 def _multiclass_grad_hess_parallel(n_chunks, n_rows, args):
     bad_labels, bad_margins, bad_weights = 0, 0, 0
     for k in prange(n_chunks):
-        bl, bm, bw = _multiclass_grad_hess_rows(*_chunk(k, n_rows), *args)
+        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
+        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
+        bl, bm, bw = _multiclass_grad_hess_rows(*_chunk(k, n_rows), *args[:3], args[3:7], *args[7:])
         bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
     return bad_labels, bad_margins, bad_weights
 
@@ -475,7 +363,9 @@ def _multiclass_grad_hess_parallel(n_chunks, n_rows, args):
 def _multiclass_loss_parallel(n_chunks, n_rows, args):
     bad_labels, bad_margins, bad_weights = 0, 0, 0
     for k in prange(n_chunks):
-        bl, bm, bw = _multiclass_loss_rows(*_chunk(k, n_rows), *args)
+        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
+        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
+        bl, bm, bw = _multiclass_loss_rows(*_chunk(k, n_rows), *args[:3], args[3:7], *args[7:])
         bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
     return bad_labels, bad_margins, bad_weights
 
@@ -567,12 +457,13 @@ def run_kernel(
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
+    flat = (y, margin, weight, *arguments[0], *arguments[1:], *outputs)  # the parallel drivers' form
     if _layer_is_thread_safe():
-        return _run_parallel(parallel, threads, n_rows, args)
+        return _run_parallel(parallel, threads, n_rows, flat)
     if not _PARALLEL_LOCK.acquire(blocking=False):
         return rows(0, n_rows, *args)
     try:
-        return _run_parallel(parallel, threads, n_rows, args)
+        return _run_parallel(parallel, threads, n_rows, flat)
     finally:
         _PARALLEL_LOCK.release()
 

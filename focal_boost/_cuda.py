@@ -81,42 +81,16 @@ def _count(counts, bad_labels, bad_margins, bad_weights):  # pragma: no cover - 
 
 @cuda.jit(cache=True)
 def _binary_grad_hess(
-    y,
-    margin,
-    weight,
-    has_weight,
-    alpha_neg,
-    alpha_pos,
-    gamma_neg,
-    gamma_pos,
-    int_neg,
-    int_pos,
-    use_integer,
-    policy,
-    floor,
-    hessian_scale,
-    grad,
-    hess,
-    counts,
+    y, margin, weight, has_weight, per_class, policy, floor, hessian_scale, grad, hess, counts
 ):  # pragma: no cover - device code
+    use_integer = per_class[6]
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         g, h, bl, bm, bw = binary_grad_hess_value(
-            float(y[i]),
-            float(margin[i]),
-            w,
-            alpha_neg,
-            alpha_pos,
-            gamma_neg,
-            gamma_pos,
-            int_neg,
-            int_pos,
-            use_integer,
-            policy,
-            floor,
+            float(y[i]), float(margin[i]), w, per_class, use_integer, policy, floor
         )
         grad[i] = g
         hess[i] = hessian_scale * h
@@ -127,38 +101,13 @@ def _binary_grad_hess(
 
 
 @cuda.jit(cache=True)
-def _binary_loss(
-    y,
-    margin,
-    weight,
-    has_weight,
-    alpha_neg,
-    alpha_pos,
-    gamma_neg,
-    gamma_pos,
-    int_neg,
-    int_pos,
-    use_integer,
-    out,
-    counts,
-):  # pragma: no cover - device code
+def _binary_loss(y, margin, weight, has_weight, per_class, out, counts):  # pragma: no cover - device code
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
-        value, bl, bm, bw = binary_loss_value(
-            float(y[i]),
-            float(margin[i]),
-            w,
-            alpha_neg,
-            alpha_pos,
-            gamma_neg,
-            gamma_pos,
-            int_neg,
-            int_pos,
-            use_integer,
-        )
+        value, bl, bm, bw = binary_loss_value(float(y[i]), float(margin[i]), w, per_class)
         out[i] = value
         bad_labels += bl
         bad_margins += bm
@@ -191,21 +140,9 @@ def _one_vs_rest(margin, i, c):  # pragma: no cover - device code
 
 @cuda.jit(cache=True)
 def _multiclass_grad_hess(
-    y,
-    margin,
-    weight,
-    has_weight,
-    alpha,
-    gamma,
-    gamma_int,
-    use_integer,
-    policy,
-    floor,
-    hessian_scale,
-    grad,
-    hess,
-    counts,
+    y, margin, weight, has_weight, per_class, policy, floor, hessian_scale, grad, hess, counts
 ):  # pragma: no cover - device code
+    alpha, gamma, gamma_int, use_integer = per_class
     n_classes = margin.shape[1]
     upper = policy == HESSIAN_UPPER
     bad_labels = 0
@@ -236,9 +173,8 @@ def _multiclass_grad_hess(
 
 
 @cuda.jit(cache=True)
-def _multiclass_loss(
-    y, margin, weight, has_weight, alpha, gamma, gamma_int, use_integer, out, counts
-):  # pragma: no cover - device code
+def _multiclass_loss(y, margin, weight, has_weight, per_class, out, counts):  # pragma: no cover - device code
+    alpha, gamma, gamma_int, use_integer = per_class
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -290,11 +226,11 @@ def device_arguments(prepared: PreparedLoss, kind: str) -> tuple:
     (binary scalars go as they are), so that a training loop copies them
     once, not every round.
     """
-    arguments = prepared.gradient_arguments if kind == "grad_hess" else prepared.loss_arguments
-    if prepared.task == "binary":
-        return arguments
-    alpha, gamma, gamma_int, *rest = arguments
-    return (cuda.to_device(alpha), cuda.to_device(gamma), cuda.to_device(gamma_int), *rest)
+    per_class, *rest = prepared.gradient_arguments if kind == "grad_hess" else prepared.loss_arguments
+    if prepared.task == "multiclass":
+        alpha, gamma, gamma_int, use_integer = per_class
+        per_class = (cuda.to_device(alpha), cuda.to_device(gamma), cuda.to_device(gamma_int), use_integer)
+    return (per_class, *rest)
 
 
 def launch(task: str, y, margin, weight, arguments: tuple, *outputs) -> tuple[int, int, int]:
@@ -335,12 +271,14 @@ def compile_ptx(
     f64, i64, flag = types.float64, types.int64, types.boolean
     weight = types.Array(f64, 1, "C")
     counts = types.Array(i64, 1, "C")
-    per_class = (types.Array(f64, 1, "C"), types.Array(f64, 1, "C"), types.Array(i64, 1, "C"))
+    binary_classes = types.Tuple((f64, f64, f64, f64, i64, i64, flag))
+    vector = types.Array(f64, 1, "C", readonly=False)
+    multiclass_classes = types.Tuple((vector, vector, types.Array(i64, 1, "C"), flag))
     for name in dtypes:
         dtype = getattr(types, name)
         one, two = types.Array(dtype, 1, "C"), types.Array(dtype, 2, "C")
-        binary = (one, one, weight, flag, f64, f64, f64, f64, i64, i64, flag)
-        multiclass = (one, two, weight, flag, *per_class, flag)
+        binary = (one, one, weight, flag, binary_classes)
+        multiclass = (one, two, weight, flag, multiclass_classes)
         signatures = {
             "binary_grad_hess": (*binary, i64, f64, f64, one, one, counts),
             "binary_loss": (*binary, one, counts),

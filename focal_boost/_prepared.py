@@ -21,10 +21,11 @@ loss itself) and on the GPU (:func:`focal_boost._cuda.run_kernel`, with the
 per-class vectors copied to the device once by
 :func:`focal_boost._cuda.device_arguments`). The arguments are, in order:
 
-* binary (``task == "binary"``): ``alpha_neg, alpha_pos, gamma_neg,
-  gamma_pos, int_neg, int_pos, use_integer``, where ``int_*`` is the class's
-  ``gamma`` as an integer, or -1 when it is not a small integer;
-* multiclass: ``alpha, gamma, gamma_int, use_integer`` (vectors of ``K``);
+* ``per_class``, one tuple: binary (``task == "binary"``) ``(alpha_neg,
+  alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer)``, where
+  ``int_*`` is the class's ``gamma`` as an integer, or -1 when it is not a
+  small integer; multiclass ``(alpha, gamma, gamma_int, use_integer)``
+  (vectors of ``K``), which the kernels unpack by these names;
 * then, for the gradient kernels only: ``policy, floor, hessian_scale``.
 
 A training run prepares its loss once (the adapters' objectives keep it
@@ -88,8 +89,8 @@ class PreparedLoss:
     floor: float
     #: The booster's factor on the Hessian (its multiclass convention; 1 for binary).
     hessian_scale: float
-    #: The per-class arguments of every kernel, in the kernels' order (see the module docstring).
-    per_class_arguments: tuple = field(init=False, repr=False)
+    #: The per-class tuple every kernel takes, in the kernels' order (see the module docstring).
+    per_class: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.task == "binary":
@@ -105,17 +106,17 @@ class PreparedLoss:
             )
         else:
             per_class = (self.alpha, self.gamma, self.gamma_int, self.use_integer)
-        object.__setattr__(self, "per_class_arguments", per_class)
+        object.__setattr__(self, "per_class", per_class)
 
     @property
     def loss_arguments(self) -> tuple:
-        """What the loss kernels take between the weights and the output."""
-        return self.per_class_arguments
+        """What the loss kernels take between the weights and the output: ``(per_class,)``."""
+        return (self.per_class,)
 
     @property
     def gradient_arguments(self) -> tuple:
         """What the gradient kernels take between the weights and the outputs."""
-        return (*self.per_class_arguments, self.policy, self.floor, self.hessian_scale)
+        return (self.per_class, self.policy, self.floor, self.hessian_scale)
 
     @property
     def margin_columns(self) -> int | None:

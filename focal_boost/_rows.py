@@ -43,8 +43,14 @@ def weight_is_valid(w):
 
 
 @njit(**_ROW)
-def binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos):
-    """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, gamma_int, bads)``."""
+def binary_row(y, z, w, per_class):
+    """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, gamma_int, bads)``.
+
+    ``per_class`` is a prepared loss's binary tuple ``(alpha_neg, alpha_pos,
+    gamma_neg, gamma_pos, int_neg, int_pos, use_integer)``
+    (:mod:`focal_boost._prepared`).
+    """
+    alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, _ = per_class
     positive = y == 1.0
     label_ok = positive | (y == 0.0)
     margin_ok = abs(z) < _INF
@@ -57,29 +63,25 @@ def binary_row(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int
 
 
 @njit(**_ROW)
-def binary_grad_hess_value(
-    y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer, policy, floor
-):
+def binary_grad_hess_value(y, z, w, per_class, use_integer, policy, floor):
     """``(gradient, hessian, bad_label, bad_margin, bad_weight)`` for one binary row.
 
     The gradient with respect to the raw margin ``z`` is ``-sign * w * G``
     (``s = sign * z``); the Hessian ``w * h`` under the Hessian policy.
+    ``use_integer`` is passed apart from ``per_class`` so that a loop can
+    make it a constant.
     """
-    sign, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(
-        y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos
-    )
+    sign, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(y, z, w, per_class)
     magnitude, h_exact, h_upper = focal_derivatives(s, alpha, gamma, gamma_int, use_integer)
     hessian = w * apply_hessian_policy(h_exact, h_upper, policy, floor)
     return -sign * w * magnitude, hessian, bl, bm, bw
 
 
 @njit(**_ROW)
-def binary_loss_value(y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer):
+def binary_loss_value(y, z, w, per_class):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one binary row."""
-    _, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(
-        y, z, w, alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos
-    )
-    return w * focal_loss(s, alpha, gamma, gamma_int, use_integer), bl, bm, bw
+    _, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(y, z, w, per_class)
+    return w * focal_loss(s, alpha, gamma, gamma_int, per_class[6]), bl, bm, bw
 
 
 @njit(**_ROW)

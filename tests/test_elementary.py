@@ -112,7 +112,15 @@ def test_kernel_loops_are_vectorised():
     y, margin, grad, hess = np.zeros(8), np.zeros(8), np.empty(8), np.empty(8)
     for gamma, n in ((2.0, 2), (0.5, -1)):  # the integer and the exp path
         binary(
-            y, margin, None, 0.75, 0.25, gamma, gamma, n, n, n >= 0, _cpu.HESSIAN_UPPER, 0.0, 1.0, grad, hess
+            y,
+            margin,
+            None,
+            (0.75, 0.25, gamma, gamma, n, n, n >= 0),
+            _cpu.HESSIAN_UPPER,
+            0.0,
+            1.0,
+            grad,
+            hess,
         )
     block = njit(error_model="numpy", fastmath={"contract"})(_cpu._multiclass_grad_hess_block.py_func)
     z = np.zeros((8, 3))

@@ -27,8 +27,9 @@ def test_binary_fields_and_kernel_arguments():
     np.testing.assert_array_equal(prepared.gamma_int, [1, 3])
     assert prepared.use_integer
     assert (prepared.policy, prepared.floor, prepared.hessian_scale) == (HESSIAN_CLIP, 1e-4, 1.0)
-    assert prepared.loss_arguments == (0.75, 0.25, 1.0, 3.0, 1, 3, True)
-    assert prepared.gradient_arguments == (0.75, 0.25, 1.0, 3.0, 1, 3, True, HESSIAN_CLIP, 1e-4, 1.0)
+    assert prepared.per_class == (0.75, 0.25, 1.0, 3.0, 1, 3, True)
+    assert prepared.loss_arguments == (prepared.per_class,)
+    assert prepared.gradient_arguments == (prepared.per_class, HESSIAN_CLIP, 1e-4, 1.0)
     assert not prepared.alpha.flags.writeable
 
 
@@ -141,3 +142,9 @@ def test_unresolved_balanced_alpha_is_prepared_on_each_call():
     grad_even = objective.gradient_hessian(even, margin)[0].copy()
     np.testing.assert_allclose(grad_few[-1], -0.5 * 7 / 8)  # alpha_1 = 7/8 on the first call's labels
     np.testing.assert_allclose(grad_even[-1], -0.5 * 1 / 2)  # 1/2 on the second's
+
+
+def test_per_class_tuples_have_the_lengths_the_parallel_drivers_slice():
+    """_cpu's parallel drivers pass the per-class tuple flat and rebuild it as args[3:10] / args[3:7]."""
+    assert len(prepare_loss(FocalLoss(), None).per_class) == 7
+    assert len(prepare_loss(FocalLoss(2.0, None), 3).per_class) == 4
