@@ -14,7 +14,10 @@ timings. Run: ``python benchmarks/training.py [--rows N] [--repeats R]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -31,14 +34,14 @@ def numpy_focal_objective(y: np.ndarray, margin: np.ndarray) -> tuple[np.ndarray
     return numpy_binary(y, margin.astype(np.float64), ALPHA, GAMMA)
 
 
-def bench_xgboost(X, y, rounds: int, repeats: int) -> dict[str, float]:
+def bench_xgboost(X, y, rounds: int, repeats: int, threads: int = 2) -> dict[str, float]:
     import xgboost as xgb
 
     import focal_boost.xgboost as fx
 
     loss = FocalLoss(GAMMA, ALPHA)
-    params = {"max_depth": 6, "eta": 0.1, "tree_method": "hist", "nthread": 2, "seed": 0}
-    dtrain = xgb.DMatrix(X, label=y, nthread=2)
+    params = {"max_depth": 6, "eta": 0.1, "tree_method": "hist", "nthread": threads, "seed": 0}
+    dtrain = xgb.DMatrix(X, label=y, nthread=threads)
     labels = dtrain.get_label()
 
     def numpy_obj(predt, _dtrain):
@@ -48,7 +51,7 @@ def bench_xgboost(X, y, rounds: int, repeats: int) -> dict[str, float]:
         "built-in binary:logistic": lambda n: xgb.train(
             {**params, "objective": "binary:logistic"}, dtrain, n
         ),
-        "focal_boost objective": lambda n: fx.train(params, dtrain, n, loss=loss, n_threads=2),
+        "focal_boost objective": lambda n: fx.train(params, dtrain, n, loss=loss, n_threads=threads),
         "NumPy focal objective": lambda n: xgb.train(
             {**params, "base_score": loss.init_score(y)}, dtrain, n, obj=numpy_obj
         ),
@@ -56,17 +59,17 @@ def bench_xgboost(X, y, rounds: int, repeats: int) -> dict[str, float]:
     return _time(runs, rounds, repeats)
 
 
-def bench_lightgbm(X, y, rounds: int, repeats: int) -> dict[str, float]:
+def bench_lightgbm(X, y, rounds: int, repeats: int, threads: int = 2) -> dict[str, float]:
     import lightgbm as lgb
 
     import focal_boost.lightgbm as fl
 
     loss = FocalLoss(GAMMA, ALPHA)
-    params = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": 2, "verbose": -1, "seed": 0}
+    params = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": threads, "verbose": -1, "seed": 0}
     builtin_set = lgb.Dataset(X, y, params=params, free_raw_data=False).construct()
     init = np.full(y.shape[0], loss.init_score(y))
     focal_set = lgb.Dataset(X, y, init_score=init, params=params, free_raw_data=False).construct()
-    focal = fl.FocalObjective(loss, n_threads=2)
+    focal = fl.FocalObjective(loss, n_threads=threads)
 
     def numpy_obj(preds, _data):
         return numpy_focal_objective(y, preds)
@@ -91,32 +94,101 @@ def _time(runs: dict, rounds: int, repeats: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+@contextlib.contextmanager
+def competing_process(active: bool, seconds: float = 7200.0):
+    """One CPU-bound process on the machine while the block runs (stopped after it, or after ``seconds``)."""
+    if not active:
+        yield
+        return
+    busy = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+    process = subprocess.Popen([sys.executable, "-c", busy])
+    try:
+        time.sleep(0.5)  # let it start spinning
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+BENCHES = {"xgboost": ("XGBoost", bench_xgboost), "lightgbm": ("LightGBM", bench_lightgbm)}
+
+
+def data(rows: int, features: int) -> tuple[np.ndarray, np.ndarray]:
+    """``make_classification`` rows, 1% positives, float32 features."""
+    X, y = make_classification(
+        rows, features, n_informative=min(10, features), weights=[0.99], flip_y=0.0, random_state=0
+    )
+    return X.astype(np.float32), y.astype(np.float64)
+
+
+def sweep(args: argparse.Namespace) -> None:
+    """Every cell of rows x features x threads (x a competing process), both boosters, one table."""
+    print(
+        f"# sweep: {args.rounds} rounds, median of {args.repeats} interleaved runs per cell (1 for 5M rows); "
+        f"gamma={GAMMA}, alpha={ALPHA}; ratios to the built-in binary log loss"
+    )
+    print("| booster | rows | features | threads | competing process | built-in (s) | focal_boost | NumPy |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    for competing in args.competing:
+        for rows in args.sizes:
+            for features in args.features:
+                X, y = data(rows, features)
+                for threads in args.threads:
+                    for booster in args.boosters:
+                        name, bench = BENCHES[booster]
+                        repeats = 1 if rows >= 5_000_000 else args.repeats
+                        with competing_process(competing):
+                            results = bench(X, y, args.rounds, repeats, threads)
+                        builtin, focal, numpy_focal = results.values()
+                        busy = "yes" if competing else "no"
+                        print(
+                            f"| {name} | {rows:,} | {features} | {threads} | {busy} | {builtin:.2f} | "
+                            f"{focal / builtin:.3f}x | {numpy_focal / builtin:.3f}x |",
+                            flush=True,
+                        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sweep", action="store_true", help="rows x features x threads, both boosters")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000, 1_000_000, 5_000_000]
+    )
+    parser.add_argument("--features", type=int, nargs="+", default=[20, 100])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--boosters", nargs="+", choices=sorted(BENCHES), default=["xgboost", "lightgbm"])
+    parser.add_argument(
+        "--competing",
+        type=lambda text: text == "yes",
+        nargs="+",
+        default=[False, True],
+        help="'no' and/or 'yes': run the cells without and with one competing CPU-bound process",
+    )
     args = parser.parse_args()
-    X, y = make_classification(args.rows, 50, n_informative=10, weights=[0.99], flip_y=0.0, random_state=0)
-    X = X.astype(np.float32)
-    y = y.astype(np.float64)
     import lightgbm
     import numba
     import xgboost
 
+    print(f"# xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}, numba {numba.__version__}")
+    if args.sweep:
+        sweep(args)
+        return
+    X, y = data(args.rows, 50)
     print(
         f"# {args.rows:,} x 50 float32 rows, {y.mean():.2%} positives, {args.rounds} rounds, 2 threads; "
         f"median of {args.repeats} interleaved runs; gamma={GAMMA}, alpha={ALPHA}"
     )
-    print(f"# xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}, numba {numba.__version__}")
     print()
     print("| booster | objective | seconds | ratio to built-in |")
     print("|---|---|---:|---:|")
-    for booster, bench in (("XGBoost", bench_xgboost), ("LightGBM", bench_lightgbm)):
+    for name, bench in BENCHES.values():
         results = bench(X, y, args.rounds, args.repeats)
         baseline = next(iter(results.values()))
-        for name, seconds in results.items():
-            print(f"| {booster} | {name} | {seconds:.2f} | {seconds / baseline:.3f}x |", flush=True)
+        for objective, seconds in results.items():
+            print(f"| {name} | {objective} | {seconds:.2f} | {seconds / baseline:.3f}x |", flush=True)
 
 
 if __name__ == "__main__":
