@@ -2,7 +2,8 @@
 
 Each task (binary / multiclass; loss / gradient and Hessian) has one function
 that works on a range of rows; :func:`run_kernel` calls it on all rows, or on
-chunks of rows through the task's ``prange`` driver, by size and thread count.
+one part of the rows per thread (a pool of Python threads: the kernels release
+the GIL), by size and thread count.
 Kernels read margins of any float dtype and layout, compute in float64 and
 write into caller-provided outputs (float32 or float64). Nothing is allocated
 per row; the multiclass gradient kernel allocates cache-sized scratch per block
@@ -27,12 +28,14 @@ source hash).
 from __future__ import annotations
 
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, log_normal
 from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
@@ -310,64 +313,8 @@ def _multiclass_loss_rows(start, stop, y, margin, weight, per_class, out):
     return bad_labels, bad_margins, bad_weights
 
 
-#: Rows per chunk of a parallel kernel: large enough to amortise a call,
-#: small enough to balance two to dozens of threads.
+#: Fewest rows a thread takes in a threaded run: large enough to amortise handing it over.
 PARALLEL_CHUNK_ROWS = 16_384
-
-
-@njit(**_ROW)
-def _chunk(k, n_rows):
-    start = k * PARALLEL_CHUNK_ROWS
-    return start, min(n_rows, start + PARALLEL_CHUNK_ROWS)
-
-
-# The parallel drivers: one per task, because a function that takes another
-# jitted function as an argument is recompiled in every process instead of
-# being loaded from Numba's cache.
-
-
-@njit(parallel=True, **_JIT)
-def _binary_grad_hess_parallel(n_chunks, n_rows, args):
-    bad_labels, bad_margins, bad_weights = 0, 0, 0
-    for k in prange(n_chunks):
-        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
-        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
-        bl, bm, bw = _binary_grad_hess_rows(*_chunk(k, n_rows), *args[:3], args[3:10], *args[10:])
-        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(parallel=True, **_JIT)
-def _binary_loss_parallel(n_chunks, n_rows, args):
-    bad_labels, bad_margins, bad_weights = 0, 0, 0
-    for k in prange(n_chunks):
-        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
-        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
-        bl, bm, bw = _binary_loss_rows(*_chunk(k, n_rows), *args[:3], args[3:10], *args[10:])
-        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(parallel=True, **_JIT)
-def _multiclass_grad_hess_parallel(n_chunks, n_rows, args):
-    bad_labels, bad_margins, bad_weights = 0, 0, 0
-    for k in prange(n_chunks):
-        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
-        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
-        bl, bm, bw = _multiclass_grad_hess_rows(*_chunk(k, n_rows), *args[:3], args[3:7], *args[7:])
-        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
-    return bad_labels, bad_margins, bad_weights
-
-
-@njit(parallel=True, **_JIT)
-def _multiclass_loss_parallel(n_chunks, n_rows, args):
-    bad_labels, bad_margins, bad_weights = 0, 0, 0
-    for k in prange(n_chunks):
-        # The per-class tuple (7 binary, 4 multiclass values: focal_boost._prepared) comes in
-        # flat, as a parfor cannot capture a tuple inside a tuple, and is rebuilt for each chunk.
-        bl, bm, bw = _multiclass_loss_rows(*_chunk(k, n_rows), *args[:3], args[3:7], *args[7:])
-        bad_labels, bad_margins, bad_weights = bad_labels + bl, bad_margins + bm, bad_weights + bw
-    return bad_labels, bad_margins, bad_weights
 
 
 # ------------------------------------------------------------------- posterior
@@ -396,13 +343,55 @@ def multiclass_posterior_log(margin, log_alpha, gamma, out):
 
 
 # --------------------------------------------------------------------- dispatch
+# Parallel runs split the rows into one contiguous part per thread: the calling thread computes
+# the first, workers of a small pool of Python threads the others (the kernels release the GIL).
+# Idle workers wait on a queue and never spin, unlike an OpenMP pool: XGBoost ships its own
+# libgomp, and two OpenMP pools spin-waiting on the same cores slowed XGBoost training at
+# 50k-200k rows by 2-3x (benchmarks/README.md). No Numba parallel region runs, so any threading
+# layer (workqueue included) is safe to call from several threads at once.
 
-#: task -> (row-range function, parallel driver)
+_POOL: ThreadPoolExecutor | None = None
+_POOL_OWNER = -1  # the process that made it: a forked child makes its own
+_POOL_LOCK = threading.Lock()
+
+
+def _worker_pool(workers: int) -> ThreadPoolExecutor:
+    """The shared pool, grown to at least ``workers`` threads (made again in a forked process)."""
+    global _POOL, _POOL_OWNER
+    with _POOL_LOCK:
+        if _POOL is None or os.getpid() != _POOL_OWNER or _POOL._max_workers < workers:
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="focal_boost_kernel")
+            _POOL_OWNER = os.getpid()
+        return _POOL
+
+
+def _threaded(rows):
+    """A parallel runner of the row-range function ``rows``: ``(threads, n_rows, args) -> counts``."""
+
+    def run(threads: int, n_rows: int, args: tuple) -> tuple[int, int, int]:
+        parts = max(1, min(threads, n_rows // PARALLEL_CHUNK_ROWS))
+        bounds = [n_rows * k // parts for k in range(parts + 1)]
+        pool = _worker_pool(parts - 1) if parts > 1 else None
+        others = [pool.submit(rows, bounds[k], bounds[k + 1], *args) for k in range(1, parts)]
+        counts = [rows(bounds[0], bounds[1], *args), *(other.result() for other in others)]
+        return (
+            sum(int(c[0]) for c in counts),
+            sum(int(c[1]) for c in counts),
+            sum(int(c[2]) for c in counts),
+        )
+
+    return run
+
+
+#: task -> (row-range function, parallel runner)
 _KERNELS = {
-    "binary_grad_hess": (_binary_grad_hess_rows, _binary_grad_hess_parallel),
-    "binary_loss": (_binary_loss_rows, _binary_loss_parallel),
-    "multiclass_grad_hess": (_multiclass_grad_hess_rows, _multiclass_grad_hess_parallel),
-    "multiclass_loss": (_multiclass_loss_rows, _multiclass_loss_parallel),
+    name: (rows, _threaded(rows))
+    for name, rows in {
+        "binary_grad_hess": _binary_grad_hess_rows,
+        "binary_loss": _binary_loss_rows,
+        "multiclass_grad_hess": _multiclass_grad_hess_rows,
+        "multiclass_loss": _multiclass_loss_rows,
+    }.items()
 }
 
 
@@ -416,25 +405,6 @@ def resolve_n_threads(n_threads: int | None) -> int:
     return min(n_threads, available)
 
 
-#: Held while a parallel kernel runs on a threading layer that is not thread-safe.
-_PARALLEL_LOCK = threading.Lock()
-#: Whether Numba's threading layer runs parallel regions from several threads at once (None: not
-#: known until the first parallel region has loaded it).
-_LAYER_IS_THREAD_SAFE: bool | None = None
-
-
-def _layer_is_thread_safe() -> bool | None:
-    """OpenMP and TBB are thread-safe; Numba's fallback "workqueue" layer aborts the process when
-    two threads enter parallel regions at once ("Concurrent access has been detected")."""
-    global _LAYER_IS_THREAD_SAFE
-    if _LAYER_IS_THREAD_SAFE is None:
-        try:
-            _LAYER_IS_THREAD_SAFE = numba.threading_layer() != "workqueue"
-        except ValueError:  # no parallel region has run yet: the layer is not chosen
-            return None
-    return _LAYER_IS_THREAD_SAFE
-
-
 def run_kernel(
     kind: str, prepared: PreparedLoss, y, margin, weight, *outputs, n_threads: int | None = None
 ) -> tuple[int, int, int]:
@@ -444,11 +414,10 @@ def run_kernel(
     with ``prepared``'s :attr:`~focal_boost._prepared.PreparedLoss.gradient_arguments`
     or :attr:`~focal_boost._prepared.PreparedLoss.loss_arguments`; the
     outputs are ``(gradient, hessian)`` or ``(loss,)``. Returns the kernel's
-    ``(bad_labels, bad_margins, bad_weights)`` counts. Safe to call from
-    several threads at once whatever Numba's threading layer: where the layer
-    is not thread-safe (workqueue, or not yet known), one parallel kernel runs
-    at a time and a thread that finds it busy runs its kernel serially instead
-    of waiting (the kernels release the GIL).
+    ``(bad_labels, bad_margins, bad_weights)`` counts. Below
+    :data:`PARALLEL_MIN_ELEMENTS` margin elements, or with one thread, it runs
+    in the calling thread; otherwise on ``n_threads`` threads (see above).
+    Safe to call from several threads at once.
     """
     arguments = prepared.gradient_arguments if kind == "grad_hess" else prepared.loss_arguments
     rows, parallel = _KERNELS[f"{prepared.task}_{kind}"]
@@ -457,22 +426,4 @@ def run_kernel(
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
-    flat = (y, margin, weight, *arguments[0], *arguments[1:], *outputs)  # the parallel drivers' form
-    if _layer_is_thread_safe():
-        return _run_parallel(parallel, threads, n_rows, flat)
-    if not _PARALLEL_LOCK.acquire(blocking=False):
-        return rows(0, n_rows, *args)
-    try:
-        return _run_parallel(parallel, threads, n_rows, flat)
-    finally:
-        _PARALLEL_LOCK.release()
-
-
-def _run_parallel(parallel, threads: int, n_rows: int, args: tuple) -> tuple[int, int, int]:
-    n_chunks = (n_rows + PARALLEL_CHUNK_ROWS - 1) // PARALLEL_CHUNK_ROWS
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        return parallel(n_chunks, n_rows, args)
-    finally:
-        numba.set_num_threads(previous)
+    return parallel(threads, n_rows, args)

@@ -247,7 +247,7 @@ def test_workers_load_the_kernels_from_numba_s_cache():
     def kernel_stats():
         from focal_boost import _cpu
 
-        dispatchers = [kernel for pair in _cpu._KERNELS.values() for kernel in pair]
+        dispatchers = [rows for rows, _ in _cpu._KERNELS.values()]  # the compiled row functions
         used = [d.stats for d in dispatchers if d.signatures]  # the kernels this worker ran
         hits = sum(sum(s.cache_hits.values()) for s in used)
         return len(used), hits, sum(sum(s.cache_misses.values()) for s in used)
