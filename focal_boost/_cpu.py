@@ -192,7 +192,7 @@ def _multiclass_grad_hess_block(
 
 # ------------------------------------------------------------------------ kernels
 # Each task has one function that does the work on rows start:stop, called
-# directly for a serial run and on chunks by a prange driver. The row-range
+# directly for a serial run and on parts of the rows by the thread pool. The row-range
 # functions work on views indexed by range() variables only: an index LLVM
 # cannot prove non-negative gets Numba's wraparound, which stops vectorisation
 # ("cannot identify array bounds").
