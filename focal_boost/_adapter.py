@@ -8,6 +8,7 @@ multiclass Hessian convention.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,11 @@ def raise_missing_num_class(y: np.ndarray) -> None:
         "row: for multiclass focal loss set params['num_class'] to the number of classes (binary "
         "labels must be 0 and 1)"
     )
+
+
+#: A run recipe's ``loss_and_init(loss, margin_columns) -> (loss with alpha resolved, initial
+#: score)``: :func:`training_loss_and_init` on local labels, or class totals on a cluster.
+LossAndInit = Callable[[FocalLoss | None, "int | None"], tuple[FocalLoss, np.ndarray]]
 
 
 def training_loss_and_init(

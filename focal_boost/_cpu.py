@@ -360,6 +360,8 @@ def _worker_pool(workers: int) -> ThreadPoolExecutor:
     global _POOL, _POOL_OWNER
     with _POOL_LOCK:
         if _POOL is None or os.getpid() != _POOL_OWNER or _POOL._max_workers < workers:
+            if _POOL is not None and os.getpid() == _POOL_OWNER:
+                _POOL.shutdown(wait=False)  # a smaller pool: its idle workers exit, queued work finishes
             _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="focal_boost_kernel")
             _POOL_OWNER = os.getpid()
         return _POOL

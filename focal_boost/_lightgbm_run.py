@@ -25,13 +25,10 @@ from typing import Any
 import numpy as np
 
 from focal_boost import _record
-from focal_boost._adapter import thread_count
+from focal_boost._adapter import LossAndInit, thread_count
 from focal_boost._record import TrainingRecord
 from focal_boost.lightgbm import FocalMetric, FocalObjective
 from focal_boost.loss import FocalLoss
-
-#: ``loss_and_init(loss, margin_columns) -> (loss with alpha resolved, initial score)``.
-LossAndInit = Callable[[FocalLoss | None, "int | None"], tuple[FocalLoss, np.ndarray]]
 
 
 def margin_columns(params: Mapping[str, Any]) -> int | None:
