@@ -27,6 +27,7 @@ source hash).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -61,7 +62,7 @@ __all__ = [
     "HESSIAN_EXACT",
     "HESSIAN_UPPER",
     "MULTICLASS_BLOCK_ROWS",
-    "PARALLEL_CHUNK_ROWS",
+    "PARALLEL_CHUNK_ELEMENTS",
     "PARALLEL_MIN_ELEMENTS",
     "run_kernel",
 ]
@@ -313,10 +314,6 @@ def _multiclass_loss_rows(start, stop, y, margin, weight, per_class, out):
     return bad_labels, bad_margins, bad_weights
 
 
-#: Fewest rows a thread takes in a threaded run: large enough to amortise handing it over.
-PARALLEL_CHUNK_ROWS = 16_384
-
-
 # ------------------------------------------------------------------- posterior
 
 
@@ -343,12 +340,22 @@ def multiclass_posterior_log(margin, log_alpha, gamma, out):
 
 
 # --------------------------------------------------------------------- dispatch
-# Parallel runs split the rows into one contiguous part per thread: the calling thread computes
-# the first, workers of a small pool of Python threads the others (the kernels release the GIL).
-# Idle workers wait on a queue and never spin, unlike an OpenMP pool: XGBoost ships its own
-# libgomp, and two OpenMP pools spin-waiting on the same cores slowed XGBoost training at
-# 50k-200k rows by 2-3x (benchmarks/README.md). No Numba parallel region runs, so any threading
-# layer (workqueue included) is safe to call from several threads at once.
+# A parallel run cuts the rows into chunks of about PARALLEL_CHUNK_ELEMENTS margin elements,
+# and the calling thread and the workers of a small pool of Python threads (the kernels release
+# the GIL) each take the next untaken chunk until none is left. Idle workers wait on a queue and
+# never spin, unlike an OpenMP pool: XGBoost ships its own libgomp, and two OpenMP pools
+# spin-waiting on the same cores slowed XGBoost training at 50k-200k rows by 2-3x
+# (benchmarks/README.md). Chunks taken on demand rather than one fixed part per thread, because
+# right after a booster's parallel region its OpenMP threads keep spinning for milliseconds: a
+# worker sharing a core with one of them runs at half speed or starts late, and with fixed parts
+# the caller would wait for it (measured inside XGBoost training: parallel no faster than serial).
+# Now the caller never waits for a chunk nobody has taken, so a run is at worst as fast as a
+# serial one. No Numba parallel region runs, so any threading layer (workqueue included) is safe
+# to call from several threads at once.
+
+#: Margin elements per chunk of a parallel run: a few tens of microseconds of work, so taking a
+#: chunk (about a microsecond) is cheap and the caller's last wait for a slower thread is short.
+PARALLEL_CHUNK_ELEMENTS = 16_384
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_OWNER = -1  # the process that made it: a forked child makes its own
@@ -367,20 +374,56 @@ def _worker_pool(workers: int) -> ThreadPoolExecutor:
         return _POOL
 
 
-def _threaded(rows):
-    """A parallel runner of the row-range function ``rows``: ``(threads, n_rows, args) -> counts``."""
+class _SharedRun:
+    """One parallel kernel run: chunks of rows, taken in order by whichever thread is free."""
 
-    def run(threads: int, n_rows: int, args: tuple) -> tuple[int, int, int]:
-        parts = max(1, min(threads, n_rows // PARALLEL_CHUNK_ROWS))
-        bounds = [n_rows * k // parts for k in range(parts + 1)]
-        pool = _worker_pool(parts - 1) if parts > 1 else None
-        others = [pool.submit(rows, bounds[k], bounds[k + 1], *args) for k in range(1, parts)]
-        counts = [rows(bounds[0], bounds[1], *args), *(other.result() for other in others)]
-        return (
-            sum(int(c[0]) for c in counts),
-            sum(int(c[1]) for c in counts),
-            sum(int(c[2]) for c in counts),
-        )
+    def __init__(self, rows, bounds: list[int], args: tuple):
+        self.rows, self.bounds, self.args = rows, bounds, args
+        self.chunks = len(bounds) - 1
+        self.untaken = itertools.count()  # next() is atomic under the GIL
+        self.lock = threading.Lock()
+        self.counts = [0, 0, 0]
+        self.finished = 0
+        self.all_finished = threading.Event()
+        self.error: BaseException | None = None
+
+    def work(self) -> None:
+        """Compute untaken chunks until none is left (run by the caller and by pool workers)."""
+        while (k := next(self.untaken)) < self.chunks:
+            try:
+                counts = self.rows(self.bounds[k], self.bounds[k + 1], *self.args)
+            except BaseException as error:  # handed to the caller, who raises it
+                counts, self.error = (0, 0, 0), error
+            with self.lock:
+                for i in range(3):
+                    self.counts[i] += int(counts[i])
+                self.finished += 1
+                if self.finished == self.chunks:
+                    self.all_finished.set()
+
+    def result(self) -> tuple[int, int, int]:
+        """The summed counts, once every chunk is finished (the caller has run :meth:`work`)."""
+        self.all_finished.wait()
+        if self.error is not None:
+            raise self.error
+        return self.counts[0], self.counts[1], self.counts[2]
+
+
+def _threaded(rows):
+    """A parallel runner of the row-range function ``rows``: ``(threads, margin, args) -> counts``."""
+
+    def run(threads: int, margin: np.ndarray, args: tuple) -> tuple[int, int, int]:
+        n_rows = margin.shape[0]
+        columns = 1 if margin.ndim == 1 else margin.shape[1]
+        chunks = max(1, n_rows * columns // PARALLEL_CHUNK_ELEMENTS)
+        shared = _SharedRun(rows, [n_rows * k // chunks for k in range(chunks + 1)], args)
+        helpers = min(threads, chunks) - 1
+        if helpers > 0:
+            pool = _worker_pool(helpers)
+            for _ in range(helpers):
+                pool.submit(shared.work)
+        shared.work()
+        return shared.result()
 
     return run
 
@@ -428,4 +471,4 @@ def run_kernel(
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
-    return parallel(threads, n_rows, args)
+    return parallel(threads, margin, args)

@@ -449,13 +449,13 @@ def test_parallel_and_serial_kernels_agree(rng, task, monkeypatch):
 
 
 def test_bad_values_are_counted_in_every_parallel_chunk(rng):
-    n = _cpu.PARALLEL_CHUNK_ROWS * 3
+    n = _cpu.PARALLEL_CHUNK_ELEMENTS * 3
     y = (rng.random(n) < 0.5).astype(float)
     y[[5, n - 1]] = 2.0
     with pytest.raises(ValueError, match=r"found labels \[0.0, 1.0, 2.0\]"):
         FocalLoss().gradient_hessian(y, np.zeros(n), n_threads=2)
     margin = np.zeros(n)
-    margin[[7, _cpu.PARALLEL_CHUNK_ROWS + 1, n - 2]] = np.nan
+    margin[[7, _cpu.PARALLEL_CHUNK_ELEMENTS + 1, n - 2]] = np.nan
     with pytest.raises(ValueError, match=r"\(3 of them\)"):
         FocalLoss().gradient_hessian(np.zeros(n), margin, n_threads=2)
 
