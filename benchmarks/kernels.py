@@ -8,7 +8,11 @@ times, interleaved in one process:
 * ``numpy``: the same gradient and Hessian from a vectorised NumPy
   implementation (stable formulas, float64 temporaries);
 * ``copy``: ``np.copyto`` of the same bytes the kernel moves (it reads labels
-  and margins and writes gradients and Hessians), the memory-bandwidth limit.
+  and margins and writes gradients and Hessians), the memory-bandwidth limit;
+* ``float32`` and ``copy32``: the same with float32 labels, margins and
+  outputs, through the kernel a booster's objective takes
+  (``float32_kernel=True``: the float32 variant for binary, float64 math with
+  float32 input and output for multiclass), and the copy of those bytes.
 
 and prints ns per margin element (median of repeats) and ratios. It then
 measures the JIT cost of the first call in a fresh process, with a cold and
@@ -30,6 +34,7 @@ import numba
 import numpy as np
 
 from focal_boost import FocalLoss
+from focal_boost._prepared import prepare_loss
 
 
 def numpy_binary(y, z, alpha, gamma):
@@ -112,15 +117,39 @@ def bench_case(
         else:
             np.copyto(hess, y_bytes)
 
-    # Warm up, then interleave so that machine noise hits all three alike.
+    z32, y32 = z.astype(np.float32), y.astype(np.float32)
+    grad32, hess32 = np.empty_like(z32), np.empty_like(z32)
+    prepared = prepare_loss(focal, None if z.ndim == 1 else n_classes)
+    y32_bytes = np.ascontiguousarray(y_bytes.astype(np.float32))
+
+    def run_ours32():
+        prepared.gradient_hessian(y32, z32, gradient_out=grad32, hessian_out=hess32, float32_kernel=True)
+
+    def run_copy32():
+        np.copyto(grad32, z32)
+        if z.ndim == 2:
+            hess32[:, 0] = y32_bytes[:, 0]
+        else:
+            np.copyto(hess32, y32_bytes)
+
+    # Warm up, then interleave so that machine noise hits all alike.
+    run_ours32()
+    run_copy32()
     run_ours()
     ref_grad, ref_hess = run_numpy()
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-9, atol=1e-300)
     np.testing.assert_allclose(hess, ref_hess, rtol=1e-9, atol=1e-300)
     run_copy()
-    times: dict[str, list[float]] = {"focal_boost": [], "numpy": [], "copy": []}
+    runs = {
+        "focal_boost": run_ours,
+        "numpy": run_numpy,
+        "copy": run_copy,
+        "float32": run_ours32,
+        "copy32": run_copy32,
+    }
+    times: dict[str, list[float]] = {label: [] for label in runs}
     for _ in range(repeats):
-        for label, fn in (("focal_boost", run_ours), ("numpy", run_numpy), ("copy", run_copy)):
+        for label, fn in runs.items():
             start = time.perf_counter()
             fn()
             times[label].append(time.perf_counter() - start)
@@ -134,6 +163,7 @@ _FIRST_CALL = """
 import time, numpy as np
 t0 = time.perf_counter()
 from focal_boost import FocalLoss
+from focal_boost._prepared import prepare_loss
 t1 = time.perf_counter()
 FocalLoss().gradient_hessian(np.zeros(8), np.zeros(8), n_threads=1)
 t2 = time.perf_counter()
@@ -170,11 +200,18 @@ def main() -> None:
         f"{os.cpu_count()} cores, Numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads, "
         f"{numba.config.THREADING_LAYER} layer), NumPy {np.__version__}"
     )
-    print("# ns per margin element, median of", repeats, "interleaved runs; float64 in and out")
+    print(
+        "# ns per margin element, median of",
+        repeats,
+        "interleaved runs; float64 in and out (float32 columns: float32)",
+    )
     print("# gamma=2 takes the integer fast path (q**2 by multiplication); gamma=0.5 needs exp(gamma log q)")
     print()
-    print("| problem | gamma | rows | focal_boost | NumPy | copy | focal/copy | NumPy/focal |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| problem | gamma | rows | focal_boost | NumPy | copy | focal/copy | NumPy/focal "
+        "| float32 | copy32 | float32/copy32 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n_classes, name in ((2, "binary"), (5, "multiclass K=5")):
         for gamma in (2.0, 0.5):
             for n_rows in sizes:
@@ -182,7 +219,8 @@ def main() -> None:
                 print(
                     f"| {name} | {gamma:g} | {n_rows:.0e} | {r['focal_boost']:.2f} | {r['numpy']:.2f} "
                     f"| {r['copy']:.2f} "
-                    f"| {r['focal_boost'] / r['copy']:.2f}x | {r['numpy'] / r['focal_boost']:.1f}x |",
+                    f"| {r['focal_boost'] / r['copy']:.2f}x | {r['numpy'] / r['focal_boost']:.1f}x "
+                    f"| {r['float32']:.2f} | {r['copy32']:.2f} | {r['float32'] / r['copy32']:.2f}x |",
                     flush=True,
                 )
     print()

@@ -207,6 +207,9 @@ class BoosterObjective:
 
     #: dtype of the gradient and Hessian handed back (None: the margin's dtype).
     output_dtype: type | None = None
+    #: Compute float32 margins in float32 where the kernels allow it (a booster that stores
+    #: float32 gradients; :mod:`focal_boost._precision`).
+    float32_kernel: bool = False
     #: memory order of multiclass ``(n, K)`` outputs, as the booster will flatten them.
     output_order = "C"
 
@@ -279,7 +282,13 @@ class BoosterObjective:
             margin = check_margin(margin)
             prepared = self.prepared(None if margin.ndim == 1 else margin.shape[1], y, weight)
             return prepared.gradient_hessian(
-                y, margin, weight, gradient_out=grad_out, hessian_out=hess_out, n_threads=self.n_threads
+                y,
+                margin,
+                weight,
+                gradient_out=grad_out,
+                hessian_out=hess_out,
+                n_threads=self.n_threads,
+                float32_kernel=self.float32_kernel,
             )
         except ValueError:
             check_margin_shape(np.asarray(y), margin)  # a clearer message when num_class is missing

@@ -38,8 +38,9 @@ import numba
 import numpy as np
 from numba import njit
 
-from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, log_normal
+from focal_boost._elementary import JIT_OPTIONS, ONE, compute_float, exp_nonpositive, log_normal
 from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
+from focal_boost._precision import float32_variant
 from focal_boost._rows import (
     binary_grad_hess_value,
     binary_loss_value,
@@ -208,9 +209,9 @@ def _binary_grad_hess_loop(y, margin, weight, per_class, policy, floor, hessian_
     # LLVM does not unswitch this branch by itself, and the integer path saves an exp.
     if per_class[6]:
         for i in range(margin.shape[0]):
-            w = 1.0 if weight is None else float(weight[i])
+            w = ONE if weight is None else compute_float(weight[i])
             g, h, bl, bm, bw = binary_grad_hess_value(
-                float(y[i]), float(margin[i]), w, per_class, True, policy, floor
+                float(y[i]), compute_float(margin[i]), w, per_class, True, policy, floor
             )
             grad[i] = g
             hess[i] = hessian_scale * h
@@ -219,9 +220,9 @@ def _binary_grad_hess_loop(y, margin, weight, per_class, policy, floor, hessian_
             bad_weights += bw
     else:
         for i in range(margin.shape[0]):
-            w = 1.0 if weight is None else float(weight[i])
+            w = ONE if weight is None else compute_float(weight[i])
             g, h, bl, bm, bw = binary_grad_hess_value(
-                float(y[i]), float(margin[i]), w, per_class, False, policy, floor
+                float(y[i]), compute_float(margin[i]), w, per_class, False, policy, floor
             )
             grad[i] = g
             hess[i] = hessian_scale * h
@@ -428,11 +429,13 @@ def _threaded(rows):
     return run
 
 
-#: task -> (row-range function, parallel runner)
+#: task -> (row-range function, parallel runner); "binary_grad_hess_float32" is the float32
+#: variant of the binary gradient kernel (:mod:`focal_boost._precision`).
 _KERNELS = {
     name: (rows, _threaded(rows))
     for name, rows in {
         "binary_grad_hess": _binary_grad_hess_rows,
+        "binary_grad_hess_float32": float32_variant(_binary_grad_hess_rows),
         "binary_loss": _binary_loss_rows,
         "multiclass_grad_hess": _multiclass_grad_hess_rows,
         "multiclass_loss": _multiclass_loss_rows,
@@ -451,7 +454,14 @@ def resolve_n_threads(n_threads: int | None) -> int:
 
 
 def run_kernel(
-    kind: str, prepared: PreparedLoss, y, margin, weight, *outputs, n_threads: int | None = None
+    kind: str,
+    prepared: PreparedLoss,
+    y,
+    margin,
+    weight,
+    *outputs,
+    n_threads: int | None = None,
+    float32: bool = False,
 ) -> tuple[int, int, int]:
     """Run the ``kind`` ("grad_hess" or "loss") kernel of ``prepared``'s task, in parallel when worthwhile.
 
@@ -462,10 +472,24 @@ def run_kernel(
     ``(bad_labels, bad_margins, bad_weights)`` counts. Below
     :data:`PARALLEL_MIN_ELEMENTS` margin elements, or with one thread, it runs
     in the calling thread; otherwise on ``n_threads`` threads (see above).
-    Safe to call from several threads at once.
+    ``float32``: run the float32 variant where it applies (a binary gradient
+    with float32 margin and outputs, and
+    :attr:`~focal_boost._prepared.PreparedLoss.float32_gradient_arguments`),
+    else the float64 kernel. Safe to call from several threads at once.
     """
-    arguments = prepared.gradient_arguments if kind == "grad_hess" else prepared.loss_arguments
-    rows, parallel = _KERNELS[f"{prepared.task}_{kind}"]
+    name = f"{prepared.task}_{kind}"
+    if kind == "grad_hess":
+        arguments = prepared.gradient_arguments
+        if (
+            float32
+            and prepared.float32_gradient_arguments is not None
+            and margin.dtype == np.float32
+            and all(out.dtype == np.float32 for out in outputs)
+        ):
+            name, arguments = f"{name}_float32", prepared.float32_gradient_arguments
+    else:
+        arguments = prepared.loss_arguments
+    rows, parallel = _KERNELS[name]
     args = (y, margin, weight, *arguments, *outputs)
     n_rows = margin.shape[0]
     threads = resolve_n_threads(n_threads)

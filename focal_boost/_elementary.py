@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
@@ -69,6 +70,17 @@ def _bits_from_float64(typingctx, value):  # pragma: no cover - compiled only
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):  # pragma: no cover - compiled only
+    """Reinterpret the 32 bits of an int32 as a float32 (an LLVM bitcast)."""
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
 
     return sig, codegen
 
@@ -104,6 +116,21 @@ _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _TAYLOR[2:]
 
 _INLINE = {"inline": "always", **JIT_OPTIONS}
 
+#: Constants of the shared focal math, named so that its float32 variant
+#: (:mod:`focal_boost._precision`) can replace them with float32 ones: a
+#: Python float literal would make every expression it touches float64.
+ONE = 1.0
+TWO = 2.0
+
+
+@njit(**_INLINE)
+def compute_float(x):
+    """A margin or weight as the kernel computes it: float64 here, float32 in the float32 variant.
+
+    (Numba's ``float()`` keeps a float32 a float32.)
+    """
+    return np.float64(x)
+
 
 @njit(**_INLINE)
 def exp_nonpositive(x):
@@ -130,6 +157,11 @@ def exp_nonpositive(x):
     scale_1 = _float64_from_bits((k_half + 1023) << 52)
     scale_2 = _float64_from_bits((k_bits - k_half + 1023) << 52)
     return p * scale_1 * scale_2
+
+
+#: ``exp`` of an argument that carries float64 precision (``gamma log q``): the same
+#: function here, one that reduces it in float64 in the float32 variant.
+exp_nonpositive_wide = exp_nonpositive
 
 
 @njit(**_INLINE)
@@ -192,9 +224,121 @@ def log_normal(x):
 @njit(**_INLINE)
 def integer_power(q, n):
     """``q**n`` for an integer ``0 <= n < 16``: four squarings, no branches."""
-    result = 1.0
+    result = ONE
     base = q
     for bit in range(4):
-        result *= base if (n >> bit) & 1 else 1.0
+        result *= base if (n >> bit) & 1 else ONE
         base *= base
     return result
+
+
+# ------------------------------------------------------------------ float32
+# The float32 kernels (for boosters' float32 margins: 8 AVX2 lanes instead of 4) run the same
+# math at float32 (:mod:`focal_boost._precision`); these replace the functions above there.
+
+_F32 = np.float32
+_TAYLOR_32 = [_F32(c) for c in _TAYLOR[2:8]]
+_D2, _D3, _D4, _D5, _D6, _D7 = _TAYLOR_32
+_ONE_32, _TWO_32, _HALF_32 = _F32(1.0), _F32(2.0), _F32(0.5)
+_SQRT2_32 = _F32(_SQRT2)
+# fdlibm e_logf.c: ln 2 split for float32, and FreeBSD's degree-8 minimax coefficients of R(s^2).
+_LN2_HI_32 = _F32(6.9313812256e-01)
+_LN2_LO_32 = _F32(9.0580006145e-06)
+_LGF1 = _F32(0.66666662693)
+_LGF2 = _F32(0.40000972152)
+_LGF3 = _F32(0.28498786688)
+_LGF4 = _F32(0.24279078841)
+
+
+@intrinsic
+def _bits_from_float32(typingctx, value):  # pragma: no cover - compiled only
+    """Reinterpret the 32 bits of a float32 as an int32 (an LLVM bitcast)."""
+    sig = types.int32(types.float32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return sig, codegen
+
+
+# fdlibm e_expf.c: ln 2 split so that k * _LN2_HI_EXP_32 is exact for |k| < 2**8.
+_LN2_HI_EXP_32 = _F32(6.9314575195e-01)
+_LN2_LO_EXP_32 = _F32(1.4286067653e-06)
+_LOG2E_32 = _F32(_LOG2E)
+_SHIFTER_32 = _F32(12582912.0)  # 1.5 * 2**23
+
+
+@njit(**_INLINE)
+def _exp_reduced_float32(r, k_bits):
+    """``exp(r) * 2**k_bits`` for ``|r| <= ln2 / 2``: degree-7 Taylor polynomial (error below
+    ``6e-9``), ``2**k`` as two float32 factors so that subnormal results round once."""
+    r2 = r * r
+    r4 = r2 * r2
+    tail = ((_D2 + _D3 * r) + (_D4 + _D5 * r) * r2) + (_D6 + _D7 * r) * r4
+    p = _ONE_32 + (r + r2 * tail)
+    k_half = k_bits >> 1
+    scale_1 = _float32_from_bits(np.int32((k_half + 127) << 23))
+    scale_2 = _float32_from_bits(np.int32((k_bits - k_half + 127) << 23))
+    return p * scale_1 * scale_2
+
+
+@njit(**_INLINE)
+def exp_nonpositive_float32(x):
+    """:func:`exp_nonpositive` for a float32 ``x <= 88``, within 1 ulp, all in float32.
+
+    Below ``-104`` it gives ``0`` (through the subnormals); NaN propagates.
+    """
+    x = min(max(x, _F32(-104.0)), _F32(88.5)) if x == x else x
+    shifted = x * _LOG2E_32 + _SHIFTER_32
+    k_bits = _bits_from_float32(shifted) - _bits_from_float32(_SHIFTER_32)
+    k = shifted - _SHIFTER_32
+    r = (x - k * _LN2_HI_EXP_32) - k * _LN2_LO_EXP_32
+    return _exp_reduced_float32(r, k_bits)
+
+
+@njit(**_INLINE)
+def exp_nonpositive_wide_float32(x):
+    """``exp(x)`` as a float32 for a float64 ``x <= 88``, within 1 ulp.
+
+    The range reduction ``x = k ln2 + r`` runs in float64, so that an argument
+    that carries more than float32's precision (``gamma * log q`` for a small
+    ``q``) loses nothing: an error ``d`` in ``x`` is a relative error ``d`` in
+    the result. Below ``-104`` it gives ``0``; NaN propagates.
+    """
+    x = min(max(np.float64(x), -104.0), 88.5) if x == x else np.float64(x)
+    shifted = x * _LOG2E + _SHIFTER
+    k_bits = _bits_from_float64(shifted) - _bits_from_float64(_SHIFTER)
+    k = shifted - _SHIFTER
+    return _exp_reduced_float32(_F32((x - k * _LN2_HI) - k * _LN2_LO), np.int32(k_bits))
+
+
+@njit(**_INLINE)
+def reciprocal_log1p_float32(t):
+    """Branch-free ``(1 / (1 + t), log(1 + t))`` in float32 for a float32 ``t`` in ``[0, 1]``.
+
+    :func:`reciprocal_log1p` with fdlibm's float32 constants (``e_logf.c``,
+    FreeBSD's four-term polynomial), within 1 ulp each. Unlike the float64
+    function it spends two divisions (eight float32 lanes make them cheap)
+    and corrects the reciprocal for the rounding of ``1 + t``: the focal
+    factors raise it to the power ``gamma``, which multiplies its error.
+    """
+    u = _ONE_32 + t
+    rounding = t - (u - _ONE_32)
+    upper_half = u > _SQRT2_32
+    m = u * _HALF_32 if upper_half else u
+    k = _ONE_32 if upper_half else _F32(0.0)
+    f = m - _ONE_32
+    inv_u = _ONE_32 / u
+    s = f / (_TWO_32 + f)
+    z = s * s
+    w = z * z
+    r = z * (_LGF1 + w * _LGF3) + w * (_LGF2 + w * _LGF4)
+    half_f2 = _HALF_32 * f * f
+    log1p_t = k * _LN2_HI_32 - ((half_f2 - (s * (half_f2 + r) + (k * _LN2_LO_32 + rounding * inv_u))) - f)
+    return inv_u - rounding * inv_u * inv_u, log1p_t
+
+
+@njit(**_INLINE)
+def as_float32(x):
+    """:func:`compute_float` of the float32 variant."""
+    return np.float32(x)

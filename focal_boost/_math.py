@@ -53,9 +53,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
-from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive, integer_power, reciprocal_log1p
+from focal_boost._elementary import (
+    JIT_OPTIONS,
+    ONE,
+    TWO,
+    exp_nonpositive,
+    exp_nonpositive_wide,
+    integer_power,
+    reciprocal_log1p,
+)
 
 #: The largest double: what margins and losses are clamped to instead of overflowing to infinity.
 DOUBLE_MAX = 1.7976931348623157e308
@@ -94,7 +103,10 @@ def sigmoid_terms(s):
     """``(p, q, ell, log_q)`` for a signed margin ``s``.
 
     ``p = sigmoid(s)``, ``q = sigmoid(-s)``, ``ell = softplus(-s) = -log p`` and
-    ``log_q = -softplus(s)``, all from one ``exp`` and one ``log1p``.
+    ``log_q = -softplus(s)``, all from one ``exp`` and one ``log1p``. ``log_q`` is
+    float64 even in the float32 variant: ``q**gamma = exp(gamma log_q)`` turns
+    an absolute error in ``log_q`` (about ``|s|`` float32 ulps) into a relative
+    one in the result.
     """
     a = abs(s)
     t = exp_nonpositive(-a)
@@ -103,7 +115,7 @@ def sigmoid_terms(s):
     p = inv if nonnegative else t * inv
     q = t * inv if nonnegative else inv
     ell = log1p_t if nonnegative else a + log1p_t
-    log_q = -(a + log1p_t) if nonnegative else -log1p_t
+    log_q = -(np.float64(a) + np.float64(log1p_t)) if nonnegative else -np.float64(log1p_t)
     return p, q, ell, log_q
 
 
@@ -119,7 +131,7 @@ def focusing_factor(q, log_q, gamma, gamma_int, use_integer):
     """
     if use_integer:
         return integer_power(q, gamma_int)
-    return exp_nonpositive(gamma * log_q)
+    return exp_nonpositive_wide(np.float64(gamma) * log_q)
 
 
 @scalar
@@ -143,7 +155,7 @@ def focal_derivatives(s, alpha, gamma, gamma_int, use_integer):
     p_ell = p * ell
     modulator = alpha * focusing_factor(q, log_q, gamma, gamma_int, use_integer)
     gradient = modulator * (gamma * p_ell + q)
-    h_upper = modulator * ((2.0 * gamma + 1.0) * p * q + gamma * gamma * p * p_ell)
+    h_upper = modulator * ((TWO * gamma + ONE) * p * q + gamma * gamma * p * p_ell)
     h_exact = h_upper - modulator * gamma * q * p_ell
     return gradient, h_exact, h_upper
 

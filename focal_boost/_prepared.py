@@ -55,11 +55,16 @@ from focal_boost._validation import (
 if TYPE_CHECKING:
     from focal_boost.loss import FocalLoss
 
-__all__ = ["INTEGER_GAMMA_LIMIT", "PreparedLoss", "prepare_loss"]
+__all__ = ["FLOAT32_INTEGER_GAMMA_LIMIT", "INTEGER_GAMMA_LIMIT", "PreparedLoss", "prepare_loss"]
 
 #: Integer ``gamma`` below this takes the multiplication fast path (``q**gamma`` by repeated
 #: products) instead of ``exp(gamma * log q)``.
 INTEGER_GAMMA_LIMIT = 16
+
+#: The largest integer ``gamma`` for which the float32 kernel computes ``q**gamma`` by products:
+#: within 10 float32 ulps of the float64 result (``exp(gamma log q)``, with ``log q`` in float64,
+#: stays within 7 for any ``gamma``; ``tests/test_precision.py``).
+FLOAT32_INTEGER_GAMMA_LIMIT = 2
 
 _POLICY_CODES = {"exact": HESSIAN_EXACT, "clip": HESSIAN_CLIP, "upper": HESSIAN_UPPER}
 
@@ -91,6 +96,11 @@ class PreparedLoss:
     hessian_scale: float
     #: The per-class tuple every kernel takes, in the kernels' order (see the module docstring).
     per_class: tuple = field(init=False, repr=False)
+    #: :attr:`gradient_arguments` at float32 for the binary float32 kernel
+    #: (:mod:`focal_boost._precision`), or None where it does not apply: multiclass, a Hessian
+    #: policy other than "upper" (the exact Hessian cancels), or a ``gamma`` that float32 would
+    #: round (``q**gamma`` would be a different loss).
+    float32_gradient_arguments: tuple | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.task == "binary":
@@ -107,6 +117,20 @@ class PreparedLoss:
         else:
             per_class = (self.alpha, self.gamma, self.gamma_int, self.use_integer)
         object.__setattr__(self, "per_class", per_class)
+        float32_ok = (
+            self.task == "binary"
+            and self.policy == HESSIAN_UPPER
+            and bool(np.all(self.gamma.astype(np.float32) == self.gamma))
+        )
+        float32_arguments = None
+        if float32_ok:
+            narrow = tuple(np.float32(v) if isinstance(v, float) else v for v in per_class)
+            # q**n by n - 1 products multiplies q's float32 error by n; above
+            # FLOAT32_INTEGER_GAMMA_LIMIT the float32 kernel takes exp(gamma log q) instead.
+            integer = self.use_integer and float(self.gamma.max()) <= FLOAT32_INTEGER_GAMMA_LIMIT
+            narrow = (*narrow[:6], integer)
+            float32_arguments = (narrow, self.policy, np.float32(self.floor), np.float32(self.hessian_scale))
+        object.__setattr__(self, "float32_gradient_arguments", float32_arguments)
 
     @property
     def loss_arguments(self) -> tuple:
@@ -147,10 +171,13 @@ class PreparedLoss:
         gradient_out: np.ndarray | None = None,
         hessian_out: np.ndarray | None = None,
         n_threads: int | None = None,
+        float32_kernel: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Weighted gradient and Hessian (times :attr:`hessian_scale`) by the CPU kernels.
 
         As :meth:`focal_boost.loss.FocalLoss.gradient_hessian`, for host arrays.
+        ``float32_kernel``: compute in float32 where :func:`focal_boost._cpu.run_kernel`
+        allows it (float32 margins and outputs; what a booster that stores float32 asks for).
         """
         y, margin, weight = self.checked_inputs(y, margin, sample_weight)
         grad = (
@@ -165,7 +192,15 @@ class PreparedLoss:
         )
         check_float32_weight_range(weight, grad.dtype if grad.dtype == np.float32 else hess.dtype)
         counts = _cpu.run_kernel(
-            "grad_hess", self, y, margin, weight, grad, hess, n_threads=check_n_threads(n_threads)
+            "grad_hess",
+            self,
+            y,
+            margin,
+            weight,
+            grad,
+            hess,
+            n_threads=check_n_threads(n_threads),
+            float32=float32_kernel,
         )
         raise_for_bad_counts(counts, y, margin, weight)
         return grad, hess

@@ -20,7 +20,7 @@ import math
 
 from numba import njit
 
-from focal_boost._elementary import JIT_OPTIONS, exp_nonpositive
+from focal_boost._elementary import JIT_OPTIONS, ONE, exp_nonpositive
 from focal_boost._math import (
     DOUBLE_MAX,
     HESSIAN_CLIP,
@@ -55,7 +55,7 @@ def binary_row(y, z, w, per_class):
     label_ok = positive | (y == 0.0)
     margin_ok = abs(z) < _INF
     weight_ok = weight_is_valid(w)
-    sign = 1.0 if positive else -1.0
+    sign = ONE if positive else -ONE
     alpha = alpha_pos if positive else alpha_neg
     gamma = gamma_pos if positive else gamma_neg
     gamma_int = int_pos if positive else int_neg

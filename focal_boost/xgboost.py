@@ -102,6 +102,9 @@ class FocalObjective(BoosterObjective):
 
     _remembered: tuple[Any, np.ndarray, np.ndarray | None] | None = None
 
+    # XGBoost hands over float32 margins and stores float32 gradients.
+    float32_kernel = True
+
     multiclass_hessian_scale = staticmethod(multiclass_hessian_scale)
 
     def remember(self, dtrain: Any, y: np.ndarray, weight: np.ndarray | None) -> None:

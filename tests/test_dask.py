@@ -240,9 +240,10 @@ def test_workers_load_the_kernels_from_numba_s_cache():
     X = np.random.default_rng(0).normal(size=(2000, 3))
     y = (X[:, 0] > 0).astype(np.float64)
     loss = FocalLoss()
-    # Compile (or load) here first, with the float32 labels and margins XGBoost hands over:
-    # the machine code is then on disk for the new processes below.
-    loss.gradient_hessian(y.astype(np.float32), X[:, 0].astype(np.float32))
+    # Compile (or load) here first, with the float32 labels and margins XGBoost hands over, through
+    # the objective (which takes the float32 kernel): the machine code is then on disk for the new
+    # processes below.
+    fx.FocalObjective(loss).gradient_hessian(y.astype(np.float32), X[:, 0].astype(np.float32))
 
     def kernel_stats():
         from focal_boost import _cpu

@@ -352,6 +352,8 @@ def test_remembered_labels_apply_only_to_their_dmatrix(binary_data):
     dtrain, other = xgb.DMatrix(X, label=y), xgb.DMatrix(X, label=1 - y, weight=w)
     objective = fx.FocalObjective(focal)
     objective.remember(dtrain, y, None)
+    # The reference: the same objective's kernel (float32 for float32 margins) on labels given explicitly.
+    focal = fx.FocalObjective(focal)
     np.testing.assert_array_equal(objective(margin, dtrain)[0], focal.gradient_hessian(y, margin)[0])
     np.testing.assert_array_equal(objective(margin, other)[0], focal.gradient_hessian(1 - y, margin, w)[0])
     # A pickled copy forgets the DMatrix (a weak reference) and reads labels itself.
