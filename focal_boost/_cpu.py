@@ -483,8 +483,7 @@ def run_kernel(
         if (
             float32
             and prepared.float32_gradient_arguments is not None
-            and margin.dtype == np.float32
-            and all(out.dtype == np.float32 for out in outputs)
+            and margin.dtype == outputs[0].dtype == outputs[1].dtype == np.float32
         ):
             name, arguments = f"{name}_float32", prepared.float32_gradient_arguments
     else:

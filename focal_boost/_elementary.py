@@ -47,42 +47,28 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
 
-@intrinsic
-def _float64_from_bits(typingctx, bits):  # pragma: no cover - compiled only
-    """Reinterpret the 64 bits of an int64 as a float64 (an LLVM bitcast)."""
-    sig = types.float64(types.int64)
+def _bitcast(source, target):
+    """An intrinsic that reinterprets the bits of a ``source`` value as a ``target`` of the same
+    width (an LLVM bitcast), e.g. ``_bitcast(types.int64, types.float64)``."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+    def reinterpret(typingctx, value):  # pragma: no cover - compiled only
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
 
-    return sig, codegen
+        return target(source), codegen
 
-
-@intrinsic
-def _bits_from_float64(typingctx, value):  # pragma: no cover - compiled only
-    """Reinterpret the 64 bits of a float64 as an int64 (an LLVM bitcast)."""
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return sig, codegen
+    reinterpret.__name__ = f"{target}_from_{source}_bits"
+    return intrinsic(reinterpret)
 
 
-@intrinsic
-def _float32_from_bits(typingctx, bits):  # pragma: no cover - compiled only
-    """Reinterpret the 32 bits of an int32 as a float32 (an LLVM bitcast)."""
-    sig = types.float32(types.int32)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return sig, codegen
+_float64_from_bits = _bitcast(types.int64, types.float64)
+_bits_from_float64 = _bitcast(types.float64, types.int64)
+_float32_from_bits = _bitcast(types.int32, types.float32)
+_bits_from_float32 = _bitcast(types.float32, types.int32)
 
 
 #: Compile options for all scalar math. Overloads do not inherit the caller's,
@@ -248,17 +234,6 @@ _LGF1 = _F32(0.66666662693)
 _LGF2 = _F32(0.40000972152)
 _LGF3 = _F32(0.28498786688)
 _LGF4 = _F32(0.24279078841)
-
-
-@intrinsic
-def _bits_from_float32(typingctx, value):  # pragma: no cover - compiled only
-    """Reinterpret the 32 bits of a float32 as an int32 (an LLVM bitcast)."""
-    sig = types.int32(types.float32)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-
-    return sig, codegen
 
 
 # fdlibm e_expf.c: ln 2 split so that k * _LN2_HI_EXP_32 is exact for |k| < 2**8.
