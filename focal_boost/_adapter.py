@@ -210,6 +210,9 @@ class BoosterObjective:
     #: Compute float32 margins in float32 where the kernels allow it (a booster that stores
     #: float32 gradients; :mod:`focal_boost._precision`).
     float32_kernel: bool = False
+    #: ``() -> runtime or None``: the booster's OpenMP runtime, whose threads run a parallel float32
+    #: kernel (:mod:`focal_boost._openmp`); None: the kernels' own thread pool.
+    openmp_runtime: Callable[[], Any] | None = None
     #: memory order of multiclass ``(n, K)`` outputs, as the booster will flatten them.
     output_order = "C"
 
@@ -289,6 +292,7 @@ class BoosterObjective:
                 hessian_out=hess_out,
                 n_threads=self.n_threads,
                 float32_kernel=self.float32_kernel,
+                openmp_runtime=None if self.openmp_runtime is None else self.openmp_runtime(),
             )
         except ValueError:
             check_margin_shape(np.asarray(y), margin)  # a clearer message when num_class is missing

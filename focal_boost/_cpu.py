@@ -32,7 +32,7 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -429,13 +429,16 @@ def _threaded(rows):
     return run
 
 
+#: The float32 variant of the binary gradient kernel (:mod:`focal_boost._precision`).
+float32_binary_grad_hess_rows = float32_variant(_binary_grad_hess_rows)
+
 #: task -> (row-range function, parallel runner); "binary_grad_hess_float32" is the float32
-#: variant of the binary gradient kernel (:mod:`focal_boost._precision`).
+#: variant of the binary gradient kernel.
 _KERNELS = {
     name: (rows, _threaded(rows))
     for name, rows in {
         "binary_grad_hess": _binary_grad_hess_rows,
-        "binary_grad_hess_float32": float32_variant(_binary_grad_hess_rows),
+        "binary_grad_hess_float32": float32_binary_grad_hess_rows,
         "binary_loss": _binary_loss_rows,
         "multiclass_grad_hess": _multiclass_grad_hess_rows,
         "multiclass_loss": _multiclass_loss_rows,
@@ -462,6 +465,7 @@ def run_kernel(
     *outputs,
     n_threads: int | None = None,
     float32: bool = False,
+    openmp_runtime: Any = None,
 ) -> tuple[int, int, int]:
     """Run the ``kind`` ("grad_hess" or "loss") kernel of ``prepared``'s task, in parallel when worthwhile.
 
@@ -475,7 +479,10 @@ def run_kernel(
     ``float32``: run the float32 variant where it applies (a binary gradient
     with float32 margin and outputs, and
     :attr:`~focal_boost._prepared.PreparedLoss.float32_gradient_arguments`),
-    else the float64 kernel. Safe to call from several threads at once.
+    else the float64 kernel. ``openmp_runtime``: the booster's OpenMP runtime
+    (:func:`focal_boost._openmp.xgboost_runtime`), whose threads then run a
+    parallel float32 kernel instead of the pool. Safe to call from several
+    threads at once.
     """
     name = f"{prepared.task}_{kind}"
     if kind == "grad_hess":
@@ -494,4 +501,10 @@ def run_kernel(
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
+    if openmp_runtime is not None and rows is float32_binary_grad_hess_rows:
+        from focal_boost import _openmp  # imports this module
+
+        counts = _openmp.run_on_team(openmp_runtime, threads, y, margin, weight, arguments, *outputs)
+        if counts is not None:
+            return counts
     return parallel(threads, margin, args)

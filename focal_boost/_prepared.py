@@ -172,12 +172,14 @@ class PreparedLoss:
         hessian_out: np.ndarray | None = None,
         n_threads: int | None = None,
         float32_kernel: bool = False,
+        openmp_runtime: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Weighted gradient and Hessian (times :attr:`hessian_scale`) by the CPU kernels.
 
         As :meth:`focal_boost.loss.FocalLoss.gradient_hessian`, for host arrays.
         ``float32_kernel``: compute in float32 where :func:`focal_boost._cpu.run_kernel`
-        allows it (float32 margins and outputs; what a booster that stores float32 asks for).
+        allows it (float32 margins and outputs; what a booster that stores float32 asks for);
+        ``openmp_runtime``: the booster's OpenMP runtime, whose threads then run it.
         """
         y, margin, weight = self.checked_inputs(y, margin, sample_weight)
         grad = (
@@ -201,6 +203,7 @@ class PreparedLoss:
             hess,
             n_threads=check_n_threads(n_threads),
             float32=float32_kernel,
+            openmp_runtime=openmp_runtime,
         )
         raise_for_bad_counts(counts, y, margin, weight)
         return grad, hess

@@ -53,6 +53,7 @@ from focal_boost._adapter import (
     wrong_data,
 )
 from focal_boost._extras import require
+from focal_boost._openmp import xgboost_runtime as xgboost_openmp_runtime
 from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
@@ -102,8 +103,10 @@ class FocalObjective(BoosterObjective):
 
     _remembered: tuple[Any, np.ndarray, np.ndarray | None] | None = None
 
-    # XGBoost hands over float32 margins and stores float32 gradients.
+    # XGBoost hands over float32 margins and stores float32 gradients, and its OpenMP threads
+    # spin between its parallel regions: they run the parallel kernel (focal_boost._openmp).
     float32_kernel = True
+    openmp_runtime = staticmethod(xgboost_openmp_runtime)
 
     multiclass_hessian_scale = staticmethod(multiclass_hessian_scale)
 

@@ -1,0 +1,176 @@
+"""The float32 binary gradient kernel on the booster's own OpenMP threads.
+
+Inside XGBoost's custom-objective round the second core is not free: after
+each of its parallel regions XGBoost's OpenMP threads spin for milliseconds
+waiting for the next one, so a kernel split over threads of our own runs at
+serial speed there (``benchmarks/README.md``). This module hands the kernel
+to those same threads instead: it calls ``GOMP_parallel`` of the libgomp
+XGBoost loaded (its wheel bundles one, under its own soname), with a Numba
+``cfunc`` as the region's body. The spinning threads pick the region up at
+once; every thread of the team, the caller included, takes chunks of
+:data:`focal_boost._cpu.PARALLEL_CHUNK_ELEMENTS` rows from an atomic counter
+until none is left, and adds its bad-value counts atomically. Results are
+those of the serial kernel, bit for bit (the row function is the same).
+
+It covers what XGBoost hands its objective: float32 labels, margins,
+outputs and (optional) weights; anything else runs on
+:func:`focal_boost._cpu.run_kernel`'s thread pool. Linux builds with GNU
+OpenMP only (the runtime is found by its loaded soname); elsewhere
+:func:`xgboost_runtime` is None.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import glob
+import os
+
+import numpy as np
+from llvmlite import ir
+from numba import carray, cfunc, njit, types
+from numba.extending import intrinsic
+
+from focal_boost._cpu import PARALLEL_CHUNK_ELEMENTS, float32_binary_grad_hess_rows
+
+__all__ = ["run_on_team", "xgboost_runtime"]
+
+
+@intrinsic
+def _pointer(typingctx, address):  # pragma: no cover - compiled only
+    """The address held in an int64 as a ``void *`` (an LLVM inttoptr)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], ir.IntType(8).as_pointer())
+
+    return types.voidptr(types.int64), codegen
+
+
+@intrinsic
+def _fetch_add(typingctx, address, value):  # pragma: no cover - compiled only
+    """Atomically add ``value`` to the int64 at ``address``; returns the value before."""
+
+    def codegen(context, builder, signature, args):
+        target = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        return builder.atomic_rmw("add", target, args[1], "monotonic")
+
+    return types.int64(types.int64, types.int64), codegen
+
+
+# The region's argument block: one int64 array, indexed by these names.
+_ROWS, _Y, _MARGIN, _WEIGHT, _GRAD, _HESS, _FLOATS, _INT_NEG, _INT_POS, _USE_INTEGER, _POLICY = range(11)
+_NEXT_CHUNK, _BAD_LABELS, _BAD_MARGINS, _BAD_WEIGHTS, _SELF = range(11, 16)
+_BLOCK_SIZE = 16
+# The block's float32 companion: alpha_neg, alpha_pos, gamma_neg, gamma_pos, floor, hessian_scale.
+_FLOAT_SIZE = 6
+
+
+@njit(nogil=True, cache=True)
+def _team_member(data):
+    """One team thread's share: chunks taken from the block's counter until none is left."""
+    block = carray(data, _BLOCK_SIZE, np.int64)
+    n = block[_ROWS]
+    address = block[_SELF]
+    y = carray(_pointer(block[_Y]), n, np.float32)
+    margin = carray(_pointer(block[_MARGIN]), n, np.float32)
+    grad = carray(_pointer(block[_GRAD]), n, np.float32)
+    hess = carray(_pointer(block[_HESS]), n, np.float32)
+    floats = carray(_pointer(block[_FLOATS]), _FLOAT_SIZE, np.float32)
+    per_class = (
+        floats[0],
+        floats[1],
+        floats[2],
+        floats[3],
+        block[_INT_NEG],
+        block[_INT_POS],
+        block[_USE_INTEGER] != 0,
+    )
+    policy, floor, scale = block[_POLICY], floats[4], floats[5]
+    weighted = block[_WEIGHT] != 0
+    weight = carray(_pointer(block[_WEIGHT] if weighted else block[_Y]), n, np.float32)
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    while True:
+        start = _fetch_add(address + 8 * _NEXT_CHUNK, 1) * PARALLEL_CHUNK_ELEMENTS
+        if start >= n:
+            break
+        stop = min(n, start + PARALLEL_CHUNK_ELEMENTS)
+        if weighted:
+            counts = float32_binary_grad_hess_rows(
+                start, stop, y, margin, weight, per_class, policy, floor, scale, grad, hess
+            )
+        else:
+            counts = float32_binary_grad_hess_rows(
+                start, stop, y, margin, None, per_class, policy, floor, scale, grad, hess
+            )
+        bad_labels += counts[0]
+        bad_margins += counts[1]
+        bad_weights += counts[2]
+    _fetch_add(address + 8 * _BAD_LABELS, bad_labels)
+    _fetch_add(address + 8 * _BAD_MARGINS, bad_margins)
+    _fetch_add(address + 8 * _BAD_WEIGHTS, bad_weights)
+
+
+@functools.cache
+def _region_body() -> int:
+    """The address of the region's C body (compiled, or loaded from Numba's cache, on first use)."""
+
+    @cfunc(types.void(types.voidptr), nopython=True, cache=True)
+    def region_body(data):  # pragma: no cover - called by OpenMP threads
+        _team_member(data)
+
+    return region_body.address
+
+
+@functools.cache
+def xgboost_runtime() -> ctypes.CDLL | None:
+    """The GNU OpenMP runtime XGBoost has loaded (its ``GOMP_parallel``), or None.
+
+    XGBoost's wheel bundles libgomp under a hashed soname (``xgboost.libs/``);
+    opening that name returns the copy already loaded. A build without it
+    (conda, from source) links the system's ``libgomp.so.1``.
+    """
+    try:
+        import xgboost
+    except ImportError:
+        return None
+    bundled = glob.glob(
+        os.path.join(os.path.dirname(xgboost.__file__), os.pardir, "xgboost.libs", "libgomp*")
+    )
+    for name in [os.path.basename(path) for path in bundled] + ["libgomp.so.1"]:
+        try:
+            runtime = ctypes.CDLL(name, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # only one already loaded
+        except (OSError, AttributeError):
+            continue
+        runtime.GOMP_parallel.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+        runtime.GOMP_parallel.restype = None
+        return runtime
+    return None
+
+
+def run_on_team(
+    runtime: ctypes.CDLL, threads: int, y, margin, weight, arguments: tuple, grad, hess
+) -> tuple[int, int, int] | None:
+    """The float32 binary gradient kernel on a team of ``threads`` of ``runtime``'s OpenMP threads.
+
+    ``arguments``: a prepared loss's ``float32_gradient_arguments``. Returns
+    the bad-value counts, or None (nothing computed) for inputs this path
+    does not cover: anything but C-contiguous float32 labels, margins,
+    outputs and weights.
+    """
+    arrays = (y, margin, grad, hess) + (() if weight is None else (weight,))
+    if not all(a.dtype == np.float32 and a.flags.c_contiguous and a.ndim == 1 for a in arrays):
+        return None
+    per_class, policy, floor, scale = arguments
+    floats = np.array([*per_class[:4], floor, scale], dtype=np.float32)
+    block = np.zeros(_BLOCK_SIZE, dtype=np.int64)
+    block[_ROWS] = margin.shape[0]
+    block[_Y], block[_MARGIN], block[_GRAD], block[_HESS] = (a.ctypes.data for a in (y, margin, grad, hess))
+    block[_WEIGHT] = 0 if weight is None else weight.ctypes.data
+    block[_FLOATS] = floats.ctypes.data
+    block[_INT_NEG], block[_INT_POS], block[_USE_INTEGER] = per_class[4], per_class[5], per_class[6]
+    block[_POLICY] = policy
+    block[_SELF] = block.ctypes.data
+    runtime.GOMP_parallel(_region_body(), block.ctypes.data, threads, 0)  # releases the GIL
+    return int(block[_BAD_LABELS]), int(block[_BAD_MARGINS]), int(block[_BAD_WEIGHTS])
