@@ -429,7 +429,8 @@ def _threaded(rows):
     return run
 
 
-#: The float32 variant of the binary gradient kernel (:mod:`focal_boost._precision`).
+#: The binary gradient kernel, and its float32 variant (:mod:`focal_boost._precision`).
+binary_grad_hess_rows = _binary_grad_hess_rows
 float32_binary_grad_hess_rows = float32_variant(_binary_grad_hess_rows)
 
 #: task -> (row-range function, parallel runner); "binary_grad_hess_float32" is the float32
@@ -501,10 +502,10 @@ def run_kernel(
     threads = resolve_n_threads(n_threads)
     if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
         return rows(0, n_rows, *args)
-    if openmp_runtime is not None and rows is float32_binary_grad_hess_rows:
+    if openmp_runtime is not None and name.startswith("binary_grad_hess"):
         from focal_boost import _openmp  # imports this module
 
-        counts = _openmp.run_on_team(openmp_runtime, threads, y, margin, weight, arguments, *outputs)
+        counts = _openmp.run_on_team(openmp_runtime, threads, rows, y, margin, weight, arguments, *outputs)
         if counts is not None:
             return counts
     return parallel(threads, margin, args)

@@ -107,6 +107,8 @@ _INLINE = {"inline": "always", **JIT_OPTIONS}
 #: Python float literal would make every expression it touches float64.
 ONE = 1.0
 TWO = 2.0
+#: The float type of the kernels' margins and arithmetic (float32 in the float32 variant).
+KERNEL_FLOAT = np.float64
 
 
 @njit(**_INLINE)

@@ -31,9 +31,15 @@ from llvmlite import ir
 from numba import carray, cfunc, njit, types
 from numba.extending import intrinsic
 
-from focal_boost._cpu import PARALLEL_CHUNK_ELEMENTS, float32_binary_grad_hess_rows
+from focal_boost._cpu import (
+    PARALLEL_CHUNK_ELEMENTS,
+    binary_grad_hess_rows,
+    float32_binary_grad_hess_rows,
+)
+from focal_boost._elementary import KERNEL_FLOAT, compute_float
+from focal_boost._precision import float32_variant
 
-__all__ = ["run_on_team", "xgboost_runtime"]
+__all__ = ["lightgbm_runtime", "run_on_team", "xgboost_runtime"]
 
 
 @intrinsic
@@ -61,71 +67,109 @@ def _fetch_add(typingctx, address, value):  # pragma: no cover - compiled only
 _ROWS, _Y, _MARGIN, _WEIGHT, _GRAD, _HESS, _FLOATS, _INT_NEG, _INT_POS, _USE_INTEGER, _POLICY = range(11)
 _NEXT_CHUNK, _BAD_LABELS, _BAD_MARGINS, _BAD_WEIGHTS, _SELF = range(11, 16)
 _BLOCK_SIZE = 16
-# The block's float32 companion: alpha_neg, alpha_pos, gamma_neg, gamma_pos, floor, hessian_scale.
+# The block's float64 companion: alpha_neg, alpha_pos, gamma_neg, gamma_pos, floor, hessian_scale.
 _FLOAT_SIZE = 6
 
 
 @njit(nogil=True, cache=True)
-def _team_member(data):
-    """One team thread's share: chunks taken from the block's counter until none is left."""
-    block = carray(data, _BLOCK_SIZE, np.int64)
-    n = block[_ROWS]
-    address = block[_SELF]
-    y = carray(_pointer(block[_Y]), n, np.float32)
-    margin = carray(_pointer(block[_MARGIN]), n, np.float32)
-    grad = carray(_pointer(block[_GRAD]), n, np.float32)
-    hess = carray(_pointer(block[_HESS]), n, np.float32)
-    floats = carray(_pointer(block[_FLOATS]), _FLOAT_SIZE, np.float32)
-    per_class = (
-        floats[0],
-        floats[1],
-        floats[2],
-        floats[3],
-        block[_INT_NEG],
-        block[_INT_POS],
-        block[_USE_INTEGER] != 0,
-    )
-    policy, floor, scale = block[_POLICY], floats[4], floats[5]
-    weighted = block[_WEIGHT] != 0
-    weight = carray(_pointer(block[_WEIGHT] if weighted else block[_Y]), n, np.float32)
+def _chunks(address, y, margin, weight, per_class, policy, floor, scale, grad, hess):
+    """The binary gradient kernel on chunks taken from the counter at ``address`` until none is
+    left; the bad-value counts."""
+    n = margin.shape[0]
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
     while True:
-        start = _fetch_add(address + 8 * _NEXT_CHUNK, 1) * PARALLEL_CHUNK_ELEMENTS
+        start = _fetch_add(address, 1) * PARALLEL_CHUNK_ELEMENTS
         if start >= n:
             break
         stop = min(n, start + PARALLEL_CHUNK_ELEMENTS)
-        if weighted:
-            counts = float32_binary_grad_hess_rows(
-                start, stop, y, margin, weight, per_class, policy, floor, scale, grad, hess
-            )
-        else:
-            counts = float32_binary_grad_hess_rows(
-                start, stop, y, margin, None, per_class, policy, floor, scale, grad, hess
-            )
+        counts = binary_grad_hess_rows(
+            start, stop, y, margin, weight, per_class, policy, floor, scale, grad, hess
+        )
         bad_labels += counts[0]
         bad_margins += counts[1]
         bad_weights += counts[2]
-    _fetch_add(address + 8 * _BAD_LABELS, bad_labels)
-    _fetch_add(address + 8 * _BAD_MARGINS, bad_margins)
-    _fetch_add(address + 8 * _BAD_WEIGHTS, bad_weights)
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(nogil=True, cache=True)
+def _team_member(data):
+    """One team thread's share of the region: :func:`_chunks` on the block's arrays.
+
+    Written for the float64 kernel; :data:`_team_member_float32` is its float32
+    variant (``KERNEL_FLOAT`` and ``compute_float`` float32, :func:`_chunks`
+    running the float32 kernel).
+    """
+    block = carray(data, _BLOCK_SIZE, np.int64)
+    n = block[_ROWS]
+    y = carray(_pointer(block[_Y]), n, np.float32)
+    margin = carray(_pointer(block[_MARGIN]), n, KERNEL_FLOAT)
+    grad = carray(_pointer(block[_GRAD]), n, np.float32)
+    hess = carray(_pointer(block[_HESS]), n, np.float32)
+    f = carray(_pointer(block[_FLOATS]), _FLOAT_SIZE, np.float64)
+    per_class = (
+        compute_float(f[0]),
+        compute_float(f[1]),
+        compute_float(f[2]),
+        compute_float(f[3]),
+        block[_INT_NEG],
+        block[_INT_POS],
+        block[_USE_INTEGER] != 0,
+    )
+    policy, floor, scale = block[_POLICY], compute_float(f[4]), compute_float(f[5])
+    counter = block[_SELF] + 8 * _NEXT_CHUNK
+    if block[_WEIGHT] != 0:
+        weight = carray(_pointer(block[_WEIGHT]), n, np.float32)
+        counts = _chunks(counter, y, margin, weight, per_class, policy, floor, scale, grad, hess)
+    else:
+        counts = _chunks(counter, y, margin, None, per_class, policy, floor, scale, grad, hess)
+    _fetch_add(block[_SELF] + 8 * _BAD_LABELS, counts[0])
+    _fetch_add(block[_SELF] + 8 * _BAD_MARGINS, counts[1])
+    _fetch_add(block[_SELF] + 8 * _BAD_WEIGHTS, counts[2])
+
+
+_team_member_float32 = float32_variant(_team_member)
 
 
 @functools.cache
-def _region_body() -> int:
-    """The address of the region's C body (compiled, or loaded from Numba's cache, on first use)."""
+def _region_body(wide: bool) -> int:
+    """The address of the region's C body for float64 (``wide``) or float32 margins.
+
+    Compiled, or loaded from Numba's cache, on first use: only the precision a
+    booster hands over is compiled.
+    """
+    if wide:
+
+        @cfunc(types.void(types.voidptr), nopython=True, cache=True)
+        def float64_body(data):  # pragma: no cover - called by OpenMP threads
+            _team_member(data)
+
+        return float64_body.address
 
     @cfunc(types.void(types.voidptr), nopython=True, cache=True)
-    def region_body(data):  # pragma: no cover - called by OpenMP threads
-        _team_member(data)
+    def float32_body(data):  # pragma: no cover - called by OpenMP threads
+        _team_member_float32(data)
 
-    return region_body.address
+    return float32_body.address
+
+
+def _loaded_runtime(names: list[str]) -> ctypes.CDLL | None:
+    """The first of these GNU OpenMP runtimes that is already loaded (its ``GOMP_parallel``), or None."""
+    for name in names:
+        try:
+            runtime = ctypes.CDLL(name, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # never loads one
+        except (OSError, AttributeError):  # not loaded; no RTLD_NOLOAD off Linux
+            continue
+        runtime.GOMP_parallel.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+        runtime.GOMP_parallel.restype = None
+        return runtime
+    return None
 
 
 @functools.cache
 def xgboost_runtime() -> ctypes.CDLL | None:
-    """The GNU OpenMP runtime XGBoost has loaded (its ``GOMP_parallel``), or None.
+    """The GNU OpenMP runtime XGBoost has loaded, or None.
 
     XGBoost's wheel bundles libgomp under a hashed soname (``xgboost.libs/``);
     opening that name returns the copy already loaded. A build without it
@@ -135,35 +179,45 @@ def xgboost_runtime() -> ctypes.CDLL | None:
         import xgboost
     except ImportError:
         return None
-    bundled = glob.glob(
-        os.path.join(os.path.dirname(xgboost.__file__), os.pardir, "xgboost.libs", "libgomp*")
-    )
-    for name in [os.path.basename(path) for path in bundled] + ["libgomp.so.1"]:
-        try:
-            runtime = ctypes.CDLL(name, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # only one already loaded
-        except (OSError, AttributeError):
-            continue
-        runtime.GOMP_parallel.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
-        runtime.GOMP_parallel.restype = None
-        return runtime
-    return None
+    libs = os.path.join(os.path.dirname(xgboost.__file__), os.pardir, "xgboost.libs")
+    bundled = [os.path.basename(path) for path in glob.glob(os.path.join(libs, "libgomp*"))]
+    return _loaded_runtime([*bundled, "libgomp.so.1"])
+
+
+@functools.cache
+def lightgbm_runtime() -> ctypes.CDLL | None:
+    """The GNU OpenMP runtime LightGBM has loaded (its Linux wheel links the system's), or None."""
+    try:
+        import lightgbm  # noqa: F401 - loads its library and that library's OpenMP runtime
+    except ImportError:
+        return None
+    return _loaded_runtime(["libgomp.so.1"])
 
 
 def run_on_team(
-    runtime: ctypes.CDLL, threads: int, y, margin, weight, arguments: tuple, grad, hess
+    runtime: ctypes.CDLL, threads: int, rows, y, margin, weight, arguments: tuple, grad, hess
 ) -> tuple[int, int, int] | None:
-    """The float32 binary gradient kernel on a team of ``threads`` of ``runtime``'s OpenMP threads.
+    """The binary gradient kernel ``rows`` on a team of ``threads`` of ``runtime``'s OpenMP threads.
 
-    ``arguments``: a prepared loss's ``float32_gradient_arguments``. Returns
-    the bad-value counts, or None (nothing computed) for inputs this path
-    does not cover: anything but C-contiguous float32 labels, margins,
-    outputs and weights.
+    ``rows`` is the float32 variant (float32 margins; ``arguments`` a prepared
+    loss's ``float32_gradient_arguments``) or the float64 kernel (float64
+    margins; ``gradient_arguments``). Returns the bad-value counts, or None
+    (nothing computed) for inputs this path does not cover: anything but
+    C-contiguous float32 labels, outputs and weights with such margins.
     """
-    arrays = (y, margin, grad, hess) + (() if weight is None else (weight,))
-    if not all(a.dtype == np.float32 and a.flags.c_contiguous and a.ndim == 1 for a in arrays):
+    wide = rows is binary_grad_hess_rows
+    if not wide and rows is not float32_binary_grad_hess_rows:
+        return None
+    narrow = (y, grad, hess) + (() if weight is None else (weight,))
+    if not (
+        all(a.dtype == np.float32 and a.flags.c_contiguous and a.ndim == 1 for a in narrow)
+        and margin.dtype == (np.float64 if wide else np.float32)
+        and margin.flags.c_contiguous
+        and margin.ndim == 1
+    ):
         return None
     per_class, policy, floor, scale = arguments
-    floats = np.array([*per_class[:4], floor, scale], dtype=np.float32)
+    floats = np.array([*per_class[:4], floor, scale], dtype=np.float64)
     block = np.zeros(_BLOCK_SIZE, dtype=np.int64)
     block[_ROWS] = margin.shape[0]
     block[_Y], block[_MARGIN], block[_GRAD], block[_HESS] = (a.ctypes.data for a in (y, margin, grad, hess))
@@ -172,5 +226,5 @@ def run_on_team(
     block[_INT_NEG], block[_INT_POS], block[_USE_INTEGER] = per_class[4], per_class[5], per_class[6]
     block[_POLICY] = policy
     block[_SELF] = block.ctypes.data
-    runtime.GOMP_parallel(_region_body(), block.ctypes.data, threads, 0)  # releases the GIL
+    runtime.GOMP_parallel(_region_body(wide), block.ctypes.data, threads, 0)  # releases the GIL
     return int(block[_BAD_LABELS]), int(block[_BAD_MARGINS]), int(block[_BAD_WEIGHTS])

@@ -44,6 +44,7 @@ __all__ = ["FLOAT32_NAMES", "float32_variant"]
 FLOAT32_NAMES = {
     "ONE": np.float32(1.0),
     "TWO": np.float32(2.0),
+    "KERNEL_FLOAT": np.float32,
     "compute_float": as_float32,
     "exp_nonpositive": exp_nonpositive_float32,
     "exp_nonpositive_wide": exp_nonpositive_wide_float32,

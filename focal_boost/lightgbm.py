@@ -47,6 +47,7 @@ from focal_boost._adapter import (
 )
 from focal_boost._extras import require
 from focal_boost._files import write_atomically
+from focal_boost._openmp import lightgbm_runtime as lightgbm_openmp_runtime
 from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
@@ -96,6 +97,9 @@ class FocalObjective(BoosterObjective):
     # column: handing them over in that form spares it two conversions a round.
     output_dtype = np.float32
     output_order = "F"
+    # LightGBM's OpenMP threads spin between its parallel regions: they run the parallel
+    # (float64, binary) kernel (focal_boost._openmp).
+    openmp_runtime = staticmethod(lightgbm_openmp_runtime)
 
     multiclass_hessian_scale = staticmethod(multiclass_hessian_scale)
 
