@@ -1,22 +1,25 @@
-"""The float32 binary gradient kernel on the booster's own OpenMP threads.
+"""The binary gradient kernel on the booster's own OpenMP threads.
 
-Inside XGBoost's custom-objective round the second core is not free: after
-each of its parallel regions XGBoost's OpenMP threads spin for milliseconds
-waiting for the next one, so a kernel split over threads of our own runs at
-serial speed there (``benchmarks/README.md``). This module hands the kernel
-to those same threads instead: it calls ``GOMP_parallel`` of the libgomp
-XGBoost loaded (its wheel bundles one, under its own soname), with a Numba
-``cfunc`` as the region's body. The spinning threads pick the region up at
-once; every thread of the team, the caller included, takes chunks of
+Inside a booster's round the second core is not free: after each of its
+parallel regions the booster's OpenMP threads spin for milliseconds waiting
+for the next one, so a kernel split over threads of our own runs at serial
+speed there, or slower (``benchmarks/README.md``, ``parallel_kernel.py``).
+This module hands the kernel to those same threads instead: it calls
+``GOMP_parallel`` of the GNU OpenMP runtime the booster loaded (XGBoost's
+wheel bundles one under its own soname, LightGBM's links the system's), with
+a Numba ``cfunc`` as the region's body. The spinning threads pick the region
+up at once; every thread of the team, the caller included, takes chunks of
 :data:`focal_boost._cpu.PARALLEL_CHUNK_ELEMENTS` rows from an atomic counter
 until none is left, and adds its bad-value counts atomically. Results are
 those of the serial kernel, bit for bit (the row function is the same).
 
-It covers what XGBoost hands its objective: float32 labels, margins,
-outputs and (optional) weights; anything else runs on
-:func:`focal_boost._cpu.run_kernel`'s thread pool. Linux builds with GNU
-OpenMP only (the runtime is found by its loaded soname); elsewhere
-:func:`xgboost_runtime` is None.
+It covers what the boosters hand their objectives for binary problems:
+float32 labels, outputs and (optional) weights with float32 margins
+(XGBoost: the float32 kernel) or float64 margins (LightGBM: the float64
+kernel); anything else runs on :func:`focal_boost._cpu.run_kernel`'s thread
+pool. Linux builds with GNU OpenMP only (the runtime is found by its loaded
+soname); elsewhere :func:`xgboost_runtime` and :func:`lightgbm_runtime` are
+None.
 """
 
 from __future__ import annotations
