@@ -38,9 +38,17 @@ import numba
 import numpy as np
 from numba import njit
 
-from focal_boost._elementary import JIT_OPTIONS, ONE, compute_float, exp_nonpositive, log_normal
+from focal_boost._elementary import (
+    JIT_OPTIONS,
+    KERNEL_FLOAT,
+    ONE,
+    ZERO,
+    compute_float,
+    exp_nonpositive_wide,
+    log_normal,
+)
 from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
-from focal_boost._precision import float32_variant
+from focal_boost._precision import float32_variant, kept_float64
 from focal_boost._rows import (
     binary_grad_hess_value,
     binary_loss_value,
@@ -50,6 +58,7 @@ from focal_boost._rows import (
     one_vs_rest_margin,
     other_class_terms,
     overflowed,
+    rest_complement,
     rest_max,
     true_class_terms,
     weight_is_valid,
@@ -83,6 +92,17 @@ _INF = math.inf
 MULTICLASS_BLOCK_ROWS = 256
 
 
+#: The true class's focal terms stay float64 in the float32 variant: one per row against K
+#: exponentials, and ``s`` is computed, so rounding it to float32 would cost ``|s|`` ulps in ``q``.
+kept_float64(true_class_terms)
+
+
+@njit(**_ROW)
+def _one_vs_rest(z_label, max_rest, rest_sum):
+    """``s = z_c - max_rest - log(rest_sum)`` in float64, whatever the float type of the inputs."""
+    return np.float64(z_label) - np.float64(max_rest) - log_normal(np.float64(rest_sum))
+
+
 @njit(**_JIT)
 def _multiclass_grad_hess_block(
     start,
@@ -108,6 +128,13 @@ def _multiclass_grad_hess_block(
     (contiguous, so the exps, the log and the binary focal core run as vector
     code across rows; strided loads straight from a row-major margin array
     cost 4x more), and the results are transposed back.
+
+    The scratch has the kernels' float type (float32 in the float32 variant,
+    :mod:`focal_boost._precision`): the K exponentials and the other classes'
+    terms run at that precision. Differences of margins, the logarithm of the
+    sum of exponentials, ``s`` and the true class's focal terms run in float64
+    in both: a rounded difference ``d`` of float32 margins would be a relative
+    error of ``|d|`` ulps in ``exp(d)``.
     """
     # Views of the block, indexed by range() variables only: an index LLVM
     # cannot prove non-negative gets Numba's wraparound, which stops
@@ -120,11 +147,14 @@ def _multiclass_grad_hess_block(
     n_classes = margin.shape[1]
     n = stop - start
     label = np.empty(n, dtype=np.int64)
+    top = np.empty(n, dtype=np.int64)  # the class of max_rest
     row_gamma_int = np.empty(n, dtype=np.int64)
-    per_row = np.empty((10, n))
-    w, row_alpha, row_gamma, z_label, max_rest, rest_sum, g_true, h_true, h_rest, inv_sum = per_row
-    z_t = np.empty((n_classes, n))  # the block, class-major; later the gradient
-    rest_exp = np.empty((n_classes, n))  # exp(z_j - max_rest), 0 at the label; later the Hessian
+    per_row = np.empty((10, n), KERNEL_FLOAT)
+    w, row_alpha, row_gamma, z_label, max_rest, tail, g_true, h_true, h_rest, inv_sum = per_row
+    rest_sum = np.empty(n)  # float64: its error moves s, and gamma + 1 times that moves G
+    z_t = np.empty((n_classes, n), KERNEL_FLOAT)  # the block, class-major; later the gradient
+    # exp(z_j - max_rest), 0 at the label; later the Hessian
+    rest_exp = np.empty((n_classes, n), KERNEL_FLOAT)
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -134,61 +164,72 @@ def _multiclass_grad_hess_block(
         row_alpha[i] = alpha[c]
         row_gamma[i] = gamma[c]
         row_gamma_int[i] = gamma_int[c]
-        wi = 1.0 if weight is None else float(weight[start + i])
+        wi = ONE if weight is None else compute_float(weight[start + i])
         w[i] = wi
         bad_labels += not label_ok
         bad_weights += not weight_is_valid(wi)
         max_rest[i] = -_INF
+        top[i] = -1
         rest_sum[i] = 0.0
+        tail[i] = 0.0
         z_label[i] = 0.0
-        for j in range(n_classes):
-            z_t[j, i] = margin[i, j]
+    for j in range(n_classes):
+        z_j = z_t[j]
+        for i in range(n):
+            z_j[i] = margin[i, j]
     for j in range(n_classes):
         z_j = z_t[j]
         for i in range(n):
             z = z_j[i]
             bad_margins += not (abs(z) < _INF)
             is_label = j == label[i]
-            max_rest[i] = max_rest[i] if is_label else max(max_rest[i], z)
+            greater = (not is_label) & (z > max_rest[i])
+            top[i] = j if greater else top[i]
+            max_rest[i] = z if greater else max_rest[i]
             z_label[i] = z if is_label else z_label[i]
     for j in range(n_classes):
         z_j = z_t[j]
         e_j = rest_exp[j]
         for i in range(n):
-            e = exp_nonpositive(z_j[i] - max_rest[i])
-            e = 0.0 if j == label[i] else e
+            e = exp_nonpositive_wide(np.float64(z_j[i]) - np.float64(max_rest[i]))
+            e = ZERO if j == label[i] else e
             e_j[i] = e
-            rest_sum[i] += e
+            rest_sum[i] += np.float64(e)
+            tail[i] += ZERO if j == top[i] else e  # the sum without the largest term
     # The binary focal core at s = z_c - logsumexp_{j != c} z_j; two copies
     # of the loop, one per focusing-factor path (see the binary kernels).
     upper = policy == HESSIAN_UPPER
     if use_integer:
         for i in range(n):
-            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
+            s = finite_margin(_one_vs_rest(z_label[i], max_rest[i], rest_sum[i]))
             g_true[i], h_true[i], h_rest[i] = true_class_terms(
                 s, row_alpha[i], row_gamma[i], row_gamma_int[i], True, policy, floor, upper
             )
-            inv_sum[i] = 1.0 / rest_sum[i]
+            inv_sum[i] = ONE / compute_float(rest_sum[i])
     else:
         for i in range(n):
-            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
+            s = finite_margin(_one_vs_rest(z_label[i], max_rest[i], rest_sum[i]))
             g_true[i], h_true[i], h_rest[i] = true_class_terms(
                 s, row_alpha[i], row_gamma[i], row_gamma_int[i], False, policy, floor, upper
             )
-            inv_sum[i] = 1.0 / rest_sum[i]
+            inv_sum[i] = ONE / compute_float(rest_sum[i])
     for j in range(n_classes):
         g_j = z_t[j]
         h_j = rest_exp[j]
         for i in range(n):
             # r = softmax over the classes other than the label c.
-            g_other, h_other = other_class_terms(h_j[i] * inv_sum[i], g_true[i], h_rest[i], policy, floor)
+            r = h_j[i] * inv_sum[i]
+            r_complement = rest_complement(r, j, top[i], tail[i], inv_sum[i])
+            g_other, h_other = other_class_terms(r, r_complement, g_true[i], h_rest[i], policy, floor)
             is_label = j == label[i]
             g_j[i] = w[i] * (-g_true[i] if is_label else g_other)
             h_j[i] = hessian_scale * (w[i] * (h_true[i] if is_label else h_other))
-    for i in range(n):
-        for j in range(n_classes):
-            grad[i, j] = z_t[j, i]
-            hess[i, j] = rest_exp[j, i]
+    for j in range(n_classes):
+        g_j = z_t[j]
+        h_j = rest_exp[j]
+        for i in range(n):
+            grad[i, j] = g_j[i]
+            hess[i, j] = h_j[i]
     return bad_labels, bad_margins, bad_weights
 
 
@@ -433,8 +474,8 @@ def _threaded(rows):
 binary_grad_hess_rows = _binary_grad_hess_rows
 float32_binary_grad_hess_rows = float32_variant(_binary_grad_hess_rows)
 
-#: task -> (row-range function, parallel runner); "binary_grad_hess_float32" is the float32
-#: variant of the binary gradient kernel.
+#: task -> (row-range function, parallel runner); the names ending in "_float32" are the float32
+#: variants of the gradient kernels.
 _KERNELS = {
     name: (rows, _threaded(rows))
     for name, rows in {
@@ -442,6 +483,7 @@ _KERNELS = {
         "binary_grad_hess_float32": float32_binary_grad_hess_rows,
         "binary_loss": _binary_loss_rows,
         "multiclass_grad_hess": _multiclass_grad_hess_rows,
+        "multiclass_grad_hess_float32": float32_variant(_multiclass_grad_hess_rows),
         "multiclass_loss": _multiclass_loss_rows,
     }.items()
 }
@@ -477,8 +519,8 @@ def run_kernel(
     ``(bad_labels, bad_margins, bad_weights)`` counts. Below
     :data:`PARALLEL_MIN_ELEMENTS` margin elements, or with one thread, it runs
     in the calling thread; otherwise on ``n_threads`` threads (see above).
-    ``float32``: run the float32 variant where it applies (a binary gradient
-    with float32 margin and outputs, and
+    ``float32``: run the float32 variant where it applies (a gradient with
+    float32 margin and outputs, and
     :attr:`~focal_boost._prepared.PreparedLoss.float32_gradient_arguments`),
     else the float64 kernel. ``openmp_runtime``: the booster's OpenMP runtime
     (:func:`focal_boost._openmp.xgboost_runtime`), whose threads then run a

@@ -39,6 +39,7 @@ from focal_boost._rows import (
     finite_margin,
     other_class_terms,
     overflowed,
+    rest_complement,
     true_class_terms,
     weight_is_valid,
 )
@@ -117,7 +118,8 @@ def _binary_loss(y, margin, weight, has_weight, per_class, out, counts):  # prag
 
 @_device_function
 def _one_vs_rest(margin, i, c):  # pragma: no cover - device code
-    """``(m, sum_{j != c} exp(z_j - m), non-finite entries)`` of row ``i``, ``m = max_{j != c} z_j``.
+    """``(m, top, total, tail, non-finite entries)`` of row ``i``: ``m = max_{j != c} z_j`` at class
+    ``top``, ``total = sum_{j != c} exp(z_j - m)`` and ``tail`` the same sum without ``top``.
 
     :func:`focal_boost._rows.rest_max` and :func:`~focal_boost._rows.rest_exp_sum`
     on a row index instead of a row view: the simulator's arrays cannot be
@@ -125,17 +127,22 @@ def _one_vs_rest(margin, i, c):  # pragma: no cover - device code
     entries and the loss kernel rows, as their CPU counterparts do.
     """
     m = -_INF
+    top = -1
     non_finite = 0
     for j in range(margin.shape[1]):
         zj = float(margin[i, j])
         non_finite += not (abs(zj) < _INF)
         if j != c and zj > m:
             m = zj
+            top = j
     total = 0.0
+    tail = 0.0
     for j in range(margin.shape[1]):
         if j != c:
-            total += exp_nonpositive(float(margin[i, j]) - m)
-    return m, total, non_finite
+            e = exp_nonpositive(float(margin[i, j]) - m)
+            total += e
+            tail += 0.0 if j == top else e
+    return m, top, total, tail, non_finite
 
 
 @cuda.jit(cache=True)
@@ -151,7 +158,7 @@ def _multiclass_grad_hess(
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         c, label_ok = class_index(float(y[i]), n_classes)
-        m, total, non_finite = _one_vs_rest(margin, i, c)
+        m, top, total, tail, non_finite = _one_vs_rest(margin, i, c)
         s = finite_margin(float(margin[i, c]) - m - math.log(total))
         g_true, h_true, h_rest = true_class_terms(
             s, alpha[c], gamma[c], gamma_int[c], use_integer, policy, floor, upper
@@ -163,7 +170,8 @@ def _multiclass_grad_hess(
                 hess[i, j] = hessian_scale * (w * h_true)
             else:
                 r = exp_nonpositive(float(margin[i, j]) - m) * inverse
-                g, h = other_class_terms(r, g_true, h_rest, policy, floor)
+                r_complement = rest_complement(r, j, top, tail, inverse)
+                g, h = other_class_terms(r, r_complement, g_true, h_rest, policy, floor)
                 grad[i, j] = w * g
                 hess[i, j] = hessian_scale * (w * h)
         bad_labels += not label_ok
@@ -181,7 +189,7 @@ def _multiclass_loss(y, margin, weight, has_weight, per_class, out, counts):  # 
     for i in range(cuda.grid(1), margin.shape[0], cuda.gridsize(1)):
         w = float(weight[i]) if has_weight else 1.0
         c, label_ok = class_index(float(y[i]), margin.shape[1])
-        m, total, non_finite = _one_vs_rest(margin, i, c)
+        m, _, total, _, non_finite = _one_vs_rest(margin, i, c)
         s = finite_margin(float(margin[i, c]) - m - math.log(total))
         out[i] = w * focal_loss(s, alpha[c], gamma[c], gamma_int[c], use_integer)
         bad_labels += not label_ok

@@ -161,14 +161,24 @@ def true_class_terms(s, alpha, gamma, gamma_int, use_integer, policy, floor, hes
 
 
 @njit(**_ROW)
-def other_class_terms(r, g_true, h_rest, policy, floor):
+def other_class_terms(r, r_complement, g_true, h_rest, policy, floor):
     """``(gradient, hessian)`` of class ``j != c`` before the weight, ``r = softmax_{k != c}(z)_j``.
 
     ``ds/dz_j = -r`` and ``dr/dz_j = r (1 - r)`` give ``dFL/dz_j = G r`` and
-    ``d2FL/dz_j2 = h r^2 + G r (1 - r)``.
+    ``d2FL/dz_j2 = h r^2 + G r (1 - r)``. ``r_complement = 1 - r`` comes from
+    the caller: for the largest of the other classes ``r`` can be within an
+    ulp of 1, and ``1 - r`` is then the sum of the remaining classes' terms
+    over the sum of all (:func:`rest_complement`), not a difference.
     """
-    h = h_rest * r * r + g_true * r * (1.0 - r)
+    h = h_rest * r * r + g_true * r * r_complement
     return g_true * r, (max(h, floor) if policy == HESSIAN_CLIP else h)
+
+
+@njit(**_ROW)
+def rest_complement(r, j, top, tail, inverse_sum):
+    """``1 - r`` for class ``j``: ``tail * inverse_sum`` for the largest other class ``top``
+    (``tail`` the sum of the other classes' terms without it), else ``1 - r`` (then ``r <= 1/2``)."""
+    return tail * inverse_sum if j == top else ONE - r
 
 
 @njit(**_ROW)

@@ -226,6 +226,20 @@ def test_multiclass_per_class_gamma():
     assert_matches(h[0], hess, scale)
 
 
+@pytest.mark.parametrize("gamma", [0.0, 2.0])
+@pytest.mark.parametrize(
+    ("z", "c"),
+    [([2.0, 40.0, -3.0, 1.0], 0), ([0.0, 30.0, -30.0], 2), ([-5.0, 1.0, 19.0, 18.0], 0)],
+)
+def test_multiclass_hessian_of_a_dominant_other_class_is_accurate_on_its_own(z, c, gamma):
+    # The largest other class has r = softmax_{k != c}(z)_j within 1e-8..1e-17 of 1, so its Hessian
+    # h r^2 + G r (1 - r) needs 1 - r from the other terms, not from a difference with 1.
+    _, grad, hess = reference.mp_multiclass(z, c, 1.0, gamma)
+    g, h = FocalLoss(gamma, None, hessian="exact").gradient_hessian(np.array([c]), np.array([z]))
+    np.testing.assert_allclose(h[0], [float(v) for v in hess], rtol=1e-12)
+    np.testing.assert_allclose(g[0], [float(v) for v in grad], rtol=1e-12)
+
+
 def test_multiclass_float32_and_fortran_order():
     rows = np.array([r for r, _ in MULTICLASS_ROWS[:2]] + [[1.0, 2.0, 3.0]], dtype=np.float32)
     labels = np.array([c for _, c in MULTICLASS_ROWS[:2]] + [1])
