@@ -11,7 +11,8 @@ times, interleaved in one process:
   and margins and writes gradients and Hessians), the memory-bandwidth limit;
 * ``float32`` and ``copy32``: the same with float32 labels, margins and
   outputs, through the kernel a booster's objective takes
-  (``float32_kernel=True``: the float32 variants), and the copy of those bytes.
+  (``float32_kernel=True``: the float32 variant for binary, float64 math with
+  float32 input and output for multiclass), and the copy of those bytes.
 
 and prints ns per margin element (median of repeats) and ratios. It then
 measures the JIT cost of the first call in a fresh process, with a cold and

@@ -38,17 +38,9 @@ import numba
 import numpy as np
 from numba import njit
 
-from focal_boost._elementary import (
-    JIT_OPTIONS,
-    KERNEL_FLOAT,
-    ONE,
-    ZERO,
-    compute_float,
-    exp_nonpositive_wide,
-    log_normal,
-)
+from focal_boost._elementary import JIT_OPTIONS, ONE, compute_float, exp_nonpositive, log_normal
 from focal_boost._math import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
-from focal_boost._precision import float32_variant, kept_float64
+from focal_boost._precision import float32_variant
 from focal_boost._rows import (
     binary_grad_hess_value,
     binary_loss_value,
@@ -92,17 +84,6 @@ _INF = math.inf
 MULTICLASS_BLOCK_ROWS = 256
 
 
-#: The true class's focal terms stay float64 in the float32 variant: one per row against K
-#: exponentials, and ``s`` is computed, so rounding it to float32 would cost ``|s|`` ulps in ``q``.
-kept_float64(true_class_terms)
-
-
-@njit(**_ROW)
-def _one_vs_rest(z_label, max_rest, rest_sum):
-    """``s = z_c - max_rest - log(rest_sum)`` in float64, whatever the float type of the inputs."""
-    return np.float64(z_label) - np.float64(max_rest) - log_normal(np.float64(rest_sum))
-
-
 @njit(**_JIT)
 def _multiclass_grad_hess_block(
     start,
@@ -129,12 +110,12 @@ def _multiclass_grad_hess_block(
     code across rows; strided loads straight from a row-major margin array
     cost 4x more), and the results are transposed back.
 
-    The scratch has the kernels' float type (float32 in the float32 variant,
-    :mod:`focal_boost._precision`): the K exponentials and the other classes'
-    terms run at that precision. Differences of margins, the logarithm of the
-    sum of exponentials, ``s`` and the true class's focal terms run in float64
-    in both: a rounded difference ``d`` of float32 margins would be a relative
-    error of ``|d|`` ulps in ``exp(d)``.
+    For the largest of the other classes (``top``) ``1 - r`` is the sum of
+    the remaining terms (``tail``) over the sum of all, not a difference:
+    :func:`focal_boost._rows.rest_complement`. (A float32 variant of this
+    kernel was measured at 1.0-1.05x of this one, bound by the transposes
+    and the label pass rather than by arithmetic, and is not kept:
+    ``benchmarks/README.md``.)
     """
     # Views of the block, indexed by range() variables only: an index LLVM
     # cannot prove non-negative gets Numba's wraparound, which stops
@@ -149,12 +130,10 @@ def _multiclass_grad_hess_block(
     label = np.empty(n, dtype=np.int64)
     top = np.empty(n, dtype=np.int64)  # the class of max_rest
     row_gamma_int = np.empty(n, dtype=np.int64)
-    per_row = np.empty((10, n), KERNEL_FLOAT)
-    w, row_alpha, row_gamma, z_label, max_rest, tail, g_true, h_true, h_rest, inv_sum = per_row
-    rest_sum = np.empty(n)  # float64: its error moves s, and gamma + 1 times that moves G
-    z_t = np.empty((n_classes, n), KERNEL_FLOAT)  # the block, class-major; later the gradient
-    # exp(z_j - max_rest), 0 at the label; later the Hessian
-    rest_exp = np.empty((n_classes, n), KERNEL_FLOAT)
+    per_row = np.empty((11, n))
+    w, row_alpha, row_gamma, z_label, max_rest, rest_sum, tail, g_true, h_true, h_rest, inv_sum = per_row
+    z_t = np.empty((n_classes, n))  # the block, class-major; later the gradient
+    rest_exp = np.empty((n_classes, n))  # exp(z_j - max_rest), 0 at the label; later the Hessian
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -164,7 +143,7 @@ def _multiclass_grad_hess_block(
         row_alpha[i] = alpha[c]
         row_gamma[i] = gamma[c]
         row_gamma_int[i] = gamma_int[c]
-        wi = ONE if weight is None else compute_float(weight[start + i])
+        wi = 1.0 if weight is None else float(weight[start + i])
         w[i] = wi
         bad_labels += not label_ok
         bad_weights += not weight_is_valid(wi)
@@ -191,28 +170,28 @@ def _multiclass_grad_hess_block(
         z_j = z_t[j]
         e_j = rest_exp[j]
         for i in range(n):
-            e = exp_nonpositive_wide(np.float64(z_j[i]) - np.float64(max_rest[i]))
-            e = ZERO if j == label[i] else e
+            e = exp_nonpositive(z_j[i] - max_rest[i])
+            e = 0.0 if j == label[i] else e
             e_j[i] = e
-            rest_sum[i] += np.float64(e)
-            tail[i] += ZERO if j == top[i] else e  # the sum without the largest term
+            rest_sum[i] += e
+            tail[i] += 0.0 if j == top[i] else e  # the sum without the largest term
     # The binary focal core at s = z_c - logsumexp_{j != c} z_j; two copies
     # of the loop, one per focusing-factor path (see the binary kernels).
     upper = policy == HESSIAN_UPPER
     if use_integer:
         for i in range(n):
-            s = finite_margin(_one_vs_rest(z_label[i], max_rest[i], rest_sum[i]))
+            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
             g_true[i], h_true[i], h_rest[i] = true_class_terms(
                 s, row_alpha[i], row_gamma[i], row_gamma_int[i], True, policy, floor, upper
             )
-            inv_sum[i] = ONE / compute_float(rest_sum[i])
+            inv_sum[i] = 1.0 / rest_sum[i]
     else:
         for i in range(n):
-            s = finite_margin(_one_vs_rest(z_label[i], max_rest[i], rest_sum[i]))
+            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
             g_true[i], h_true[i], h_rest[i] = true_class_terms(
                 s, row_alpha[i], row_gamma[i], row_gamma_int[i], False, policy, floor, upper
             )
-            inv_sum[i] = ONE / compute_float(rest_sum[i])
+            inv_sum[i] = 1.0 / rest_sum[i]
     for j in range(n_classes):
         g_j = z_t[j]
         h_j = rest_exp[j]
@@ -474,8 +453,8 @@ def _threaded(rows):
 binary_grad_hess_rows = _binary_grad_hess_rows
 float32_binary_grad_hess_rows = float32_variant(_binary_grad_hess_rows)
 
-#: task -> (row-range function, parallel runner); the names ending in "_float32" are the float32
-#: variants of the gradient kernels.
+#: task -> (row-range function, parallel runner); "binary_grad_hess_float32" is the float32
+#: variant of the binary gradient kernel.
 _KERNELS = {
     name: (rows, _threaded(rows))
     for name, rows in {
@@ -483,7 +462,6 @@ _KERNELS = {
         "binary_grad_hess_float32": float32_binary_grad_hess_rows,
         "binary_loss": _binary_loss_rows,
         "multiclass_grad_hess": _multiclass_grad_hess_rows,
-        "multiclass_grad_hess_float32": float32_variant(_multiclass_grad_hess_rows),
         "multiclass_loss": _multiclass_loss_rows,
     }.items()
 }
@@ -519,8 +497,8 @@ def run_kernel(
     ``(bad_labels, bad_margins, bad_weights)`` counts. Below
     :data:`PARALLEL_MIN_ELEMENTS` margin elements, or with one thread, it runs
     in the calling thread; otherwise on ``n_threads`` threads (see above).
-    ``float32``: run the float32 variant where it applies (a gradient with
-    float32 margin and outputs, and
+    ``float32``: run the float32 variant where it applies (a binary gradient
+    with float32 margin and outputs, and
     :attr:`~focal_boost._prepared.PreparedLoss.float32_gradient_arguments`),
     else the float64 kernel. ``openmp_runtime``: the booster's OpenMP runtime
     (:func:`focal_boost._openmp.xgboost_runtime`), whose threads then run a

@@ -105,7 +105,6 @@ _INLINE = {"inline": "always", **JIT_OPTIONS}
 #: Constants of the shared focal math, named so that its float32 variant
 #: (:mod:`focal_boost._precision`) can replace them with float32 ones: a
 #: Python float literal would make every expression it touches float64.
-ZERO = 0.0
 ONE = 1.0
 TWO = 2.0
 #: The float type of the kernels' margins and arithmetic (float32 in the float32 variant).

@@ -1,26 +1,22 @@
-"""The float32 variants of the CPU kernels: the same code, compiled against float32 constants.
+"""The float32 variant of the CPU kernels: the same code, compiled against float32 constants.
 
 Boosters hand XGBoost-style float32 margins over and store float32 gradients.
 In float32 an AVX2 register holds 8 lanes instead of 4, and the elementary
-functions need shorter polynomials: the binary gradient kernel's row function
-runs 1.5x as fast single-threaded, the multiclass kernel (bound by its
-transposes and label pass, not by arithmetic) about 1.05x
-(``benchmarks/kernels.py``). The focal math is written once
+functions need shorter polynomials, so the binary gradient kernel runs about
+twice as fast (``benchmarks/kernels.py``). The focal math is written once
 (:mod:`focal_boost._math`, :mod:`focal_boost._rows`, the loops of
 :mod:`focal_boost._cpu`) with its constants and its precision-specific
 functions looked up by name: :data:`FLOAT32_NAMES`. :func:`float32_variant`
 compiles a function again with those names bound to float32 constants and to
 the float32 elementary functions of :mod:`focal_boost._elementary`, and does
-the same for every function of this package that it calls (but those marked
-:func:`kept_float64`), so the float32 kernel cannot drift from the float64 one.
+the same for every function of this package that it calls, so the float32
+kernel cannot drift from the float64 one.
 
 What stays in float64 in the variant, because float32 would lose accuracy:
 ``log q`` and the argument ``gamma log q`` of ``exp`` (an absolute error
 there is a relative error of ``q**gamma``; the argument is reduced in
-float64), the labels, and for multiclass the margin differences, the sum of
-exponentials and the true class's focal terms (``s`` is computed there, not
-read). The result: within a few float32 ulps of the float64 kernel's result
-rounded to float32 (``tests/test_precision.py``).
+float64), and the labels. The result: within a few float32 ulps of the
+float64 kernel's result rounded to float32 (``tests/test_precision.py``).
 :func:`focal_boost._cpu.run_kernel` uses it for float32 margins and outputs
 under the upper Hessian policy (the exact Hessian's last term cancels), when
 every ``gamma`` is a float32 number.
@@ -42,11 +38,10 @@ from focal_boost._elementary import (
     reciprocal_log1p_float32,
 )
 
-__all__ = ["FLOAT32_NAMES", "float32_variant", "kept_float64"]
+__all__ = ["FLOAT32_NAMES", "float32_variant"]
 
 #: The names the shared math looks up, and what the float32 variant binds them to.
 FLOAT32_NAMES = {
-    "ZERO": np.float32(0.0),
     "ONE": np.float32(1.0),
     "TWO": np.float32(2.0),
     "KERNEL_FLOAT": np.float32,
@@ -57,26 +52,13 @@ FLOAT32_NAMES = {
 }
 
 _VARIANTS: dict[CPUDispatcher, CPUDispatcher] = {}
-_KEPT_FLOAT64: set[CPUDispatcher] = set()
-
-
-def kept_float64(function: CPUDispatcher) -> CPUDispatcher:
-    """Mark ``function`` as float64 in every variant: :func:`float32_variant` calls it as it is.
-
-    For math whose float32 input would already have lost what matters (a
-    computed margin ``s``: rounding it to float32 costs ``|s|`` ulps in
-    ``exp(-|s|)``). Returns ``function``.
-    """
-    _KEPT_FLOAT64.add(function)
-    return function
 
 
 def float32_variant(function: CPUDispatcher) -> CPUDispatcher:
     """``function`` (a Numba function of this package) compiled with :data:`FLOAT32_NAMES`.
 
     Its callees from this package are replaced by their own float32
-    variants, except those marked with :func:`kept_float64`; its compile
-    options (inlining, ``cache``, ``nogil``) are kept.
+    variants; its compile options (inlining, ``cache``, ``nogil``) are kept.
     """
     if function in _VARIANTS:
         return _VARIANTS[function]
@@ -86,11 +68,7 @@ def float32_variant(function: CPUDispatcher) -> CPUDispatcher:
         value = namespace.get(name)
         if name in FLOAT32_NAMES:
             namespace[name] = FLOAT32_NAMES[name]
-        elif (
-            isinstance(value, CPUDispatcher)
-            and value.py_func.__module__.startswith("focal_boost.")
-            and value not in _KEPT_FLOAT64
-        ):
+        elif isinstance(value, CPUDispatcher) and value.py_func.__module__.startswith("focal_boost."):
             namespace[name] = float32_variant(value)
     copy = types.FunctionType(
         source.__code__, namespace, f"{source.__name__}_float32", source.__defaults__, source.__closure__

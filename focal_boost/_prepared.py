@@ -96,10 +96,10 @@ class PreparedLoss:
     hessian_scale: float
     #: The per-class tuple every kernel takes, in the kernels' order (see the module docstring).
     per_class: tuple = field(init=False, repr=False)
-    #: :attr:`gradient_arguments` at float32 for the float32 gradient kernels
-    #: (:mod:`focal_boost._precision`), or None where they do not apply: a Hessian policy other
-    #: than "upper" (the exact Hessian cancels), or a ``gamma`` that float32 would round
-    #: (``q**gamma`` would be a different loss).
+    #: :attr:`gradient_arguments` at float32 for the binary float32 kernel
+    #: (:mod:`focal_boost._precision`), or None where it does not apply: multiclass, a Hessian
+    #: policy other than "upper" (the exact Hessian cancels), or a ``gamma`` that float32 would
+    #: round (``q**gamma`` would be a different loss).
     float32_gradient_arguments: tuple | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -117,16 +117,18 @@ class PreparedLoss:
         else:
             per_class = (self.alpha, self.gamma, self.gamma_int, self.use_integer)
         object.__setattr__(self, "per_class", per_class)
+        float32_ok = (
+            self.task == "binary"
+            and self.policy == HESSIAN_UPPER
+            and bool(np.all(self.gamma.astype(np.float32) == self.gamma))
+        )
         float32_arguments = None
-        if self.policy == HESSIAN_UPPER and bool(np.all(self.gamma.astype(np.float32) == self.gamma)):
+        if float32_ok:
+            narrow = tuple(np.float32(v) if isinstance(v, float) else v for v in per_class)
             # q**n by n - 1 products multiplies q's float32 error by n; above
             # FLOAT32_INTEGER_GAMMA_LIMIT the float32 kernel takes exp(gamma log q) instead.
             integer = self.use_integer and float(self.gamma.max()) <= FLOAT32_INTEGER_GAMMA_LIMIT
-            if self.task == "binary":
-                narrow = (*(np.float32(v) for v in per_class[:4]), *per_class[4:6], integer)
-            else:
-                alpha, gamma = _read_only(self.alpha, np.float32), _read_only(self.gamma, np.float32)
-                narrow = (alpha, gamma, self.gamma_int, integer)
+            narrow = (*narrow[:6], integer)
             float32_arguments = (narrow, self.policy, np.float32(self.floor), np.float32(self.hessian_scale))
         object.__setattr__(self, "float32_gradient_arguments", float32_arguments)
 

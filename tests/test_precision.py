@@ -1,4 +1,4 @@
-"""The float32 variants of the gradient kernels (focal_boost._precision) against the float64 kernels."""
+"""The float32 variant of the binary gradient kernel (focal_boost._precision) against the float64 kernel."""
 
 import numpy as np
 import pytest
@@ -123,82 +123,3 @@ def test_float32_kernel_counts_bad_values_like_the_float64_one():
                 )
             )
     assert counts == [(2, 2, 1)] * 4
-
-
-# ------------------------------------------------------------------ multiclass
-
-N_CLASSES = 5
-#: Below this a multiclass result is the product of factors of which one may be subnormal in float32
-#: (``h r**2`` for a class with ``r`` near 1e-20): there the errors are absolute, as for binary.
-MULTICLASS_NORMAL = 2.0**24 * TINY
-
-
-def _multiclass_inputs(seed=3, n=24_000):
-    rng = np.random.default_rng(seed)
-    k = N_CLASSES
-    margin = np.concatenate(
-        [
-            rng.normal(0, 3, (n // 2, k)),
-            rng.normal(0, 30, (n // 4, k)),
-            rng.uniform(-120, 120, (n // 4, k)),
-            [[0.0, -0.0, 1e-30, 88.0, -88.0], [104.0, -104.0, 0.0, 3e38, -3e38], [40.0, 0.0, 0.0, 0.0, 0.0]],
-        ]
-    ).astype(np.float32)
-    y = rng.integers(0, k, margin.shape[0]).astype(np.float32)
-    weight = rng.uniform(0, 10, margin.shape[0]).astype(np.float32)
-    return y, margin, weight
-
-
-@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 3.5, 5.0, 8.0])
-@pytest.mark.parametrize("alpha", [None, [0.1, 0.3, 0.2, 0.15, 0.25]])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_multiclass_float32_kernel_is_within_ulps_of_the_float64_kernel_rounded(gamma, alpha, weighted):
-    y, margin, weight = _multiclass_inputs()
-    weight = weight if weighted else None
-    loss = FocalLoss(gamma, alpha)
-    objective = fx.FocalObjective(loss, n_threads=1)
-    grad, hess = objective.gradient_hessian(y, margin, weight)
-    assert grad.dtype == hess.dtype == np.float32
-    w64 = None if weight is None else weight.astype(np.float64)
-    ref_grad, ref_hess = loss.gradient_hessian(y.astype(np.float64), margin.astype(np.float64), w64)
-    ref_hess = ref_hess * objective.multiclass_hessian_scale(N_CLASSES)
-    for got, reference in ((grad, ref_grad), (hess, ref_hess)):
-        normal = np.abs(reference) >= MULTICLASS_NORMAL
-        errors = _ulps(got, reference)[normal]
-        assert errors.max() <= 10
-        assert errors.mean() <= 1.0
-        rest = ~normal
-        scale = np.maximum(np.abs(reference[rest]), TINY)
-        assert (np.abs(got[rest].astype(np.float64) - reference[rest]) / scale).max() <= 2e-5
-        assert np.all(np.isfinite(got))
-        assert np.all(np.sign(got[normal]) == np.sign(reference[normal]))
-
-
-def test_the_xgboost_multiclass_objective_takes_the_float32_kernel(monkeypatch):
-    y, margin, weight = _multiclass_inputs(n=2_000)
-    used = _kernels_used(monkeypatch)
-    loss = FocalLoss(2.0, None)
-    fx.FocalObjective(loss, n_threads=1).gradient_hessian(y, margin, weight)
-    loss.gradient_hessian(y, margin, weight, n_threads=1)
-    fx.FocalObjective(FocalLoss(2.0, None, hessian="exact"), n_threads=1).gradient_hessian(y, margin, weight)
-    assert used == ["multiclass_grad_hess_float32", "multiclass_grad_hess", "multiclass_grad_hess"]
-
-
-def test_multiclass_float32_kernel_counts_bad_values_like_the_float64_one():
-    y, margin, weight = _multiclass_inputs(n=12_000)
-    y[[3, -1]] = 7.0
-    y[[5]] = 1.5
-    margin[7, 2] = np.nan
-    margin[[20, 900], [0, 4]] = np.inf
-    weight[[9]] = -1.0
-    prepared = prepare_loss(FocalLoss(2.0, None), N_CLASSES)
-    counts = []
-    for float32 in (True, False):
-        for threads in (1, 2):
-            outputs = (np.empty_like(margin), np.empty_like(margin))
-            counts.append(
-                _cpu.run_kernel(
-                    "grad_hess", prepared, y, margin, weight, *outputs, n_threads=threads, float32=float32
-                )
-            )
-    assert counts == [(3, 3, 1)] * 4
