@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._prepared import PreparedLoss, prepare_loss
+from focal_boost._stopping import FOCAL_LOSS, validation_metric
 from focal_boost._validation import check_margin, check_n_threads
 from focal_boost.loss import FocalLoss
 
@@ -310,18 +311,29 @@ def weighted_mean(total: float, mass: float) -> float:
 
 
 class BoosterMetric:
-    """The (weighted) mean focal loss of raw margins; lower is better."""
+    """A validation metric of raw margins: by default the (weighted) mean focal loss (lower is better).
 
-    name = "focal_loss"
+    ``metric`` (:func:`focal_boost._stopping.validation_metric`) chooses
+    another: ``"log_loss"``, ``"average_precision"``, ``"roc_auc"`` or a
+    function of the posterior-corrected probabilities.
+    """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> BoosterMetric:
         _refuse_call_as_class(cls, args)
         return super().__new__(cls)
 
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+    def __init__(
+        self, loss: FocalLoss | None = None, *, n_threads: int | None = None, metric: Any = None
+    ) -> None:
         self.loss = checked_loss(loss, type(self).__name__)
         self.n_threads = check_n_threads(n_threads)
+        self.metric = validation_metric(metric)
+        self.name = self.metric.name
         self.__name__ = self.name  # what XGBClassifier names an eval_metric callable by
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.metric.greater_is_better
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -332,19 +344,34 @@ class BoosterMetric:
         return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
 
     def score(self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
-        """Weighted mean focal loss of ``margin`` against ``y``."""
-        return weighted_mean(*self.sums(y, margin, weight))
+        """The metric of ``margin`` against ``y`` (for the focal loss, its weighted mean)."""
+        if self.metric.decomposable:
+            return weighted_mean(*self.sums(y, margin, weight))
+        y, margin = np.asarray(y), np.asarray(margin)
+        check_margin_shape(y, margin)
+        return self.metric.value(self.loss, y, check_margin(margin), weight)
 
     def sums(
         self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None
     ) -> tuple[float, float]:
-        """``(sum of weighted losses, sum of weights)``: what distributed workers add up."""
+        """``(sum of weighted terms, sum of weights)``: what distributed workers add up.
+
+        Only for a metric that is a weighted mean of per-row terms (the focal
+        loss, the log loss); a ranking metric needs every row at once.
+        """
+        if not self.metric.decomposable:
+            raise ValueError(
+                f"the validation metric {self.name!r} is not a mean over rows: it cannot be summed "
+                "over parts of the data"
+            )
         y = np.asarray(y)
         margin = np.asarray(margin)
         if y.shape[0] == 0:  # an empty partition on a distributed worker
             return 0.0, 0.0
         check_margin_shape(y, margin)
         margin = check_margin(margin)
+        if self.metric is not FOCAL_LOSS:
+            return self.metric.sums(self.loss, y, margin, weight)
         prepared = kept_prepared(self, None if margin.ndim == 1 else margin.shape[1], y, weight)
         losses = prepared.loss(y, margin, weight, n_threads=self.n_threads)
         mass = float(y.shape[0]) if weight is None else float(np.sum(weight, dtype=np.float64))

@@ -176,6 +176,7 @@ class XGBoostBackend:
         n_rounds: int,
         early_stopping_rounds: int | None,
         progress: Progress | None = None,
+        early_stopping_metric: Any = None,
     ) -> TrainedModel:
         history: dict = {}
         report = None if progress is None else _round_report(self.xgb, progress, n_rounds)
@@ -192,6 +193,7 @@ class XGBoostBackend:
                 loss=loss,
                 evals=[] if valid is None else [(*valid, "valid")],
                 early_stopping_rounds=early_stopping_rounds if valid is not None else None,
+                early_stopping_metric=early_stopping_metric,
                 evals_result=history,
                 n_threads=settings.n_threads,
                 callbacks=[] if progress is None else [report],
@@ -206,6 +208,7 @@ class XGBoostBackend:
                 loss=loss,
                 evals=evals,
                 early_stopping_rounds=early_stopping_rounds if evals else None,
+                early_stopping_metric=early_stopping_metric,
                 evals_result=history,
                 verbose_eval=False,
                 n_threads=settings.n_threads,
@@ -300,6 +303,7 @@ class LightGBMBackend:
         n_rounds: int,
         early_stopping_rounds: int | None,
         progress: Progress | None = None,
+        early_stopping_metric: Any = None,
     ) -> TrainedModel:
         lgb = self.lgb
         params = self.params(settings)
@@ -327,6 +331,7 @@ class LightGBMBackend:
                 valid_names=["valid"][: len(valid_sets)],
                 callbacks=callbacks,
                 n_threads=settings.n_threads,
+                early_stopping_metric=early_stopping_metric,
             )
         except lgb.basic.LightGBMError as error:
             if params.get("device_type") == "gpu" and "OpenCL" in str(error):

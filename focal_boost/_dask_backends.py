@@ -91,6 +91,7 @@ def xgboost_train(
         loss=loss,
         loss_and_init=losses_from_totals(y, sample_weight),
         early_stopping_rounds=kwargs.pop("early_stopping_rounds", None),
+        early_stopping_metric=kwargs.pop("early_stopping_metric", None),
         maximize=kwargs.pop("maximize", None),
         callbacks=kwargs.pop("callbacks", None),
         booster_of=lambda result: result["booster"],
@@ -140,6 +141,7 @@ class DaskXGBoostBackend:
         n_rounds: int,
         early_stopping_rounds: int | None,
         progress: Progress | None = None,
+        early_stopping_metric: Any = None,
     ) -> TrainedModel:
         _refuse_progress(progress)
         result = xgboost_train(
@@ -151,6 +153,7 @@ class DaskXGBoostBackend:
             sample_weight=train[2],
             eval_set=[] if valid is None else [valid],
             early_stopping_rounds=early_stopping_rounds if valid is not None else None,
+            early_stopping_metric=early_stopping_metric,
             verbose_eval=False,
         )
         booster = result["booster"]
@@ -186,6 +189,7 @@ class DaskLightGBMBackend:
         n_rounds: int,
         early_stopping_rounds: int | None,
         progress: Progress | None = None,
+        early_stopping_metric: Any = None,
     ) -> TrainedModel:
         from focal_boost import _lightgbm_run
 

@@ -11,8 +11,8 @@ XGBoost:
 2. the loss with ``alpha="balanced"`` fixed and the initial score, from the
    caller's ``loss_and_init``;
 3. the training parameters: the focal objective in ``params["objective"]``,
-   LightGBM's own metric off, the focal metric as ``feval``, one thread-count
-   policy;
+   LightGBM's own metric off, the focal metric (or the caller's
+   ``early_stopping_metric``) as ``feval``, one thread-count policy;
 4. the training record (loss and initial score) kept on the booster.
 """
 
@@ -27,6 +27,7 @@ import numpy as np
 from focal_boost import _record
 from focal_boost._adapter import LossAndInit, thread_count
 from focal_boost._record import TrainingRecord
+from focal_boost._stopping import validation_metric
 from focal_boost.lightgbm import FocalMetric, FocalObjective
 from focal_boost.loss import FocalLoss
 
@@ -66,6 +67,7 @@ def boost(
     loss: FocalLoss | None,
     loss_and_init: LossAndInit,
     n_threads: int | None = None,
+    early_stopping_metric: Any = None,
     **kwargs: Any,
 ) -> Any:
     """Train with focal loss: ``train_function`` after ``prepare_data``, with the recipe above.
@@ -75,14 +77,14 @@ def boost(
     ``lightgbm.train`` is, ``(params, train_set, num_boost_round, feval=...,
     **kwargs)``, and returns the booster, which then holds the training record.
     """
+    validation = validation_metric(early_stopping_metric)  # a bad one is an error before any data changes
     columns = margin_columns(params)
     trained_loss, init = loss_and_init(loss, columns)
     threads = thread_count(params, n_threads, "num_threads", "n_jobs")
     run = LightGBMRun(trained_loss, np.asarray(init, dtype=np.float64), columns, threads)
     train_set = prepare_data(run)
     training_params = {**params, "objective": FocalObjective(run.loss, n_threads=threads), "metric": "None"}
-    booster = train_function(
-        training_params, train_set, num_boost_round, feval=FocalMetric(run.loss, n_threads=threads), **kwargs
-    )
+    metric = FocalMetric(run.loss, n_threads=threads, metric=validation)
+    booster = train_function(training_params, train_set, num_boost_round, feval=metric, **kwargs)
     _record.write_lightgbm(booster, TrainingRecord(run.loss, run.init))
     return booster

@@ -33,9 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._device_arrays import raise_for_counts
+from focal_boost._device_arrays import raise_for_counts, to_host
 from focal_boost._extras import require
 from focal_boost._prepared import PreparedLoss
+from focal_boost._stopping import FOCAL_LOSS
 
 
 class HostEngine:
@@ -55,8 +56,12 @@ class HostEngine:
     def gradient_hessian(self, y: Any, margin: Any, weight: Any) -> tuple[Any, Any]:
         return self.objective.gradient_hessian(y, margin, weight)
 
-    def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
-        return self.metric.sums(y, margin, weight)
+    def evaluate(self, y: Any, margin: Any, weight: Any) -> float:
+        """The metric of one evaluation set (NaN for a mean over no weight, as on the device)."""
+        if not self.metric.metric.decomposable:
+            return self.metric.score(y, margin, weight)
+        total, mass = self.metric.sums(y, margin, weight)
+        return total / mass if mass > 0 else float("nan")
 
 
 class CudaEngine:
@@ -66,11 +71,12 @@ class CudaEngine:
     simulator, where the tests run the same kernels on the host.
     """
 
-    def __init__(self, prepared: PreparedLoss, xp: Any) -> None:
+    def __init__(self, prepared: PreparedLoss, xp: Any, metric: Any) -> None:
         from focal_boost import _cuda
 
         self._cuda = _cuda
         self.xp = xp
+        self.metric = metric  # focal_boost.xgboost.FocalMetric: what evaluate reports
         self.task = prepared.task
         # On the device once, not every round.
         self.gradient_arguments = _cuda.device_arguments(prepared, "grad_hess")
@@ -92,13 +98,16 @@ class CudaEngine:
         raise_for_counts(counts, y, margin, weight)
         return grad, hess
 
-    def loss_sums(self, y: Any, margin: Any, weight: Any) -> tuple[float, float]:
+    def evaluate(self, y: Any, margin: Any, weight: Any) -> float:
+        """The metric of one evaluation set: the focal loss on the device, any other on the host."""
+        if self.metric.metric is not FOCAL_LOSS:
+            return self.metric.score(*(None if a is None else to_host(a) for a in (y, margin, weight)))
         n = margin.shape[0]
         out = self._buffer(f"loss{n}", (n,), np.float64)
         counts = self._cuda.launch(f"{self.task}_loss", y, margin, weight, self.loss_arguments, out)
         raise_for_counts(counts, y, margin, weight)
         mass = float(n) if weight is None else float(weight.sum(dtype=np.float64))
-        return float(out.sum()), mass
+        return float(out.sum()) / mass if mass > 0 else float("nan")
 
 
 def device_feature_kind(X: Any) -> str | None:
@@ -198,7 +207,7 @@ def train(
         engine: Any = HostEngine(obj, custom_metric)
     else:
         margin = dtrain.data.margin
-        engine = CudaEngine(obj.prepared(None if margin.ndim == 1 else margin.shape[1]), xp)
+        engine = CudaEngine(obj.prepared(None if margin.ndim == 1 else margin.shape[1]), xp, custom_metric)
     callbacks = list(callbacks)
     if verbose_eval:
         callbacks.append(
@@ -253,8 +262,7 @@ def boosting_loop(
         for data in tracked:
             data.advance(booster, iteration, missing)
         for data in evals:
-            total, mass = engine.loss_sums(data.y, data.margin, data.weight)
-            value = total / mass if mass > 0 else float("nan")
+            value = engine.evaluate(data.y, data.margin, data.weight)
             history.setdefault(data.name, {}).setdefault(metric_name, []).append(value)
         stop = [callback.after_iteration(booster, iteration, history) for callback in callbacks]
         if any(stop):

@@ -14,9 +14,10 @@ the rest, once:
 3. the training parameters: ``objective`` dropped, ``base_score`` the binary
    initial score (a multiclass one goes into the data's ``base_margin``),
    XGBoost's default metric off;
-4. the objective and the metric, with one thread-count policy;
+4. the objective and the metric (the focal loss, or the caller's
+   ``early_stopping_metric``), with one thread-count policy;
 5. the callbacks: the metric's exact values written back into XGBoost's
-   history, early stopping on them, the caller's own;
+   history, early stopping on them in the metric's direction, the caller's own;
 6. the training record (loss and initial score) written into the booster.
 """
 
@@ -33,6 +34,7 @@ from focal_boost import _record
 from focal_boost._adapter import LossAndInit, thread_count
 from focal_boost._extras import require
 from focal_boost._record import TrainingRecord
+from focal_boost._stopping import ValidationMetric, validation_metric
 from focal_boost.loss import FocalLoss
 from focal_boost.xgboost import FocalMetric, FocalObjective
 
@@ -61,12 +63,14 @@ class XGBoostRun:
     params: dict[str, Any]
     #: The threads of the objective and metric kernels (the booster's ``nthread``).
     n_threads: int | None
+    #: The validation metric reported and watched by early stopping.
+    validation: ValidationMetric
 
     def objective(self) -> FocalObjective:
         return FocalObjective(self.loss, n_threads=self.n_threads)
 
     def metric(self) -> RememberingMetric:
-        return RememberingMetric(self.loss, n_threads=self.n_threads)
+        return RememberingMetric(self.loss, n_threads=self.n_threads, metric=self.validation)
 
     def base_margin(self, n_rows: int) -> np.ndarray | None:
         """The ``(n_rows, K)`` base margin of a multiclass run's data (None for binary)."""
@@ -87,6 +91,7 @@ def boost(
     loss_and_init: LossAndInit,
     n_threads: int | None = None,
     early_stopping_rounds: int | None = None,
+    early_stopping_metric: Any = None,
     maximize: bool | None = None,
     callbacks: Sequence[Any] | None = None,
     remembered_labels: tuple[np.ndarray, np.ndarray | None] | None = None,
@@ -100,9 +105,14 @@ def boost(
     **kwargs)``; ``booster_of`` finds the booster in what it returns (for
     ``xgboost.dask.train``, a dict). ``remembered_labels``: the labels and
     weights of ``dtrain`` already read, which the objective then uses
-    instead of copying them out of XGBoost every round. Returns what
-    ``train_function`` returns, its booster holding the training record.
+    instead of copying them out of XGBoost every round.
+    ``early_stopping_metric``: the validation metric
+    (:func:`focal_boost._stopping.validation_metric`; default the focal
+    loss), which sets ``maximize``. Returns what ``train_function`` returns,
+    its booster holding the training record.
     """
+    validation = validation_metric(early_stopping_metric)
+    maximize = stopping_direction(validation, maximize)
     columns = margin_columns(params)
     trained_loss, init = loss_and_init(loss, columns)
     training_params = {key: value for key, value in params.items() if key != "objective"}
@@ -110,7 +120,9 @@ def boost(
         base_score=0.0 if columns is not None else float(init), disable_default_eval_metric=True
     )
     threads = thread_count(params, n_threads, "nthread", "n_jobs")
-    run = XGBoostRun(trained_loss, np.asarray(init, dtype=np.float64), columns, training_params, threads)
+    run = XGBoostRun(
+        trained_loss, np.asarray(init, dtype=np.float64), columns, training_params, threads, validation
+    )
     dtrain, evals = make_data(run)
     objective, metric = run.objective(), run.metric()
     if remembered_labels is not None:
@@ -128,6 +140,16 @@ def boost(
     )
     _record.write_xgboost(booster_of(result), TrainingRecord(run.loss, run.init))
     return result
+
+
+def stopping_direction(metric: ValidationMetric, maximize: bool | None) -> bool:
+    """XGBoost's ``maximize`` for early stopping on ``metric``; a ``maximize`` against it is an error."""
+    if maximize is not None and bool(maximize) != metric.greater_is_better:
+        raise ValueError(
+            f"maximize={maximize} contradicts the validation metric {metric.name!r}, for which "
+            f"{'greater' if metric.greater_is_better else 'lower'} is better: leave maximize unset"
+        )
+    return metric.greater_is_better
 
 
 def evaluation_sets(items: Sequence[tuple]) -> list[tuple[Any, Any, Any, str]]:
@@ -162,8 +184,10 @@ class RememberingMetric(FocalMetric):
     """:class:`~focal_boost.xgboost.FocalMetric` that keeps this round's values, in call order,
     at full precision."""
 
-    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
-        super().__init__(loss, n_threads=n_threads)
+    def __init__(
+        self, loss: FocalLoss | None = None, *, n_threads: int | None = None, metric: Any = None
+    ) -> None:
+        super().__init__(loss, n_threads=n_threads, metric=metric)
         self.token = uuid.uuid4().hex
 
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:

@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 from focal_boost._backends import BACKENDS, BoostingSettings, TrainedModel
 from focal_boost._features import CategoryLevels, has_levels, is_frame
 from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
+from focal_boost._stopping import validation_metric
 from focal_boost._validation import check_booster_weights
 from focal_boost.loss import FocalLoss
 
@@ -90,10 +91,23 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         XGBoost and 1e-3 for LightGBM). Focal loss has small Hessians on easy
         examples; lower this if trees stop splitting on small data.
     early_stopping_rounds : int or None, default=None
-        Stop when the focal loss on the validation data has not improved for
-        this many rounds, and keep the best round. The validation data are the
-        first ``eval_set`` passed to :meth:`fit`, or else a stratified
-        ``validation_fraction`` of the training data held out.
+        Stop when ``early_stopping_metric`` on the validation data has not
+        improved for this many rounds, and keep the best round. The validation
+        data are the first ``eval_set`` passed to :meth:`fit`, or else a
+        stratified ``validation_fraction`` of the training data held out.
+    early_stopping_metric : str, callable or ValidationMetric, default="focal_loss"
+        What the validation data are scored by after every round
+        (``evals_result_``) and early stopping keeps the best round of:
+        ``"focal_loss"`` (the training objective), ``"log_loss"``,
+        ``"average_precision"`` or ``"roc_auc"`` of the posterior-corrected
+        probabilities (those of :meth:`predict_proba` with
+        ``probability="posterior"``; macro one-vs-rest for multiclass), a
+        loss function ``(y_true, y_prob, sample_weight) -> float`` (``y_true``
+        class codes 0..K-1, ``y_prob`` the positive class's probability for
+        binary, else ``(n, K)``), or a
+        :class:`~focal_boost.metrics.ValidationMetric` for a function where
+        greater is better. On Dask the means are exact over all workers and
+        a ranking metric is computed on all validation rows together.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping when no
         ``eval_set`` is given.
@@ -137,8 +151,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         The number of boosting rounds predictions use (the best round, counted
         from 1, with early stopping; else ``n_estimators``).
     evals_result_ : dict
-        The validation focal loss per round, ``{"valid": {"focal_loss": [...]}}``
-        (empty without validation data).
+        The validation metric per round, ``{"valid": {"focal_loss": [...]}}``
+        (the key is ``early_stopping_metric``'s name; empty without validation
+        data).
     init_score_ : float or ndarray of shape (n_classes,)
         The initial margin (the focal loss's constant minimiser on the
         training data), included in every prediction.
@@ -162,6 +177,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         reg_lambda: float | None = None,
         min_child_weight: float | None = None,
         early_stopping_rounds: int | None = None,
+        early_stopping_metric: Any = "focal_loss",
         validation_fraction: float = 0.1,
         probability: str = "posterior",
         n_jobs: int | None = None,
@@ -183,6 +199,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.min_child_weight = min_child_weight
         self.early_stopping_rounds = early_stopping_rounds
+        self.early_stopping_metric = early_stopping_metric
         self.validation_fraction = validation_fraction
         self.probability = probability
         self.n_jobs = n_jobs
@@ -237,7 +254,14 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.alpha, Mapping):  # per class label: known now
             loss = FocalLoss(self.gamma, self._class_alpha(), hessian=self.hessian)
         model = backend.train(
-            self._settings(), loss, train, valid, int(self.n_estimators), self.early_stopping_rounds, progress
+            self._settings(),
+            loss,
+            train,
+            valid,
+            int(self.n_estimators),
+            self.early_stopping_rounds,
+            progress,
+            early_stopping_metric=validation_metric(self.early_stopping_metric),
         )
         return self._keep(model)
 
@@ -407,6 +431,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         _check_number("reg_lambda", self.reg_lambda, low=0.0, optional=True)
         _check_number("min_child_weight", self.min_child_weight, low=0.0, optional=True)
         _check_number("early_stopping_rounds", self.early_stopping_rounds, integer=True, low=1, optional=True)
+        validation_metric(self.early_stopping_metric)  # a ValueError or TypeError naming the choices
         _check_number(
             "validation_fraction", self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True
         )

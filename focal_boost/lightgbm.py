@@ -124,12 +124,16 @@ class SklearnFocalObjective(FocalObjective):
 class FocalMetric(BoosterMetric):
     """The (weighted) mean focal loss as ``lightgbm.train(..., feval=FocalMetric(loss))``.
 
-    Returns ``("focal_loss", value, False)``: lower is better.
+    Returns ``("focal_loss", value, False)``: lower is better. With ``metric``
+    (``"log_loss"``, ``"average_precision"``, ``"roc_auc"``, a function or a
+    :class:`~focal_boost.metrics.ValidationMetric`), that metric of the
+    posterior-corrected probabilities instead, with its name and direction.
     """
 
     def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
         _require_a_dataset(self, eval_data)
-        return self.name, self.score(eval_data.get_label(), preds, _weights(eval_data)), False
+        value = self.score(eval_data.get_label(), preds, _weights(eval_data))
+        return self.name, value, self.greater_is_better
 
 
 class SklearnFocalMetric(FocalMetric):
@@ -137,7 +141,7 @@ class SklearnFocalMetric(FocalMetric):
 
     def __call__(self, y_true, y_pred, weight=None):  # type: ignore[override]
         _refuse_a_dataset(self, y_pred)
-        return self.name, self.score(y_true, y_pred, _nonempty(weight)), False
+        return self.name, self.score(y_true, y_pred, _nonempty(weight)), self.greater_is_better
 
 
 def _require_a_dataset(callable_: Any, received: Any) -> None:
@@ -174,6 +178,7 @@ def train(
     loss: FocalLoss | None = None,
     valid_sets: Sequence[Any] = (),
     n_threads: int | None = None,
+    early_stopping_metric: Any = None,
     **kwargs: Any,
 ) -> Any:
     """``lightgbm.train`` with focal loss as objective and metric, and its initial score.
@@ -188,6 +193,13 @@ def train(
     the returned booster (:func:`training_record`; pickling keeps it, and so
     does :func:`save_model`, not LightGBM's own) for :func:`predict_margin` and
     :func:`predict_proba`.
+
+    ``early_stopping_metric``: the metric reported for ``valid_sets`` and
+    watched by early stopping: ``"focal_loss"`` (default), ``"log_loss"``,
+    ``"average_precision"``, ``"roc_auc"`` of the posterior-corrected
+    probabilities, a loss function ``(y_true, y_prob, sample_weight) -> float``
+    or a :class:`~focal_boost.metrics.ValidationMetric` (its direction goes to
+    LightGBM with each value).
     """
     from focal_boost import _lightgbm_run
 
@@ -207,6 +219,7 @@ def train(
         loss=loss,
         loss_and_init=lambda loss, columns: training_loss_and_init(loss, y, weight, columns),
         n_threads=n_threads,
+        early_stopping_metric=early_stopping_metric,
         valid_sets=list(valid_sets),
         **kwargs,
     )

@@ -14,6 +14,10 @@ and friends on every supported scikit-learn version.
 With ``gamma=0, alpha=None`` this is :func:`sklearn.metrics.log_loss`. Unlike
 :meth:`FocalLoss.loss <focal_boost.FocalLoss.loss>`, which works on raw
 margins, this works on probabilities, so it can score any classifier.
+
+:class:`ValidationMetric` gives early stopping a metric of the predicted
+probabilities with its direction (``early_stopping_metric`` of
+:class:`~focal_boost.FocalBoostClassifier` and of both adapters' ``train``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
 
 from focal_boost._sklearn_compat import PROBA_SCORER_KEYWORDS
+from focal_boost._stopping import ValidationMetric
 from focal_boost._validation import check_alpha, check_gamma
 from focal_boost.loss import FocalLoss
 
-__all__ = ["focal_loss", "make_focal_loss_scorer", "recall_at_precision", "summary"]
+__all__ = ["ValidationMetric", "focal_loss", "make_focal_loss_scorer", "recall_at_precision", "summary"]
 
 
 def focal_loss(

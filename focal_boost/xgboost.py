@@ -170,14 +170,23 @@ class FocalMetric(BoosterMetric):
     (``maximize`` is false by default). XGBoost rounds a custom metric to six
     decimals before early stopping and ``evals_result`` see it, which is coarse
     for the small losses of large ``gamma``; :func:`train` restores the exact
-    values.
+    values. With ``metric`` (``"log_loss"``, ``"average_precision"``,
+    ``"roc_auc"``, a function or a :class:`~focal_boost.metrics.ValidationMetric`)
+    it reports that metric of the posterior-corrected probabilities instead
+    (``maximize`` must then follow :attr:`greater_is_better`; :func:`train`
+    sets it). In a distributed run the means are exact global means, and a
+    ranking metric is computed on every worker's rows together.
     """
 
     def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
         if not isinstance(dmatrix, _xgboost().DMatrix):
             raise wrong_data(self, dmatrix, "xgboost")
-        total, mass = self.sums(dmatrix.get_label(), predt, _weights(dmatrix))
-        return self.name, _global_mean(total, mass)
+        y, weight = dmatrix.get_label(), _weights(dmatrix)
+        if self.metric.decomposable:
+            return self.name, _global_mean(*self.sums(y, predt, weight))
+        if _xgboost().collective.get_world_size() > 1:
+            y, predt, weight = _gathered(y, predt, weight)
+        return self.name, self.score(y, predt, weight)
 
 
 def _global_mean(total: float, mass: float) -> float:
@@ -192,6 +201,30 @@ def _global_mean(total: float, mass: float) -> float:
     if collective.get_world_size() > 1:
         total, mass = collective.allreduce(np.array([total, mass], dtype=np.float64), collective.Op.SUM)
     return weighted_mean(total, mass)
+
+
+def _gathered(y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None) -> tuple:
+    """Every worker's evaluation rows, on every worker of a distributed run (for a ranking metric).
+
+    XGBoost's collective offers sums only, so each worker writes its rows into
+    its own slice of arrays as long as all workers' rows together, zeros
+    elsewhere, and one sum gives everyone all the rows (in rank order).
+    """
+    collective = _xgboost().collective
+    rank, size = collective.get_rank(), collective.get_world_size()
+    counts = np.zeros(size)
+    counts[rank] = y.shape[0]
+    counts = collective.allreduce(counts, collective.Op.SUM).astype(np.int64)
+    start, total = int(counts[:rank].sum()), int(counts.sum())
+    columns = 1 if margin.ndim == 1 else margin.shape[1]
+    block = np.zeros((total, columns + 2))  # label, weight, margins
+    part = block[start : start + y.shape[0]]
+    part[:, 0] = y
+    part[:, 1] = 1.0 if weight is None else weight
+    part[:, 2:] = margin.reshape(y.shape[0], columns)
+    block = collective.allreduce(block, collective.Op.SUM).reshape(total, columns + 2)  # it flattens
+    full_margin = block[:, 2] if margin.ndim == 1 else block[:, 2:]
+    return block[:, 0], full_margin, None if weight is None else block[:, 1]
 
 
 class SklearnFocalObjective(FocalObjective):
@@ -251,6 +284,7 @@ def train(
     loss: FocalLoss | None = None,
     evals: Sequence[tuple[Any, str]] = (),
     n_threads: int | None = None,
+    early_stopping_metric: Any = None,
     **kwargs: Any,
 ) -> Any:
     """``xgboost.train`` with focal loss as objective and metric, and its initial score.
@@ -264,6 +298,13 @@ def train(
     go to ``xgboost.train`` (``early_stopping_rounds``, ``evals_result``,
     ``verbose_eval``, ``callbacks``, ...). The loss is recorded in the booster
     (attribute ``focal_boost``) for :func:`predict_margin` and :func:`predict_proba`.
+
+    ``early_stopping_metric``: the metric reported for ``evals`` and watched by
+    early stopping (the last set in ``evals``): ``"focal_loss"`` (default),
+    ``"log_loss"``, ``"average_precision"``, ``"roc_auc"`` of the
+    posterior-corrected probabilities, a loss function ``(y_true, y_prob,
+    sample_weight) -> float`` or a :class:`~focal_boost.metrics.ValidationMetric`.
+    Its direction sets ``maximize``; its values in ``evals_result`` are exact.
     """
     from focal_boost import _xgboost_run
 
@@ -290,6 +331,7 @@ def train(
         loss_and_init=lambda loss, columns: training_loss_and_init(loss, y, weight, columns),
         n_threads=n_threads,
         early_stopping_rounds=kwargs.pop("early_stopping_rounds", None),
+        early_stopping_metric=early_stopping_metric,
         maximize=kwargs.pop("maximize", None),
         callbacks=kwargs.pop("callbacks", None),
         remembered_labels=(y, weight),
@@ -315,6 +357,7 @@ def train_on_device(
     loss: FocalLoss | None = None,
     evals: Sequence[tuple] = (),
     early_stopping_rounds: int | None = None,
+    early_stopping_metric: Any = None,
     evals_result: dict | None = None,
     verbose_eval: bool | int = False,
     callbacks: Sequence[Any] | None = None,
@@ -329,8 +372,9 @@ def train_on_device(
     compute gradients and Hessians there, ``Booster.boost`` takes them as
     device arrays and ``Booster.inplace_predict`` adds each round's trees to
     the margins (see :mod:`focal_boost._resident`). Nothing crosses to the host
-    but one loss value per evaluation set and round. Without ``"cuda"`` the
-    same loop runs on the CPU with NumPy.
+    but one loss value per evaluation set and round (with a probability
+    ``early_stopping_metric``, the evaluation margins too). Without ``"cuda"``
+    the same loop runs on the CPU with NumPy.
 
     Parameters
     ----------
@@ -349,7 +393,9 @@ def train_on_device(
         training margins.
     early_stopping_rounds, evals_result, verbose_eval, callbacks
         As in ``xgboost.train`` (XGBoost's own ``EarlyStopping`` and
-        ``EvaluationMonitor`` run on the focal-loss history).
+        ``EvaluationMonitor`` run on the metric's history).
+    early_stopping_metric
+        The evaluation metric, as in :func:`train` (default the focal loss).
     dtrain : xgboost.DMatrix, optional
         The training matrix already built from ``X`` (with ``y`` and
         ``sample_weight``), to reuse across runs; by default a
@@ -382,6 +428,7 @@ def train_on_device(
         "loss": loss,
         "evals": evals,
         "early_stopping_rounds": early_stopping_rounds,
+        "early_stopping_metric": early_stopping_metric,
         "evals_result": evals_result,
         "verbose_eval": verbose_eval,
         "callbacks": callbacks,
