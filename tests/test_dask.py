@@ -162,6 +162,62 @@ def test_xgboost_train_on_the_cluster_is_close_to_one_machine(client, n_classes)
     assert any(value != round(value, 6) for value in curve)
 
 
+@pytest.mark.parametrize("metric", ["average_precision", "roc_auc", "log_loss"])
+def test_xgboost_train_on_the_cluster_stops_on_a_metric_of_all_validation_rows(client, metric):
+    """A ranking metric has no per-worker mean: the workers' rows are gathered before it is computed."""
+    from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
+    from focal_boost.dask import xgboost_train
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(5000, 4))
+    y = (X[:, 0] + 0.7 * rng.normal(size=5000) > 1.6).astype(np.float64)
+    w = rng.uniform(0.5, 2.0, 5000)
+    # Unequal parts, 3,000 rows on one worker and 2,000 on the other.
+    workers = sorted(client.scheduler_info()["workers"])
+    parts = (slice(0, 3000), slice(3000, 5000))
+
+    def spread(a):
+        placed = [client.persist(da.from_array(a[rows]), workers=[wk]) for rows, wk in zip(parts, workers, strict=True)]
+        return da.concatenate(placed)
+
+    dX, dy, dw = spread(X), spread(y), spread(w)
+    loss = FocalLoss(2.0, None)
+    result = xgboost_train(
+        client,
+        {"max_depth": 3, "eta": 0.3, "tree_method": "hist", "seed": 0},
+        dX,
+        dy,
+        12,
+        loss=loss,
+        sample_weight=dw,
+        eval_set=[(dX, dy, dw, "valid")],
+        early_stopping_rounds=4,
+        early_stopping_metric=metric,
+        verbose_eval=False,
+    )
+    booster = result["booster"]
+    curve = result["history"]["valid"][metric]
+    assert booster.best_iteration == int(np.argmin(curve) if metric == "log_loss" else np.argmax(curve))
+    prob = fx.predict_proba(booster, X, iteration_range=(0, len(curve)))[:, 1]
+    reference = {
+        "average_precision": lambda: average_precision_score(y, prob, sample_weight=w),
+        "roc_auc": lambda: roc_auc_score(y, prob, sample_weight=w),
+        "log_loss": lambda: log_loss(y, np.column_stack([1 - prob, prob]), sample_weight=w),
+    }[metric]()
+    assert curve[-1] == pytest.approx(reference, rel=1e-5)  # float32 weights and margins on the workers
+    # What one worker's rows alone would give is far from it.
+    first = parts[0]
+    alone = {
+        "average_precision": lambda: average_precision_score(y[first], prob[first], sample_weight=w[first]),
+        "roc_auc": lambda: roc_auc_score(y[first], prob[first], sample_weight=w[first]),
+        "log_loss": lambda: log_loss(
+            y[first], np.column_stack([1 - prob, prob])[first], sample_weight=w[first]
+        ),
+    }[metric]()
+    assert abs(alone - reference) > 1e-3
+
+
 # lightgbm.dask sets the thread count per worker and says so about the estimator's n_jobs default.
 @pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_lightgbm_dask_classifier_with_the_focal_objective(client):
