@@ -178,8 +178,8 @@ def test_xgboost_train_on_the_cluster_stops_on_a_metric_of_all_validation_rows(c
     parts = (slice(0, 3000), slice(3000, 5000))
 
     def spread(a):
-        placed = [client.persist(da.from_array(a[rows]), workers=[wk]) for rows, wk in zip(parts, workers, strict=True)]
-        return da.concatenate(placed)
+        placed = zip(parts, workers, strict=True)
+        return da.concatenate([client.persist(da.from_array(a[rows]), workers=[wk]) for rows, wk in placed])
 
     dX, dy, dw = spread(X), spread(y), spread(w)
     loss = FocalLoss(2.0, None)
