@@ -210,6 +210,7 @@ def test_loop_with_the_cuda_kernels_builds_the_same_model(task, binary_data, mul
         "loss": loss,
         "evals": evals,
         "early_stopping_rounds": None,
+        "early_stopping_metric": None,
         "verbose_eval": False,
         "callbacks": None,
         "n_threads": None,
@@ -231,6 +232,35 @@ def test_loop_with_the_cuda_kernels_builds_the_same_model(task, binary_data, mul
     np.testing.assert_allclose(
         history_cuda["valid"]["focal_loss"], history_host["valid"]["focal_loss"], rtol=1e-6
     )
+
+
+@pytest.mark.skipif(
+    not (HAS_NUMBA_CUDA and SIMULATED), reason="runs the CUDA kernels under Numba's simulator"
+)
+def test_loop_with_the_cuda_kernels_reports_a_probability_metric(binary_data):
+    from sklearn.metrics import average_precision_score
+
+    X, y, X_valid, y_valid = _split(binary_data, 240)
+    history: dict = {}
+    run = {
+        "sample_weight": None,
+        "loss": FocalLoss(2.0, None),
+        "evals": [(X_valid, y_valid, None, "valid")],
+        "early_stopping_rounds": 3,
+        "early_stopping_metric": "average_precision",
+        "verbose_eval": False,
+        "callbacks": None,
+        "n_threads": None,
+        "missing": np.nan,
+        "dtrain": None,
+    }
+    booster = device.train_resident(
+        xgb, dict(PARAMS), X, y, engine_kind="cuda", num_boost_round=8, evals_result=history, **run
+    )
+    curve = history["valid"]["average_precision"]
+    assert booster.best_iteration == int(np.argmax(curve))
+    prob = fx.predict_proba(booster, X_valid, iteration_range=(0, len(curve)))[:, 1]
+    assert curve[-1] == pytest.approx(average_precision_score(y_valid, prob), rel=1e-6)
 
 
 @pytest.mark.gpu
