@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 __all__ = ["FOCAL_LOSS", "NAMED_METRICS", "ValidationMetric", "validation_metric"]
 
@@ -129,10 +128,14 @@ def _log_loss_rows(log_proba: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return -log_proba[np.arange(codes.shape[0]), codes]
 
 
-def _one_vs_rest(score: Callable[..., float]) -> Callable[..., float]:
-    """A binary ranking score, as the macro mean over classes one-vs-rest for multiclass probabilities."""
+def _one_vs_rest(score_name: str) -> Callable[..., float]:
+    """scikit-learn's binary ranking score ``score_name``, as the macro mean over the classes one-vs-rest
+    for multiclass probabilities (imported on use: the command line reads the names without it)."""
 
     def macro(y_true: np.ndarray, y_prob: np.ndarray, sample_weight: np.ndarray | None) -> float:
+        from sklearn import metrics
+
+        score = getattr(metrics, score_name)
         if y_prob.ndim == 1:
             return float(score(y_true, y_prob, sample_weight=sample_weight))
         present = [k for k in range(y_prob.shape[1]) if 0 < np.count_nonzero(y_true == k) < y_true.shape[0]]
@@ -142,6 +145,7 @@ def _one_vs_rest(score: Callable[..., float]) -> Callable[..., float]:
             np.mean([score(y_true == k, y_prob[:, k], sample_weight=sample_weight) for k in present])
         )
 
+    macro.__name__ = score_name.removesuffix("_score")
     return macro
 
 
@@ -154,8 +158,8 @@ FOCAL_LOSS = ValidationMetric(None, False, "focal_loss")
 NAMED_METRICS = {
     "focal_loss": FOCAL_LOSS,
     "log_loss": ValidationMetric(None, False, "log_loss", rows=_log_loss_rows),
-    "average_precision": ValidationMetric(_one_vs_rest(average_precision_score), True, "average_precision"),
-    "roc_auc": ValidationMetric(_one_vs_rest(roc_auc_score), True, "roc_auc"),
+    "average_precision": ValidationMetric(_one_vs_rest("average_precision_score"), True, "average_precision"),
+    "roc_auc": ValidationMetric(_one_vs_rest("roc_auc_score"), True, "roc_auc"),
 }
 
 

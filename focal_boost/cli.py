@@ -28,6 +28,7 @@ import numpy as np
 
 from focal_boost import __version__
 from focal_boost._files import OutputPathError, check_writable, write_atomically
+from focal_boost._stopping import NAMED_METRICS
 from focal_boost._tables import FeatureSchema, TableError, _pandas, read_table, target_values, write_table
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -132,6 +133,7 @@ def _estimator(args: argparse.Namespace, *, gamma: Any, alpha: Any) -> Any:
         learning_rate=args.learning_rate,
         max_depth=args.max_depth,
         early_stopping_rounds=args.early_stopping_rounds or None,
+        early_stopping_metric=args.early_stopping_metric,
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
@@ -414,6 +416,7 @@ def _demo_in(directory: pathlib.Path, args: argparse.Namespace, reporter: Report
         learning_rate=0.05,
         max_depth=4,
         early_stopping_rounds=50,
+        early_stopping_metric="focal_loss",
         model=directory / "fraud_model.joblib",
         plots=args.plots,
         **common,
@@ -493,6 +496,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="stop after this many rounds without improvement on a 10%% validation split; "
         "0: never (default 50)",
+    )
+    train_parser.add_argument(
+        "--early-stopping-metric",
+        choices=sorted(NAMED_METRICS),
+        default="focal_loss",
+        help="what early stopping watches on the validation split: the focal loss, or the log loss, "
+        "average precision or ROC AUC of the posterior probabilities (default focal_loss)",
     )
     evaluation = train_parser.add_mutually_exclusive_group()
     evaluation.add_argument(

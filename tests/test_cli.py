@@ -328,3 +328,21 @@ def test_a_failed_write_keeps_the_previous_file(transactions, tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.joblib", "scores.csv"]  # no temporary left
     monkeypatch.undo()
     assert output.stat().st_mode & 0o777 == model.stat().st_mode & 0o777  # a new file's usual permissions
+
+
+def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
+    import joblib
+
+    from focal_boost import cli
+
+    model = tmp_path / "model.joblib"
+    options = ["--n-estimators", "60", "--learning-rate", "0.3", "--early-stopping-rounds", "5"]
+    args = ["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *options]
+    assert cli.main([*args, "--early-stopping-metric", "average_precision"]) == 0
+    estimator = joblib.load(model)["model"]
+    assert estimator.early_stopping_metric == "average_precision"
+    curve = estimator.evals_result_["valid"]["average_precision"]
+    assert estimator.best_iteration_ == int(np.argmax(curve)) + 1
+    with pytest.raises(SystemExit) as refused:
+        cli.main([*args, "--early-stopping-metric", "aucpr"])
+    assert refused.value.code == 2
