@@ -51,6 +51,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from quality_data import QUALITY_SETS, QualitySet, load
 
 from focal_boost import FocalBoostClassifier
+from focal_boost._stopping import validation_metric
 from focal_boost.metrics import recall_at_precision
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -168,6 +169,23 @@ def averaged(*gammas: float) -> Fit:
     return fit
 
 
+def stopped(*gammas: float, metric: str = "log_loss") -> Fit:
+    """Prototype: one focal model per ``gamma``, each early-stopped on ``metric`` of the same inner
+    split (the estimator's ``validation_fraction``), their posteriors averaged."""
+
+    def fit(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
+        models = [
+            focal(
+                gamma=gamma, alpha=None, early_stopping_rounds=PATIENCE, early_stopping_metric=metric,
+                validation_fraction=VALIDATION_FRACTION,
+            )(booster, X, y, seed, threads)[0]
+            for gamma in gammas
+        ]  # fmt: skip
+        return Averaged(models), {"gammas": list(gammas), "rounds": [m.best_iteration_ for m in models]}
+
+    return fit
+
+
 def selected(gammas: tuple[float, ...], metric: str = "average_precision") -> Fit:
     """Prototype: each ``gamma`` early-stopped on ``metric`` of one inner split, the best one kept."""
 
@@ -184,7 +202,8 @@ def selected(gammas: tuple[float, ...], metric: str = "average_precision") -> Fi
             ).fit(X_fit, y_fit, eval_set=[(X_val, y_val)])  # fmt: skip
             curve = model.evals_result_["valid"][metric]
             values[gamma] = curve[model.best_iteration_ - 1]
-            if best is None or values[gamma] > values[best[0]]:
+            sign = 1.0 if validation_metric(metric).greater_is_better else -1.0
+            if best is None or sign * values[gamma] > sign * values[best[0]]:
                 best = (gamma, model)
         return best[1], {"gamma": best[0], "validation": values}
 
@@ -203,6 +222,13 @@ METHODS: dict[str, Fit] = {
     "avg_g0_g1": averaged(0.0, 1.0),
     "avg_g0_g2": averaged(0.0, 2.0),
     "select_ap": selected((0.0, 1.0, 2.0)),
+    "es_g0": stopped(0.0),
+    "es_g1": stopped(1.0),
+    "es_g2": stopped(2.0),
+    "avg_es_g0_g1": stopped(0.0, 1.0),
+    "avg_es_g0_g2": stopped(0.0, 2.0),
+    "avg_es_g0_g1_g2": stopped(0.0, 1.0, 2.0),
+    "select_ll": selected((0.0, 1.0, 2.0), "log_loss"),
 }
 
 

@@ -34,6 +34,8 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
     drawn on the cluster).
     """
 
+    _holds_out = False  # no hold-out split is drawn on the cluster
+
     @property
     def client(self) -> Any:
         client = getattr(self, "_client", None)
@@ -51,6 +53,12 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         return state
 
     # ------------------------------------------------------------------ the estimator's hooks
+
+    def _member(self, **params: Any) -> Any:
+        member = super()._member(**params)
+        if "_client" in self.__dict__:
+            member.client = self._client
+        return member
 
     def _backend(self, name: str) -> Any:
         return DASK_BACKENDS[name](lambda: self.client)

@@ -17,13 +17,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
+from focal_boost import _auto
+from focal_boost._auto import is_auto
 from focal_boost._backends import BACKENDS, BoostingSettings, TrainedModel
 from focal_boost._features import CategoryLevels, has_levels, is_frame
 from focal_boost._sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
@@ -35,6 +37,15 @@ __all__ = ["FocalBoostClassifier"]
 
 _PROBABILITIES = ("posterior", "raw")
 _DEVICES = ("cpu", "cuda")
+#: The fitted attributes of one model, and those of gamma="auto"'s members: a fit of one kind
+#: removes the other's, so that predictions never mix an earlier fit's state with this one's.
+_SINGLE_ATTRIBUTES = ("booster_", "best_iteration_", "evals_result_", "init_score_", "loss_", "_model")
+_AUTO_ATTRIBUTES = ("estimators_", "gamma_", "focusing_")
+
+
+def _forget(estimator: Any, names: tuple[str, ...]) -> None:
+    for name in names:
+        estimator.__dict__.pop(name, None)
 
 
 class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
@@ -53,9 +64,17 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         focal objective in ``benchmarks/training.py`` (1M rows: about 11 s
         against 15 s for LightGBM). Needs the matching extra
         (``pip install 'focal-boost[xgboost]'`` or ``[lightgbm]``).
-    gamma : float or array-like of float, default=2.0
+    gamma : float, array-like of float or "auto", default=2.0
         Focusing parameter ``>= 0``; per class for asymmetric focusing
-        (binary ``[gamma_negative, gamma_positive]``).
+        (binary ``[gamma_negative, gamma_positive]``). ``"auto"`` chooses the
+        focusing from the training data (:mod:`focal_boost._auto`): one model
+        per ``gamma`` of ``(0, 1)`` (log loss and focal loss), each
+        early-stopped on the same validation data (the first ``eval_set``, else
+        a stratified ``validation_fraction``; ``early_stopping_rounds``
+        defaults to 20 and ``early_stopping_metric`` to ``"log_loss"`` there),
+        and predictions are the mean of their posterior probabilities. The
+        members are ``estimators_``, what they did ``focusing_``; a number
+        given for ``gamma`` (e.g. by ``GridSearchCV``) trains one model.
     alpha : float, array-like, dict, "balanced" or None, default=None
         Class weights of the loss. A float is the positive-class weight of a
         binary problem (``1 - alpha`` for the negative class); an array gives one
@@ -95,9 +114,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         improved for this many rounds, and keep the best round. The validation
         data are the first ``eval_set`` passed to :meth:`fit`, or else a
         stratified ``validation_fraction`` of the training data held out.
-    early_stopping_metric : str, callable or ValidationMetric, default="focal_loss"
+    early_stopping_metric : str, callable, ValidationMetric or None, default=None
         What the validation data are scored by after every round
-        (``evals_result_``) and early stopping keeps the best round of:
+        (``evals_result_``) and early stopping keeps the best round of
+        (None: ``"focal_loss"``, or ``"log_loss"`` with ``gamma="auto"``):
         ``"focal_loss"`` (the training objective), ``"log_loss"``,
         ``"average_precision"`` or ``"roc_auc"`` of the posterior-corrected
         probabilities (those of :meth:`predict_proba` with
@@ -161,6 +181,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         The loss trained on, with ``alpha`` resolved to per-class values.
     """
 
+    #: Whether ``fit`` can hold out a validation split itself (not on a Dask cluster).
+    _holds_out = True
+
     def __init__(
         self,
         *,
@@ -177,7 +200,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         reg_lambda: float | None = None,
         min_child_weight: float | None = None,
         early_stopping_rounds: int | None = None,
-        early_stopping_metric: Any = "focal_loss",
+        early_stopping_metric: Any = None,
         validation_fraction: float = 0.1,
         probability: str = "posterior",
         n_jobs: int | None = None,
@@ -249,6 +272,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         """
         loss = self._check_parameters()
         eval_set = _validation_data(eval_set, X_val, y_val, sample_weight_val)
+        if is_auto(self.gamma):
+            return self._fit_auto(X, y, sample_weight, eval_set, progress)
+        _forget(self, _AUTO_ATTRIBUTES)
         backend = self._backend(self.backend)  # an ImportError naming the extra if the booster is missing
         train, valid = self._fit_data(X, y, sample_weight, eval_set)
         if isinstance(self.alpha, Mapping):  # per class label: known now
@@ -265,7 +291,36 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         )
         return self._keep(model)
 
+    def _fit_auto(self, X: Any, y: Any, sample_weight: Any, eval_set: Any, progress: Any) -> Any:
+        """``gamma="auto"``: the members of :mod:`focal_boost._auto`, fitted on the same data and hold-out."""
+        _forget(self, _SINGLE_ATTRIBUTES)
+        shared = _auto.member_settings(self, y, bool(eval_set))
+        members = []
+        for index, gamma in enumerate(_auto.AUTO_GAMMAS):
+            member = self._member(gamma=gamma, **shared)
+            member.fit(
+                X,
+                y,
+                sample_weight,
+                eval_set,
+                progress=_auto.member_progress(progress, index, len(_auto.AUTO_GAMMAS)),
+            )
+            members.append(member)
+        first = members[0]
+        for name in ("classes_", "n_classes_", "n_features_in_", "feature_names_in_"):
+            if hasattr(first, name):
+                setattr(self, name, getattr(first, name))
+        self.estimators_ = members
+        self.gamma_ = tuple(float(member.gamma) for member in members)
+        metric = validation_metric(shared["early_stopping_metric"]).name
+        self.focusing_ = _auto.evidence(members, metric, shared["early_stopping_rounds"] is not None)
+        return self
+
     # The hooks DaskFocalBoostClassifier overrides: where the booster runs, how data are checked.
+
+    def _member(self, **params: Any) -> Any:
+        """An unfitted copy with ``params`` changed: a member of ``gamma="auto"``."""
+        return clone(self).set_params(**params)
 
     def _backend(self, name: str) -> Any:
         """The backend that trains and predicts (``focal_boost._backends``)."""
@@ -384,7 +439,14 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ prediction
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw margins, initial score included: shape (n,) for binary (log-odds), (n, K) for multiclass."""
+        """Raw margins, initial score included: shape (n,) for binary (log-odds), (n, K) for multiclass.
+
+        With ``gamma="auto"`` there is no one margin: the log-odds of
+        :meth:`predict_proba` (binary), or its logarithm (multiclass).
+        """
+        if self._members() is not None:
+            log_proba = self.predict_log_proba(X)
+            return log_proba[:, 1] - log_proba[:, 0] if self.n_classes_ == 2 else log_proba
         check_is_fitted(self, "booster_")
         X = self._prediction_features(X)
         return self._backend(self._model.backend).margin(self._model, X, self._n_threads())
@@ -404,6 +466,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         a row alike: taking the log of probabilities instead would merge
         values a rounding apart into ties in one and not the other.
         """
+        members = self._members()
+        if members is not None:
+            return _auto.mean_log_proba([member.predict_log_proba(X) for member in members])
         margin = self.decision_function(X)
         convert = (
             self.loss_.predict_log_proba if self.probability == "raw" else self.loss_.posterior_log_proba
@@ -412,10 +477,15 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row (by :meth:`predict_proba`)."""
-        check_is_fitted(self, "booster_")
+        if self._members() is None:
+            check_is_fitted(self, "booster_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # ------------------------------------------------------------------ helpers
+
+    def _members(self) -> list[Any] | None:
+        """The fitted members of ``gamma="auto"``, or None for a single model."""
+        return self.__dict__.get("estimators_")
 
     def _check_parameters(self) -> FocalLoss:
         """Check every parameter; returns the loss (its ``alpha`` None when given per class label)."""
@@ -446,7 +516,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             raise TypeError(f"backend_params must be a dict, got {type(self.backend_params).__name__}")
         # gamma, alpha and hessian are checked by FocalLoss with their own messages.
         alpha = None if isinstance(self.alpha, Mapping) else self.alpha
-        return FocalLoss(self.gamma, alpha, hessian=self.hessian)
+        if isinstance(self.gamma, str) and not is_auto(self.gamma):
+            raise ValueError(f"gamma must be a number >= 0, one per class, or 'auto'; got {self.gamma!r}")
+        return FocalLoss(0.0 if is_auto(self.gamma) else self.gamma, alpha, hessian=self.hessian)
 
     def _colsample_bytree(self, *, warn: bool) -> Any:
         """``colsample_bytree``, or the deprecated ``colsample`` where that is given."""
