@@ -218,6 +218,7 @@ METHODS: dict[str, Fit] = {
     "focal_g1": focal(gamma=1.0, alpha=None),
     "focal_g2": focal(gamma=2.0, alpha=None),
     "default": focal(),
+    "auto": focal(gamma="auto"),
     # Prototypes of automatic modes (issue 16), measured before one is built into the estimator.
     "avg_g0_g1": averaged(0.0, 1.0),
     "avg_g0_g2": averaged(0.0, 2.0),

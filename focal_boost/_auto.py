@@ -47,23 +47,37 @@ def is_auto(gamma: Any) -> bool:
 def member_settings(estimator: Any, y: Any, has_eval_set: bool) -> dict[str, Any]:
     """The parameters every member shares: one seed (so one hold-out), early stopping, its metric.
 
-    Without an ``eval_set`` and with a class of a single row there is no
-    stratified hold-out: the members then train without early stopping.
+    Without an ``eval_set``, on data too small for the estimator's stratified
+    hold-out (a class of one row, fewer validation rows than classes), the
+    members train without early stopping, unless the user asked for early
+    stopping (``early_stopping_rounds``): then they raise the hold-out's error.
     """
     from sklearn.utils import check_random_state
-    from sklearn.utils.validation import column_or_1d
 
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
-    can_validate = has_eval_set or (
-        estimator._holds_out and np.unique(column_or_1d(y, warn=False), return_counts=True)[1].min() >= 2
-    )
-    rounds = estimator.early_stopping_rounds if estimator.early_stopping_rounds is not None else AUTO_PATIENCE
+    asked = estimator.early_stopping_rounds is not None
+    can_validate = has_eval_set or (estimator._holds_out and (asked or _can_hold_out(estimator, y)))
+    rounds = estimator.early_stopping_rounds if asked else AUTO_PATIENCE
     metric = estimator.early_stopping_metric if estimator.early_stopping_metric is not None else AUTO_METRIC
     return {
         "random_state": seed,
         "early_stopping_rounds": rounds if can_validate else None,
         "early_stopping_metric": metric,
     }
+
+
+def _can_hold_out(estimator: Any, y: Any) -> bool:
+    """Whether the estimator's stratified hold-out of ``validation_fraction`` exists for labels ``y``."""
+    from sklearn.utils.validation import column_or_1d
+
+    from focal_boost.estimator import _stratified_holdout  # the estimator imports this module
+
+    try:
+        classes, codes = np.unique(column_or_1d(y, warn=False), return_inverse=True)
+        _stratified_holdout(codes, estimator.validation_fraction, np.random.RandomState(0), classes)
+    except (TypeError, ValueError):  # bad labels are the members' fit's to report
+        return False
+    return True
 
 
 def member_progress(progress: Callable[[int, int], None] | None, index: int, count: int) -> Any:
