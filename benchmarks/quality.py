@@ -130,7 +130,8 @@ def focal(**params: Any) -> Fit:
             backend=booster, n_estimators=ROUNDS, n_jobs=threads, random_state=seed, **TREES, **params
         )
         model.fit(X, y)
-        info: dict[str, Any] = {"rounds": int(model.best_iteration_)}
+        members = getattr(model, "estimators_", [model])  # gamma="auto" keeps its members there
+        info: dict[str, Any] = {"rounds": [int(member.best_iteration_) for member in members]}
         for name in ("gamma_", "focusing_"):  # what an automatic mode chose, where it records it
             if hasattr(model, name):
                 info[name.rstrip("_")] = _plain(getattr(model, name))
