@@ -341,7 +341,8 @@ class BoosterMetric:
         return state
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r})"
+        metric = "" if self.metric is FOCAL_LOSS else f", metric={self.name!r}"
+        return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r}{metric})"
 
     def score(self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
         """The metric of ``margin`` against ``y`` (for the focal loss, its weighted mean)."""

@@ -255,7 +255,21 @@ class SklearnFocalMetric(FocalMetric):
     Called as ``f(y_true, y_score, *, sample_weight=None)`` on raw margins
     (what XGBoost evaluates when the objective is custom); XGBoost names the
     metric after ``__name__``, "focal_loss", and minimises it for early stopping.
+    ``metric="log_loss"`` reports the log loss of the posterior probabilities
+    instead; a metric where greater is better is refused, as ``XGBClassifier``
+    would minimise it.
     """
+
+    def __init__(
+        self, loss: FocalLoss | None = None, *, n_threads: int | None = None, metric: Any = None
+    ) -> None:
+        super().__init__(loss, n_threads=n_threads, metric=metric)
+        if self.metric.greater_is_better or not self.metric.decomposable:
+            raise ValueError(
+                f"XGBClassifier minimises a custom eval_metric and averages it over workers, so "
+                f"{self.name!r} cannot be one: use 'focal_loss' or 'log_loss' here, or "
+                "FocalBoostClassifier(early_stopping_metric=...) / focal_boost.xgboost.train"
+            )
 
     def __call__(self, y_true, y_score, *, sample_weight=None):  # type: ignore[override]
         if isinstance(y_score, _xgboost().DMatrix):  # given to xgboost.train

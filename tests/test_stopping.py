@@ -279,3 +279,14 @@ def test_estimator_refuses_a_bad_metric_before_training(data):
     X, y, *_ = data
     with pytest.raises(ValueError, match="must be one of"):
         FocalBoostClassifier(early_stopping_metric="precision").fit(X, y)
+
+
+def test_xgbclassifier_metric_refuses_what_xgbclassifier_would_minimise_or_average():
+    with pytest.raises(ValueError, match="XGBClassifier minimises a custom eval_metric"):
+        fx.SklearnFocalMetric(LOSS, metric="average_precision")
+    metric = fx.SklearnFocalMetric(LOSS, metric="log_loss")
+    assert metric.__name__ == "log_loss"
+    assert repr(metric).endswith("metric='log_loss')")
+    y, margin = np.array([0.0, 1.0, 1.0]), np.array([-1.0, 2.0, 0.5])
+    prob = LOSS.posterior_proba(margin)
+    assert metric(y, margin) == pytest.approx(log_loss(y, prob), rel=1e-12)
