@@ -388,6 +388,29 @@ def test_dask_estimator_early_stopping_and_errors(client):
         model.predict_proba(dX[:, :4])
 
 
+def test_dask_estimator_with_automatic_focusing(client):
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(int)
+    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    model = DaskFocalBoostClassifier(gamma="auto", n_estimators=200, learning_rate=0.5, max_depth=4)
+    model.client = client
+    model.fit(dX[:3000], dy[:3000], eval_set=[(dX[3000:], dy[3000:])])
+    members = model.estimators_
+    assert [member.gamma for member in members] == [0.0, 1.0]
+    assert all(member.best_iteration_ < 200 for member in members)  # early-stopped on the eval_set
+    assert all("log_loss" in member.evals_result_["valid"] for member in members)
+    prob = model.predict_proba(dX)
+    assert isinstance(prob, da.Array)  # lazy, as for one model
+    expected = np.mean([member.predict_proba(dX).compute() for member in members], axis=0)
+    np.testing.assert_allclose(prob.compute(), expected, rtol=1e-12)
+    # Without an eval_set no hold-out is drawn on the cluster: the members train every round.
+    unvalidated = DaskFocalBoostClassifier(gamma="auto", n_estimators=5).fit(dX, dy)
+    assert [member.best_iteration_ for member in unvalidated.estimators_] == [5, 5]
+
+
 def test_dask_estimator_with_sample_weights_matches_the_local_initial_score(client):
     from focal_boost import FocalBoostClassifier
     from focal_boost.dask import DaskFocalBoostClassifier
