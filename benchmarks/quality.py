@@ -26,7 +26,7 @@ where it stopped (``--runs``); the report (``--report``, Markdown) and the
 plot of AP gains (``--plot``) are made from that file.
 
 Run: ``python benchmarks/quality.py`` (all sets, both boosters, 2 repeats:
-about 30 minutes on 2 cores), ``--sets default hmda --repeats 1`` for a
+about 15 minutes on 2 cores), ``--sets default hmda --repeats 1`` for a
 quick look, ``--report-only`` to redo the report from the records.
 """
 
