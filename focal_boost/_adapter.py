@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._prepared import PreparedLoss, prepare_loss
-from focal_boost._stopping import FOCAL_LOSS, validation_metric
+from focal_boost._stopping import validation_metric
 from focal_boost._validation import check_margin, check_n_threads
 from focal_boost.loss import FocalLoss
 
@@ -341,7 +341,7 @@ class BoosterMetric:
         return state
 
     def __repr__(self) -> str:
-        metric = "" if self.metric is FOCAL_LOSS else f", metric={self.name!r}"
+        metric = "" if self.metric.is_focal_loss else f", metric={self.name!r}"
         return f"{type(self).__name__}({self.loss!r}, n_threads={self.n_threads!r}{metric})"
 
     def score(self, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None = None) -> float:
@@ -371,7 +371,7 @@ class BoosterMetric:
             return 0.0, 0.0
         check_margin_shape(y, margin)
         margin = check_margin(margin)
-        if self.metric is not FOCAL_LOSS:
+        if not self.metric.is_focal_loss:
             return self.metric.sums(self.loss, y, margin, weight)
         prepared = kept_prepared(self, None if margin.ndim == 1 else margin.shape[1], y, weight)
         losses = prepared.loss(y, margin, weight, n_threads=self.n_threads)

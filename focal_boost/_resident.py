@@ -36,7 +36,6 @@ import numpy as np
 from focal_boost._device_arrays import raise_for_counts, to_host
 from focal_boost._extras import require
 from focal_boost._prepared import PreparedLoss
-from focal_boost._stopping import FOCAL_LOSS
 
 
 class HostEngine:
@@ -100,7 +99,7 @@ class CudaEngine:
 
     def evaluate(self, y: Any, margin: Any, weight: Any) -> float:
         """The metric of one evaluation set: the focal loss on the device, any other on the host."""
-        if self.metric.metric is not FOCAL_LOSS:
+        if not self.metric.metric.is_focal_loss:
             return self.metric.score(*(None if a is None else to_host(a) for a in (y, margin, weight)))
         n = margin.shape[0]
         out = self._buffer(f"loss{n}", (n,), np.float64)

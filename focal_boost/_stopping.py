@@ -80,10 +80,21 @@ class ValidationMetric:
         elif not isinstance(self.name, str) or not self.name:
             raise TypeError(f"a ValidationMetric's name must be a non-empty string, got {self.name!r}")
 
+    def __reduce__(self) -> Any:
+        """A named metric unpickles as the one of :data:`NAMED_METRICS` (on a Dask worker, say)."""
+        if NAMED_METRICS.get(self.name) is self:
+            return validation_metric, (self.name,)
+        return super().__reduce__()
+
+    @property
+    def is_focal_loss(self) -> bool:
+        """Whether this is the focal loss of the margins, which the booster metric computes itself."""
+        return self.function is None and self.rows is None
+
     @property
     def decomposable(self) -> bool:
         """Whether the value is a weighted mean of per-row terms (what distributed workers can add up)."""
-        return self is FOCAL_LOSS or self.rows is not None
+        return self.is_focal_loss or self.rows is not None
 
     def sums(
         self, loss: Any, y: np.ndarray, margin: np.ndarray, weight: np.ndarray | None

@@ -64,7 +64,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         focal objective in ``benchmarks/training.py`` (1M rows: about 11 s
         against 15 s for LightGBM). Needs the matching extra
         (``pip install 'focal-boost[xgboost]'`` or ``[lightgbm]``).
-    gamma : float, array-like of float or "auto", default=2.0
+    gamma : float, array-like of float or "auto", default="auto"
         Focusing parameter ``>= 0``; per class for asymmetric focusing
         (binary ``[gamma_negative, gamma_positive]``). ``"auto"`` chooses the
         focusing from the training data (:mod:`focal_boost._auto`): one model
