@@ -188,7 +188,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         self,
         *,
         backend: str = "xgboost",
-        gamma: Any = 2.0,
+        gamma: Any = "auto",
         alpha: Any = None,
         hessian: str = "upper",
         n_estimators: int = 100,

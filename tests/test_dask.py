@@ -341,7 +341,7 @@ def test_dask_estimator_is_close_to_the_local_one(client, backend, n_classes):
     )
     labels = np.array(["low", "mid", "top"])[y]
     dX, dy = da.from_array(X, chunks=(1000, 6)), da.from_array(labels, chunks=1000)
-    params = {"backend": backend, "n_estimators": 20, "max_depth": 3, "random_state": 0}
+    params = {"backend": backend, "gamma": 2.0, "n_estimators": 20, "max_depth": 3, "random_state": 0}
     model = DaskFocalBoostClassifier(**params)
     model.client = client
     model.fit(dX, dy)
@@ -366,7 +366,7 @@ def test_dask_estimator_early_stopping_and_errors(client):
     y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(int)
     dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
     model = DaskFocalBoostClassifier(
-        n_estimators=300, learning_rate=0.5, max_depth=6, early_stopping_rounds=5
+        gamma=2.0, n_estimators=300, learning_rate=0.5, max_depth=6, early_stopping_rounds=5
     )
     model.client = client
     model.fit(dX[:3000], dy[:3000], eval_set=[(dX[3000:], dy[3000:])])

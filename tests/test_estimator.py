@@ -45,7 +45,11 @@ if NEW_CHECKS_API <= SKLEARN_VERSION:
     from sklearn.utils.estimator_checks import parametrize_with_checks
 
     @parametrize_with_checks(
-        [FocalBoostClassifier(backend=name, n_estimators=20, n_jobs=1, random_state=0) for name in INSTALLED],
+        # One model (a number for gamma); tests/test_auto.py runs the checks on gamma="auto", the default.
+        [
+            FocalBoostClassifier(backend=name, gamma=2.0, n_estimators=20, n_jobs=1, random_state=0)
+            for name in INSTALLED
+        ],
         expected_failed_checks=_expected_failures,
     )
     def test_sklearn_estimator_checks(estimator, check):
@@ -109,7 +113,9 @@ def test_string_labels_multiclass_and_alpha_by_label(backend):
     X, y = make_classification(1500, 8, n_informative=6, n_classes=3, weights=[0.7, 0.2, 0.1], random_state=2)
     labels = np.array(["cat", "dog", "eel"])[y]
     alpha = {"cat": 0.2, "dog": 0.3, "eel": 0.5}
-    model = FocalBoostClassifier(backend=backend, alpha=alpha, n_estimators=30, n_jobs=1, random_state=0)
+    model = FocalBoostClassifier(
+        backend=backend, gamma=2.0, alpha=alpha, n_estimators=30, n_jobs=1, random_state=0
+    )
     model.fit(X, labels)
     np.testing.assert_array_equal(model.classes_, ["cat", "dog", "eel"])
     proba = model.predict_proba(X)
@@ -138,6 +144,7 @@ def test_early_stopping_keeps_the_best_round(backend, imbalanced):
     X, y = imbalanced
     model = FocalBoostClassifier(
         backend=backend,
+        gamma=2.0,
         n_estimators=500,
         learning_rate=0.5,
         max_depth=6,
@@ -297,7 +304,7 @@ def test_n_jobs_reaches_the_booster_and_the_kernel(backend, imbalanced, monkeypa
         return original(self, *args, n_threads=n_threads, **kwargs)
 
     monkeypatch.setattr(PreparedLoss, "gradient_hessian", spy)
-    model = FocalBoostClassifier(backend=backend, n_estimators=3, n_jobs=1).fit(X, y)
+    model = FocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=3, n_jobs=1).fit(X, y)
     assert seen == [1, 1, 1]
     if backend == "xgboost":
         import json
@@ -307,7 +314,7 @@ def test_n_jobs_reaches_the_booster_and_the_kernel(backend, imbalanced, monkeypa
     else:
         assert model.booster_.params["num_threads"] == 1
     seen.clear()
-    FocalBoostClassifier(backend=backend, n_estimators=2, n_jobs=-1).fit(X, y)
+    FocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=2, n_jobs=-1).fit(X, y)
     assert seen == [os.cpu_count()] * 2
 
 
@@ -486,7 +493,13 @@ def test_progress_is_reported_after_each_round(backend, imbalanced):
     X, y = imbalanced
     calls = []
     model = FocalBoostClassifier(
-        backend=backend, n_estimators=300, learning_rate=0.5, max_depth=6, early_stopping_rounds=3, n_jobs=1
+        backend=backend,
+        gamma=2.0,
+        n_estimators=300,
+        learning_rate=0.5,
+        max_depth=6,
+        early_stopping_rounds=3,
+        n_jobs=1,
     )
     model.fit(X, y, progress=lambda done, most: calls.append((done, most)))
     rounds = len(model.evals_result_["valid"]["focal_loss"])
@@ -509,7 +522,7 @@ def test_xgboost_on_cuda_takes_the_device_resident_path(imbalanced, monkeypatch)
 
     monkeypatch.setattr(adapter, "train_on_device", spy)
     X, y = imbalanced
-    settings = {"n_estimators": 30, "early_stopping_rounds": 3, "n_jobs": 1, "random_state": 0}
+    settings = {"gamma": 2.0, "n_estimators": 30, "early_stopping_rounds": 3, "n_jobs": 1, "random_state": 0}
     on_cuda = FocalBoostClassifier(device="cuda", **settings).fit(X, y)
     on_cpu = FocalBoostClassifier(**settings).fit(X, y)
     assert calls == ["cuda"]

@@ -238,6 +238,7 @@ def test_estimator_stops_on_average_precision(data, backend):
     X, y, _, X_val, y_val, _ = data
     model = FocalBoostClassifier(
         backend=backend,
+        gamma=2.0,
         n_estimators=80,
         learning_rate=0.3,
         max_depth=3,
@@ -262,12 +263,12 @@ def test_estimator_takes_a_loss_function_and_a_validation_metric(data):
     def negated_brier(y_true, y_prob, sample_weight):
         return -brier(y_true, y_prob, sample_weight)
 
-    settings = {"n_estimators": 60, "learning_rate": 0.3, "early_stopping_rounds": 5, "n_jobs": 1}
-    by_loss = FocalBoostClassifier(early_stopping_metric=brier, **settings).fit(
+    settings = {"gamma": 2.0, "n_estimators": 60, "learning_rate": 0.3, "early_stopping_rounds": 5}
+    by_loss = FocalBoostClassifier(early_stopping_metric=brier, n_jobs=1, **settings).fit(
         X, y, eval_set=[(X_val, y_val)]
     )
     by_score = FocalBoostClassifier(
-        early_stopping_metric=ValidationMetric(negated_brier, greater_is_better=True), **settings
+        early_stopping_metric=ValidationMetric(negated_brier, greater_is_better=True), n_jobs=1, **settings
     ).fit(X, y, eval_set=[(X_val, y_val)])
     assert by_loss.best_iteration_ == by_score.best_iteration_
     losses = by_loss.evals_result_["valid"]["brier"]
