@@ -25,7 +25,10 @@ if importlib.util.find_spec("xgboost") is None and importlib.util.find_spec("lig
 from focal_boost.datasets import make_transactions  # noqa: E402
 
 SCRIPT = shutil.which("focal-boost", path=os.path.dirname(sys.executable)) or shutil.which("focal-boost")
-FAST = ["--n-estimators", "40", "--learning-rate", "0.3", "--early-stopping-rounds", "0", "--n-jobs", "1"]
+FAST = [
+    *("--gamma", "2", "--n-estimators", "40", "--learning-rate", "0.3"),
+    *("--early-stopping-rounds", "0", "--n-jobs", "1"),
+]
 
 
 def focal_boost(*args: str, cwd: pathlib.Path | None = None) -> subprocess.CompletedProcess:
@@ -336,7 +339,16 @@ def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
     from focal_boost import cli
 
     model = tmp_path / "model.joblib"
-    options = ["--n-estimators", "60", "--learning-rate", "0.3", "--early-stopping-rounds", "5"]
+    options = [
+        "--gamma",
+        "2",
+        "--n-estimators",
+        "60",
+        "--learning-rate",
+        "0.3",
+        "--early-stopping-rounds",
+        "5",
+    ]
     args = ["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *options]
     assert cli.main([*args, "--early-stopping-metric", "average_precision"]) == 0
     estimator = joblib.load(model)["model"]
@@ -346,3 +358,24 @@ def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
     with pytest.raises(SystemExit) as refused:
         cli.main([*args, "--early-stopping-metric", "aucpr"])
     assert refused.value.code == 2
+
+
+def test_train_with_automatic_focusing_says_what_it_chose(transactions, tmp_path):
+    model = tmp_path / "model.joblib"
+    options = ["--n-estimators", "60", "--learning-rate", "0.3", "--n-jobs", "1"]  # --gamma auto: the default
+    printed = focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *options)
+    assert printed.returncode == 0, printed.stderr
+    assert "focal (gamma=auto, alpha=none)" in printed.stdout
+    chosen = [line for line in printed.stdout.splitlines() if line.startswith("gamma=auto:")]
+    assert len(chosen) == 1
+    assert "gamma 0 (" in chosen[0]
+    assert "gamma 1 (" in chosen[0]
+    assert "validation log loss" in chosen[0]
+    assert "why:" in printed.stdout
+    reported = focal_boost(
+        "train", transactions["csv"], "--target", "target", "-o", model, "--json", *options
+    )
+    focusing = json.loads(reported.stdout)["metadata"]["focusing"]
+    assert [row["gamma"] for row in focusing["members"]] == [0.0, 1.0]
+    assert focusing["metric"] == "log_loss"
+    assert all(1 <= row["rounds"] <= 60 for row in focusing["members"])
