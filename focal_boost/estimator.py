@@ -179,6 +179,19 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         training data), included in every prediction.
     loss_ : FocalLoss
         The loss trained on, with ``alpha`` resolved to per-class values.
+
+    With ``gamma="auto"`` the model is the mean of its members, and instead of
+    ``booster_``, ``best_iteration_``, ``evals_result_``, ``init_score_`` and
+    ``loss_`` (which each member has) it has:
+
+    estimators_ : list of FocalBoostClassifier
+        The members, one per focusing of :data:`focal_boost._auto.AUTO_GAMMAS`.
+    gamma_ : tuple of float
+        Their ``gamma``.
+    focusing_ : dict
+        What was done and seen: ``"rule"``, ``"metric"`` and, per member,
+        ``"gamma"``, ``"rounds"`` and the validation value of the metric at the
+        member's best round.
     """
 
     #: Whether ``fit`` can hold out a validation split itself (not on a Dask cluster).
