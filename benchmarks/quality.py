@@ -413,7 +413,8 @@ def _summary_row(rows: dict, sets: list[str], method: str) -> str:
         return statistics.fmean(values)
 
     ap = mean(method, "ap")
-    best = [max(pair) for pair in zip(*(mean(b, "ap") for b in BASELINES), strict=True)]
+    present = [b for b in BASELINES if all(b in rows[s] for s in sets)]  # the baselines this run has
+    best = [max(pair) for pair in zip(*(mean(b, "ap") for b in present), strict=True)]
     stopped = mean("log_loss_es", "ap")
     brier = [a / b for a, b in zip(mean(method, "brier"), mean(REFERENCE, "brier"), strict=True)]
     worse = 0
@@ -423,12 +424,13 @@ def _summary_row(rows: dict, sets: list[str], method: str) -> str:
     seconds = mean(method, "fit_seconds")
     time_log = [a / b for a, b in zip(seconds, mean(REFERENCE, "fit_seconds"), strict=True)]
     time_focal = [a / b for a, b in zip(seconds, mean(ONE_FOCAL_FIT, "fit_seconds"), strict=True)]
+    focal_ratio = "" if math.isnan(over_sets(time_focal)) else f"{over_sets(time_focal):.2f}x"
     return (
         f"| {method} | {over_sets(ap):.4f} | {over_sets(ap) - over_sets(best):+.4f} | "
         f"{over_sets(ap) - over_sets(stopped):+.4f} | {over_sets(mean(method, 'roc_auc')):.4f} | "
         f"{over_sets(brier):.3f}x | {over_sets(mean(method, 'log_loss')):.4f} | "
         f"{over_sets(mean(method, 'recall_at_90')):.4f} | {worse} of {len(sets)} | "
-        f"{over_sets(time_log):.2f}x | {over_sets(time_focal):.2f}x |"
+        f"{over_sets(time_log):.2f}x | {focal_ratio} |"
     )
 
 
