@@ -306,7 +306,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_auto(self, X: Any, y: Any, sample_weight: Any, eval_set: Any, progress: Any) -> Any:
         """``gamma="auto"``: the members of :mod:`focal_boost._auto`, fitted on the same data and hold-out."""
-        _forget(self, _SINGLE_ATTRIBUTES)
+        _forget(self, _SINGLE_ATTRIBUTES + _AUTO_ATTRIBUTES)  # a failed fit leaves no earlier members
         shared = _auto.member_settings(self, y, bool(eval_set))
         members = []
         for index, gamma in enumerate(_auto.AUTO_GAMMAS):
