@@ -128,6 +128,7 @@ def test_xgboost_train_stops_on_the_metric_of_the_posterior_probabilities(data, 
     )
     values = history["valid"][name]
     assert booster.best_iteration == _best(values, greater)
+    assert any(value != round(value, 6) for value in values)  # not XGBoost's six decimals
     for round_ in (booster.best_iteration, len(values) - 1):
         prob = fx.predict_proba(booster, xgb.DMatrix(X_val), iteration_range=(0, round_ + 1))[:, 1]
         # The full-precision value (XGBoost alone keeps six decimals); the metric sees float32 margins.
