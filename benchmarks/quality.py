@@ -200,6 +200,7 @@ def selected(gammas: tuple[float, ...], metric: str = "average_precision") -> Fi
         )
         best = None
         values = {}
+        sign = 1.0 if validation_metric(metric).greater_is_better else -1.0
         for gamma in gammas:
             model = FocalBoostClassifier(
                 backend=booster, gamma=gamma, alpha=None, n_estimators=ROUNDS, n_jobs=threads,
@@ -207,7 +208,6 @@ def selected(gammas: tuple[float, ...], metric: str = "average_precision") -> Fi
             ).fit(X_fit, y_fit, eval_set=[(X_val, y_val)])  # fmt: skip
             curve = model.evals_result_["valid"][metric]
             values[gamma] = curve[model.best_iteration_ - 1]
-            sign = 1.0 if validation_metric(metric).greater_is_better else -1.0
             if best is None or sign * values[gamma] > sign * values[best[0]]:
                 best = (gamma, model)
         return best[1], {"gamma": best[0], "validation": values}
