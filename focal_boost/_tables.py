@@ -104,6 +104,8 @@ class FeatureSchema:
 
     columns: list[str]
     categories: dict[str, list[Any]] = field(default_factory=dict)
+    #: Integer columns that look like row identifiers (found by :meth:`learn`; not saved).
+    identifiers: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def learn(cls, frame: Any, *, target: str, drop: list[str] = ()) -> FeatureSchema:
@@ -118,7 +120,8 @@ class FeatureSchema:
         features.columns = columns
         _check_text_columns(features)
         levels = CategoryLevels.learn(features).levels
-        return cls(columns, {name: list(values) for name, values in levels.items()})
+        identifiers = [name for name in columns if name not in levels and _looks_like_row_numbers(features[name])]
+        return cls(columns, {name: list(values) for name, values in levels.items()}, identifiers)
 
     def features(self, frame: Any) -> Any:
         """``frame``'s feature columns as the model expects them.
@@ -184,6 +187,21 @@ def _check_text_columns(frame: Any) -> None:
         )
     if problems:
         raise TableError("; ".join(problems))
+
+
+#: The fewest rows in which an integer column that is all distinct and in order is called an identifier.
+IDENTIFIER_ROWS = 20
+
+
+def _looks_like_row_numbers(values: Any) -> bool:
+    """Whether a numeric column holds whole numbers, all distinct, in increasing or decreasing order."""
+    if values.dtype == bool or values.dtype.kind not in "iuf" or len(values) < IDENTIFIER_ROWS:
+        return False
+    numbers = values.to_numpy()
+    if values.dtype.kind == "f" and not (np.all(np.isfinite(numbers)) and np.all(np.floor(numbers) == numbers)):
+        return False
+    steps = np.diff(numbers)
+    return bool(np.all(steps > 0) or np.all(steps < 0))
 
 
 def _numeric(name: str, values: Any, pd: Any) -> np.ndarray:

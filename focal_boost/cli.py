@@ -54,6 +54,11 @@ class Reporter:
         if not (self.quiet or self.as_json):
             print(text)
 
+    def warning(self, text: str) -> None:
+        """A warning on stderr (silenced by ``--quiet``; ``--json`` keeps stdout for the document)."""
+        if not self.quiet:
+            print(f"focal-boost: warning: {text}", file=sys.stderr)
+
     def table(self, title: str, rows: dict[str, dict[str, float]]) -> None:
         if self.quiet or self.as_json:
             return
@@ -90,6 +95,11 @@ class Reporter:
         return update
 
 
+def _label(value: Any) -> str:
+    """A class label as the user wrote it in the data: ``'yes'``, ``1``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _cell(value: Any, column: str) -> str:
     if column == "rounds":
         return f"{value:.0f}"
@@ -121,6 +131,35 @@ def _alpha(text: str | None) -> Any:
             f"--alpha must be a number, comma-separated numbers, 'balanced' or 'none'; got {text!r}"
         ) from None
     return values[0] if len(values) == 1 else values
+
+
+def _positive_class(classes: np.ndarray, counts: np.ndarray, given: str | None) -> tuple[Any, str]:
+    """The class a binary target's scores are about, and why: ``--positive``, else the minority class.
+
+    ``(None, "")`` for a multiclass target (scored one-vs-rest, macro-averaged).
+    """
+    if len(classes) != 2:
+        if given is not None:
+            raise UsageError(f"--positive applies to a binary target; this one has {len(classes)} classes")
+        return None, ""
+    if given is not None:
+        matches = [c for c in classes if str(c) == given]
+        if not matches:
+            raise UsageError(
+                f"--positive {given!r} is not a class of the target (classes: {', '.join(map(str, classes))})"
+            )
+        return matches[0], "--positive"
+    if counts[0] == counts[1]:
+        return classes[1], "the classes are equally frequent: the greater label"
+    return classes[int(np.argmin(counts))], "the minority class; --positive LABEL to choose"
+
+
+def _binary_alpha(alpha: Any, classes: np.ndarray, positive: Any) -> Any:
+    """``--alpha`` as a number is the positive class's weight: as a weight per class label."""
+    if positive is None or not isinstance(alpha, float):
+        return alpha
+    negative = classes[0] if classes[1] == positive else classes[1]
+    return {positive: alpha, negative: 1.0 - alpha}
 
 
 def _gamma(text: str) -> Any:
@@ -168,8 +207,12 @@ SCORES_LEGEND = (
 )
 
 
-def _scores(model: Any, X: Any, y: Any, precision: float, loss: Any = None) -> dict[str, float]:
+def _scores(
+    model: Any, X: Any, y: Any, precision: float, loss: Any = None, positive: Any = None
+) -> dict[str, float]:
     """``summary`` scores of ``model`` on ``X, y``; the focal loss is ``loss``'s (default: the model's).
+
+    ``positive``: the class a binary target's ranking scores are of (default ``classes_[1]``).
 
     Each column is scored on what it measures (:data:`SCORES_LEGEND`): the
     focal loss on the raw link of the margin, which a focal model minimises
@@ -188,6 +231,7 @@ def _scores(model: Any, X: Any, y: Any, precision: float, loss: Any = None) -> d
         gamma=loss.gamma,
         alpha=loss.alpha,
         focal_loss_prob=raw,
+        positive=positive,
     )
 
 
@@ -251,9 +295,19 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     schema = FeatureSchema.learn(frame, target=args.target, drop=args.drop)
     X = schema.features(frame)
     classes, counts = np.unique(y, return_counts=True)
+    positive, why = _positive_class(classes, counts, args.positive)
+    alpha = _binary_alpha(alpha, classes, positive)
     shown = ", ".join(f"{c} {n / len(y):.2%}" for c, n in zip(classes[:10], counts[:10], strict=True))
     more = f", ... ({len(classes)} classes)" if len(classes) > 10 else ""
-    reporter.line(f"{args.data}: {len(y):,} rows, {len(schema.columns)} features, classes {shown}{more}")
+    scored = "" if positive is None else f"; positive class {_label(positive)} ({why})"
+    reporter.line(
+        f"{args.data}: {len(y):,} rows, {len(schema.columns)} features, classes {shown}{more}{scored}"
+    )
+    for name in schema.identifiers:
+        reporter.warning(
+            f"column {name!r} looks like a row identifier (whole numbers, all distinct, in order): a model "
+            f"that splits on it learns the row order, not the data; leave it out with --drop {name}"
+        )
     shown_gamma = args.gamma if isinstance(args.gamma, str) else f"{args.gamma:g}"
     focal_name = f"focal (gamma={shown_gamma}, alpha={args.alpha or 'none'})"
     names = {focal_name: (args.gamma, alpha), "log loss": (0.0, None)}
@@ -282,13 +336,14 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
             runs[name].append(
                 {
                     "rounds": _rounds(model),
-                    **_scores(model, X.iloc[test_rows], y[test_rows], args.precision, focal_loss),
+                    **_scores(model, X.iloc[test_rows], y[test_rows], args.precision, focal_loss, positive),
                 }
             )
             held_out[name] = model
     scores = {name: _mean(run) for name, run in runs.items()}
     how = f"mean of {args.cv} stratified folds" if args.cv else f"stratified hold-out of {args.test_size:.0%}"
-    reporter.table(f"Scores on held-out data ({how}; higher is better for the first three):", scores)
+    about = "" if positive is None else f"; ranking scores of class {_label(positive)}"
+    reporter.table(f"Scores on held-out data ({how}{about}; higher is better for the first three):", scores)
     reporter.line(SCORES_LEGEND)
 
     final = held_out[focal_name]
@@ -301,6 +356,7 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         "rows": len(y),
         "target": args.target,
         "classes": final.classes_.tolist(),
+        "positive_class": positive,
         "evaluation": how,
         "scores": scores,
         "parameters": {k: v for k, v in final.get_params().items() if k != "backend_params"},
@@ -316,11 +372,12 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     if args.plots:
         if args.cv:
             reporter.line("plots show the last fold's held-out data")
-        written = _plots(args, held_out, focal_name, X.iloc[splits[-1][1]], y[splits[-1][1]])
+        written = _plots(args, held_out, focal_name, X.iloc[splits[-1][1]], y[splits[-1][1]], positive)
         for path in written:
             reporter.line(f"wrote {path}")
     return {
         "command": "train",
+        "positive_class": positive,
         "model": str(args.model),
         "scores": scores,
         "plots": [str(p) for p in written],
@@ -329,7 +386,7 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
 
 
 def _plots(
-    args: argparse.Namespace, models: dict[str, Any], focal_name: str, X: Any, y: Any
+    args: argparse.Namespace, models: dict[str, Any], focal_name: str, X: Any, y: Any, positive: Any
 ) -> list[pathlib.Path]:
     from focal_boost import plots
 
@@ -338,10 +395,10 @@ def _plots(
     focal, log_loss = models[focal_name], models["log loss"]
     if len(focal.classes_) != 2:
         return written  # precision-recall and reliability are drawn for binary targets
-    positive = focal.classes_[1]
-    posterior = focal.predict_proba(X)[:, 1]
-    raw = _raw_proba(focal, X)[:, 1]
-    baseline = log_loss.predict_proba(X)[:, 1]
+    column = focal.classes_.tolist().index(positive)
+    posterior = focal.predict_proba(X)[:, column]
+    raw = _raw_proba(focal, X)[:, column]
+    baseline = log_loss.predict_proba(X)[:, column]
     written.append(
         plots.precision_recall(
             directory / "precision_recall.png",
@@ -425,10 +482,17 @@ def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     unseen = sorted(set(np.unique(y).tolist()) - set(model.classes_.tolist()), key=str)
     if unseen:
         raise UsageError(f"target column {args.target!r} has classes the model never saw: {unseen[:5]}")
-    scores = _scores(model, schema.features(frame), y, args.precision)
-    reporter.table(f"{args.data}: {len(y):,} rows", {"focal model": scores})
+    classes = model.classes_
+    saved_positive = saved["metadata"].get("positive_class")
+    if args.positive is None and saved_positive is not None:
+        positive, why = saved_positive, "the model's, from training"
+    else:
+        positive, why = _positive_class(classes, np.array([np.sum(y == c) for c in classes]), args.positive)
+    scores = _scores(model, schema.features(frame), y, args.precision, positive=positive)
+    about = "" if positive is None else f"; positive class {_label(positive)} ({why})"
+    reporter.table(f"{args.data}: {len(y):,} rows{about}", {"focal model": scores})
     reporter.line(SCORES_LEGEND)
-    return {"command": "evaluate", "rows": len(y), "scores": scores}
+    return {"command": "evaluate", "rows": len(y), "positive_class": positive, "scores": scores}
 
 
 def demo(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
@@ -464,6 +528,7 @@ def _demo_in(directory: pathlib.Path, args: argparse.Namespace, reporter: Report
         drop=[],
         gamma="auto",
         alpha=None,
+        positive=None,
         cv=None,
         test_size=0.25,
         n_estimators=1000,
@@ -483,7 +548,7 @@ def _demo_in(directory: pathlib.Path, args: argparse.Namespace, reporter: Report
     )
     evaluated = evaluate(
         argparse.Namespace(
-            model=train_args.model, data=next_month, target="target", precision=args.precision
+            model=train_args.model, data=next_month, target="target", precision=args.precision, positive=None
         ),
         reporter,
     )
@@ -510,6 +575,17 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _positive_option(parser: argparse.ArgumentParser, *, saved: bool = False) -> None:
+    default = "the one the model was trained with" if saved else "the minority class"
+    parser.add_argument(
+        "--positive",
+        default=None,
+        metavar="LABEL",
+        help=f"the class of a binary target that average precision, ROC AUC, recall, the plots and a "
+        f"numeric --alpha are about (default: {default})",
+    )
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
@@ -543,8 +619,10 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument(
         "--alpha",
         default=None,
-        help="class weight: a number (positive class), a,b,c per class, 'balanced' or 'none' (default)",
+        help="class weight: a number (the positive class's; the other class gets 1 - it), a,b,c per class "
+        "in sorted label order, 'balanced' or 'none' (default)",
     )
+    _positive_option(train_parser)
     train_parser.add_argument(
         "--n-estimators", type=int, default=1000, help="most boosting rounds (default 1000)"
     )
@@ -615,6 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument(
         "--precision", type=float, default=0.9, help="precision at which recall is reported (default 0.9)"
     )
+    _positive_option(evaluate_parser, saved=True)
     _output_options(evaluate_parser)
     evaluate_parser.set_defaults(run=evaluate)
 

@@ -282,7 +282,21 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         progress : callable, optional
             Called after each boosting round as ``progress(rounds_done,
             n_estimators)``, e.g. to drive a progress bar.
+
+        A fit that fails or is interrupted (an error in boosting, an exception
+        raised by ``progress``, Ctrl-C) leaves the estimator as it was before
+        the call: fitted as before, or unfitted.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight, eval_set, X_val, y_val, sample_weight_val, progress)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y, sample_weight, eval_set, X_val, y_val, sample_weight_val, progress):
+        """:meth:`fit`, which may leave the estimator half-updated if it fails."""
         loss = self._check_parameters()
         eval_set = _validation_data(eval_set, X_val, y_val, sample_weight_val)
         if is_auto(self.gamma):

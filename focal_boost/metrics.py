@@ -198,12 +198,13 @@ def summary(
     gamma: Any = 2.0,
     alpha: Any = None,
     focal_loss_prob: Any = None,
+    positive: Any = None,
 ) -> dict[str, float]:
     """The scores the command-line tool reports, for probabilities ``y_prob`` of shape (n, K).
 
-    Binary (``classes[1]`` is the positive class): average precision, ROC AUC,
-    recall at ``precision``, Brier score, focal loss (with ``gamma``/``alpha``)
-    and log loss. Multiclass: the same, with average precision, ROC AUC and
+    Binary (``positive`` is the positive class, default ``classes[1]``): average
+    precision, ROC AUC and recall at ``precision`` of that class, Brier score,
+    focal loss (with ``gamma``/``alpha``) and log loss. Multiclass: the same, with average precision, ROC AUC and
     recall one-vs-rest and macro-averaged, and the multiclass Brier score
     (mean over rows of the squared distance to the one-hot label).
 
@@ -223,9 +224,12 @@ def summary(
         onehot = np.column_stack([1 - onehot[:, 0], onehot[:, 0]])
     counts = onehot.sum(axis=0)
     # Ranking scores per class against the rest, for the classes both present and absent in y_true.
-    ranking = (
-        [1] if classes.shape[0] == 2 else [k for k in range(classes.shape[0]) if 0 < counts[k] < len(onehot)]
-    )
+    if classes.shape[0] == 2:
+        if positive is not None and positive not in classes.tolist():
+            raise ValueError(f"positive class {positive!r} is not one of the classes {classes.tolist()}")
+        ranking = [1 if positive is None else classes.tolist().index(positive)]
+    else:
+        ranking = [k for k in range(classes.shape[0]) if 0 < counts[k] < len(onehot)]
     return {
         "average precision": float(
             np.mean([average_precision_score(onehot[:, k], y_prob[:, k]) for k in ranking])
