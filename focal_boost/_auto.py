@@ -1,42 +1,39 @@
-r"""``gamma="auto"``: the focusing chosen from the training data (:class:`~focal_boost.FocalBoostClassifier`).
+r"""``gamma="auto"``: focal loss where the evidence on the user's data says it helps, else log loss.
 
-What ``benchmarks/quality.py`` found on real imbalanced data (``docs/quality.md``):
-the number of rounds matters more than the focusing, a single fixed
-``gamma`` is as often worse than log loss as better, and picking one
-``gamma`` on a validation split follows the split's noise. What helped on
-every set, within noise, is the mean of the posterior probabilities of a
-log-loss model (``gamma = 0``) and a focal model (:data:`AUTO_GAMMAS`), each
-early-stopped on the log loss of the same validation split:
+:class:`~focal_boost.FocalBoostClassifier` with ``gamma="auto"`` trains its
+members (:mod:`focal_boost._members`, one per hold-out) once per candidate
+focusing: log loss (``gamma = 0``) and each of :data:`AUTO_GAMMAS`. Every
+candidate's members predict their own hold-outs, so each candidate has
+out-of-sample probabilities for the same rows (the union of the hold-outs),
+and the candidates are compared *paired*, on those rows, by the average
+precision of the rare class (macro over classes for multiclass): the ranking
+focal loss is meant to improve.
 
-.. math::
+The rule is the one-standard-error rule with log loss as the simple model:
+the best-scoring candidate is taken only if it beats log loss by more than the
+standard error of their difference (a paired bootstrap over the rows, with
+:data:`BOOTSTRAP` resamples); otherwise log loss is kept. The chosen
+candidate's members are the model, so nothing is trained twice. What was
+compared and why the choice was made is the estimator's ``focusing_``.
 
-    \hat p(x) = \frac{1}{M} \sum_{m=1}^{M} \eta_{\gamma_m}(x),
-
-where :math:`\eta_\gamma` is the posterior-corrected probability of the
-member trained with focusing :math:`\gamma`. The members see the same rows,
-the same hold-out (the first ``eval_set``, else a stratified
-``validation_fraction``), the same seed; each stops on its own. Together they
-cost at most :data:`len(AUTO_GAMMAS) <AUTO_GAMMAS>` single fits, usually less
-(early stopping), and the result is deterministic for a fixed
-``random_state``. The members and their validation scores are kept as the
-estimator's ``estimators_`` and ``focusing_``.
+What it costs and shows (``benchmarks/quality.py``, ``docs/quality.md``): one
+fit of the members per candidate, four in all; on the benchmark's 15 real
+sets focusing did not beat log loss on average, which is why ``gamma=0`` is
+the estimator's default and ``"auto"`` is asked for, not implied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AUTO_GAMMAS", "AUTO_METRIC", "AUTO_PATIENCE", "is_auto", "mean_log_proba"]
+__all__ = ["AUTO_GAMMAS", "BOOTSTRAP", "choose", "is_auto"]
 
-#: The members' focusing: log loss and a focal loss.
-AUTO_GAMMAS = (0.0, 1.0)
-#: The metric the members stop on when ``early_stopping_metric`` is left unset.
-AUTO_METRIC = "log_loss"
-#: Rounds without improvement before a member stops, when ``early_stopping_rounds`` is unset.
-AUTO_PATIENCE = 20
+#: The focusing candidates weighed against log loss.
+AUTO_GAMMAS = (0.5, 1.0, 2.0)
+#: Paired bootstrap resamples for the standard error of a difference in average precision.
+BOOTSTRAP = 200
 
 
 def is_auto(gamma: Any) -> bool:
@@ -44,78 +41,70 @@ def is_auto(gamma: Any) -> bool:
     return isinstance(gamma, str) and gamma == "auto"
 
 
-def member_settings(estimator: Any, y: Any, has_eval_set: bool) -> dict[str, Any]:
-    """The parameters every member shares: one seed (so one hold-out), early stopping, its metric.
+def _average_precision(codes: np.ndarray, proba: np.ndarray, weight: np.ndarray, classes: list[int]) -> float:
+    """Mean over ``classes`` of each class's (weighted) average precision against the rest.
 
-    Without an ``eval_set``, on data too small for the estimator's stratified
-    hold-out (a class of one row, fewer validation rows than classes), the
-    members train without early stopping, unless the user asked for early
-    stopping (``early_stopping_rounds``): then they raise the hold-out's error.
+    NaN when a class has no weight (a bootstrap resample without it): its precision is undefined.
     """
-    from sklearn.utils import check_random_state
+    from sklearn.metrics import average_precision_score
 
-    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
-    asked = estimator.early_stopping_rounds is not None
-    can_validate = has_eval_set or (estimator._holds_out and (asked or _can_hold_out(estimator, y)))
-    rounds = estimator.early_stopping_rounds if asked else AUTO_PATIENCE
-    metric = estimator.early_stopping_metric if estimator.early_stopping_metric is not None else AUTO_METRIC
-    return {
-        "random_state": seed,
-        "early_stopping_rounds": rounds if can_validate else None,
-        "early_stopping_metric": metric,
+    if any(not np.any(weight[codes == k] > 0) for k in classes):
+        return float("nan")
+    return float(
+        np.mean([average_precision_score(codes == k, proba[:, k], sample_weight=weight) for k in classes])
+    )
+
+
+def scored_classes(codes: np.ndarray, n_classes: int) -> list[int]:
+    """The classes the evidence ranks: the rarest of a binary problem, every class of a multiclass one."""
+    counts = np.bincount(codes.astype(np.intp), minlength=n_classes)
+    return [int(np.argmin(counts))] if n_classes == 2 else list(range(n_classes))
+
+
+def choose(
+    codes: np.ndarray,
+    probabilities: dict[float, np.ndarray],
+    classes: list[int],
+    random_state: np.random.RandomState,
+) -> tuple[float, list[dict[str, float]]]:
+    """The chosen ``gamma`` and each candidate's evidence, from out-of-sample ``probabilities``.
+
+    ``probabilities[gamma]``: ``(n, K)`` probabilities of the same ``n``
+    held-out rows (labels ``codes``) by each candidate; ``0.0`` is log loss.
+    Returns the gamma of the one-standard-error rule and, per candidate, its
+    score, its difference from log loss and that difference's standard error.
+    """
+    n = codes.shape[0]
+    ones = np.ones(n)
+    scores = {
+        gamma: _average_precision(codes, proba, ones, classes) for gamma, proba in probabilities.items()
     }
-
-
-def _can_hold_out(estimator: Any, y: Any) -> bool:
-    """Whether the estimator's stratified hold-out of ``validation_fraction`` exists for labels ``y``."""
-    from sklearn.utils.validation import column_or_1d
-
-    from focal_boost.estimator import _stratified_holdout  # the estimator imports this module
-
-    try:
-        classes, codes = np.unique(column_or_1d(y, warn=False), return_inverse=True)
-        _stratified_holdout(codes, estimator.validation_fraction, np.random.RandomState(0), classes)
-    except (TypeError, ValueError):  # bad labels are the members' fit's to report
-        return False
-    return True
-
-
-def member_progress(progress: Callable[[int, int], None] | None, index: int, count: int) -> Any:
-    """Member ``index``'s rounds as a part of all ``count`` members' rounds, for one progress bar."""
-    if progress is None:
-        return None
-
-    def report(done: int, total: int) -> None:
-        progress(index * total + done, count * total)
-
-    return report
-
-
-def evidence(members: list[Any], metric_name: str, validated: bool) -> dict[str, Any]:
-    """What the automatic focusing did and saw: each member's gamma, rounds and validation score."""
-    rows = []
-    for member in members:
-        curve = member.evals_result_.get("valid", {}).get(metric_name)
-        rows.append(
+    # The same resamples for every candidate: the differences are paired.
+    resamples = [
+        np.bincount(random_state.randint(0, n, n), minlength=n).astype(np.float64) for _ in range(BOOTSTRAP)
+    ]
+    reference = [_average_precision(codes, probabilities[0.0], w, classes) for w in resamples]
+    evidence = []
+    for gamma, proba in probabilities.items():
+        if gamma == 0.0:
+            error = 0.0
+        else:
+            differences = np.array(
+                [
+                    _average_precision(codes, proba, w, classes) - base
+                    for w, base in zip(resamples, reference, strict=True)
+                    if not np.isnan(base)
+                ]
+            )
+            error = float(np.std(differences, ddof=1)) if differences.size > 1 else float("inf")
+        evidence.append(
             {
-                "gamma": float(member.gamma),
-                "rounds": int(member.best_iteration_),
-                f"validation_{metric_name}": None if not curve else float(curve[member.best_iteration_ - 1]),
+                "gamma": float(gamma),
+                "score": scores[gamma],
+                "difference": scores[gamma] - scores[0.0],
+                "standard_error": error,
             }
         )
-    return {
-        "rule": "mean of the members' posterior probabilities, each member early-stopped on the same "
-        "validation data"
-        if validated
-        else "mean of the members' posterior probabilities (no validation data: no early stopping)",
-        "metric": metric_name,
-        "members": rows,
-    }
-
-
-def mean_log_proba(logs: list[Any]) -> Any:
-    """``log(mean_m exp(logs[m]))``, computed in log space (NumPy or Dask arrays alike)."""
-    total = logs[0]
-    for log in logs[1:]:
-        total = np.logaddexp(total, log)
-    return total - np.log(len(logs))
+    best = max(evidence, key=lambda row: row["score"])
+    chosen = best["gamma"] if best["difference"] > best["standard_error"] else 0.0
+    return chosen, evidence

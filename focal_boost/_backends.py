@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
+from focal_boost._averaging import average_lightgbm, average_xgboost
 from focal_boost._features import check_float32_range
 from focal_boost.loss import FocalLoss
 
@@ -225,6 +226,13 @@ class XGBoostBackend:
             model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
         )
 
+    def average(self, models: list[TrainedModel]) -> TrainedModel:
+        """One model predicting the mean margin of ``models`` (:mod:`focal_boost._averaging`)."""
+        booster = average_xgboost([m.booster for m in models], [m.n_rounds for m in models])
+        record = self.adapter.training_record(booster)
+        rounds = booster.num_boosted_rounds()
+        return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, {})
+
 
 def rounds_to_predict_with(booster: Any, valid: Any, early_stopping_rounds: int | None, n_rounds: int) -> int:
     """An XGBoost model's rounds: up to the best one when early stopping watched ``valid``, else all."""
@@ -349,6 +357,13 @@ class LightGBMBackend:
         return self.adapter.predict_margin(
             model.booster, _sparse_matrix(X), num_iteration=model.n_rounds, **kwargs
         )
+
+    def average(self, models: list[TrainedModel]) -> TrainedModel:
+        """One model predicting the mean margin of ``models`` (:mod:`focal_boost._averaging`)."""
+        booster = average_lightgbm([m.booster for m in models], [m.n_rounds for m in models])
+        record = self.adapter.training_record(booster)
+        rounds = booster.current_iteration()
+        return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, {})
 
 
 def _sparse_matrix(X: Any) -> Any:

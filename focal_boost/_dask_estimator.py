@@ -28,10 +28,13 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
     or the current default client is used), as with ``xgboost.dask``.
 
     Backends: XGBoost (``xgboost.dask``; early stopping on an ``eval_set``,
-    with the exact global focal loss) and LightGBM (``lightgbm.dask``, which
-    supports no callbacks: no ``eval_set`` and no early stopping). Without an
-    ``eval_set``, ``early_stopping_rounds`` is an error (no hold-out split is
-    drawn on the cluster).
+    with the exact global metric) and LightGBM (``lightgbm.dask``, which
+    supports no callbacks: no ``eval_set`` and no early stopping). No hold-out
+    is drawn on the cluster, so one model is trained (``n_members`` does not
+    apply): with ``early_stopping_rounds="auto"`` (the default) it early-stops
+    on an ``eval_set`` if one is given, else trains every round; a number
+    without an ``eval_set`` is an error. ``gamma="auto"`` needs an
+    ``eval_set``.
     """
 
     _holds_out = False  # no hold-out split is drawn on the cluster
@@ -54,18 +57,13 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
 
     # ------------------------------------------------------------------ the estimator's hooks
 
-    def _member(self, **params: Any) -> Any:
-        member = super()._member(**params)
-        if "_client" in self.__dict__:
-            member.client = self._client
-        return member
-
     def _backend(self, name: str) -> Any:
         return DASK_BACKENDS[name](lambda: self.client)
 
     def _fit_data(self, X: Any, y: Any, sample_weight: Any, eval_set: Any) -> tuple[tuple, tuple | None]:
         """Aligned Dask collections; the classes and their codes are found on the cluster."""
-        if self.early_stopping_rounds is not None and not eval_set:
+        asked = self.early_stopping_rounds is not None and self.early_stopping_rounds != "auto"
+        if asked and not eval_set:
             raise ValueError("early stopping on Dask needs an eval_set (no validation split is drawn)")
         columns = getattr(X, "columns", None)
         X, X_array, y, weight = _dask_data.aligned(X, y, sample_weight)
@@ -98,16 +96,6 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
 
     def _probabilities(self, margin: Any, convert: Any) -> Any:
         return _dask_data.lazy_probabilities(margin, convert, self.n_classes_)
-
-    def predict_log_proba(self, X: Any) -> Any:
-        """Lazy log-probabilities, as :meth:`FocalBoostClassifier.predict_log_proba`."""
-        if self._members() is not None and _dask_data.dask_array(X, "X").shape[0] == 0:
-            # No rows: no prediction to run. (With XGBoost 2.1 and Dask 2024.1, the two members'
-            # predictions of an empty collection in one graph never finished; seen in CI.)
-            _, da = _dask_data.dask_modules()
-            self._prediction_features(X)  # the feature count is still checked
-            return da.zeros((0, self.n_classes_), dtype=np.float64)
-        return super().predict_log_proba(X)
 
     # ------------------------------------------------------------------ lazy labels, cluster score
 

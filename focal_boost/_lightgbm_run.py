@@ -68,6 +68,7 @@ def boost(
     loss_and_init: LossAndInit,
     n_threads: int | None = None,
     early_stopping_metric: Any = None,
+    builtin: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Train with focal loss: ``train_function`` after ``prepare_data``, with the recipe above.
@@ -76,6 +77,9 @@ def boost(
     ``train_function`` trains on); ``train_function`` is called as
     ``lightgbm.train`` is, ``(params, train_set, num_boost_round, feval=...,
     **kwargs)``, and returns the booster, which then holds the training record.
+    ``builtin``: train with LightGBM's own ``binary`` / ``multiclass`` objective
+    and log-loss metric where the loss is exactly the log loss
+    (:attr:`FocalLoss.is_log_loss`) and the validation metric is that loss.
     """
     validation = validation_metric(early_stopping_metric)  # a bad one is an error before any data changes
     columns = margin_columns(params)
@@ -83,8 +87,26 @@ def boost(
     threads = thread_count(params, n_threads, "num_threads", "n_jobs")
     run = LightGBMRun(trained_loss, np.asarray(init, dtype=np.float64), columns, threads)
     train_set = prepare_data(run)
-    training_params = {**params, "objective": FocalObjective(run.loss, n_threads=threads), "metric": "None"}
-    metric = FocalMetric(run.loss, n_threads=threads, metric=validation)
-    booster = train_function(training_params, train_set, num_boost_round, feval=metric, **kwargs)
+    if builtin and run.loss.is_log_loss and validation.name in ("focal_loss", "log_loss"):
+        # LightGBM's own log loss: the same model (its multiclass Hessian convention is ours), without
+        # a custom objective's per-round cost; the initial score is in the data already.
+        objective, metric = (
+            ("binary", "binary_logloss") if columns is None else ("multiclass", "multi_logloss")
+        )
+        training_params = {**params, "objective": objective, "metric": metric, "boost_from_average": False}
+        booster = train_function(training_params, train_set, num_boost_round, **kwargs)
+        for callback in kwargs.get("callbacks") or []:  # lightgbm.record_evaluation's history
+            history = getattr(callback, "eval_result", None)
+            for curves in history.values() if isinstance(history, dict) else []:
+                if metric in curves:  # under the validation metric's name, as the focal metric reports it
+                    curves[validation.name] = [float(value) for value in curves.pop(metric)]
+    else:
+        training_params = {
+            **params,
+            "objective": FocalObjective(run.loss, n_threads=threads),
+            "metric": "None",
+        }
+        feval = FocalMetric(run.loss, n_threads=threads, metric=validation)
+        booster = train_function(training_params, train_set, num_boost_round, feval=feval, **kwargs)
     _record.write_lightgbm(booster, TrainingRecord(run.loss, run.init))
     return booster

@@ -120,7 +120,9 @@ class FeatureSchema:
         features.columns = columns
         _check_text_columns(features)
         levels = CategoryLevels.learn(features).levels
-        identifiers = [name for name in columns if name not in levels and _looks_like_row_numbers(features[name])]
+        identifiers = [
+            name for name in columns if name not in levels and _looks_like_row_numbers(features[name])
+        ]
         return cls(columns, {name: list(values) for name, values in levels.items()}, identifiers)
 
     def features(self, frame: Any) -> Any:
@@ -198,7 +200,9 @@ def _looks_like_row_numbers(values: Any) -> bool:
     if values.dtype == bool or values.dtype.kind not in "iuf" or len(values) < IDENTIFIER_ROWS:
         return False
     numbers = values.to_numpy()
-    if values.dtype.kind == "f" and not (np.all(np.isfinite(numbers)) and np.all(np.floor(numbers) == numbers)):
+    if values.dtype.kind == "f" and not (
+        np.all(np.isfinite(numbers)) and np.all(np.floor(numbers) == numbers)
+    ):
         return False
     steps = np.diff(numbers)
     return bool(np.all(steps > 0) or np.all(steps < 0))

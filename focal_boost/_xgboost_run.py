@@ -96,6 +96,7 @@ def boost(
     callbacks: Sequence[Any] | None = None,
     remembered_labels: tuple[np.ndarray, np.ndarray | None] | None = None,
     booster_of: Callable[[Any], Any] = lambda result: result,
+    builtin: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Train with focal loss: ``train_function`` on the data of ``make_data``, with the recipe above.
@@ -108,8 +109,12 @@ def boost(
     instead of copying them out of XGBoost every round.
     ``early_stopping_metric``: the validation metric
     (:func:`focal_boost._stopping.validation_metric`; default the focal
-    loss), which sets ``maximize``. Returns what ``train_function`` returns,
-    its booster holding the training record.
+    loss), which sets ``maximize``. ``builtin``: train with XGBoost's own
+    ``binary:logistic`` / ``multi:softprob`` and its log-loss metric where the
+    loss is exactly the log loss (:attr:`FocalLoss.is_log_loss`) and the
+    validation metric is that loss: the same model, without a custom
+    objective's per-round cost. Returns what ``train_function`` returns, its
+    booster holding the training record.
     """
     validation = validation_metric(early_stopping_metric)
     maximize = stopping_direction(validation, maximize)
@@ -124,6 +129,10 @@ def boost(
         trained_loss, np.asarray(init, dtype=np.float64), columns, training_params, threads, validation
     )
     dtrain, evals = make_data(run)
+    if builtin and run.loss.is_log_loss and validation.name in ("focal_loss", "log_loss"):
+        return _boost_builtin(
+            train_function, run, dtrain, evals, num_boost_round, early_stopping_rounds, callbacks, kwargs
+        )
     objective, metric = run.objective(), run.metric()
     if remembered_labels is not None:
         objective.remember(dtrain, *remembered_labels)
@@ -140,6 +149,53 @@ def boost(
     )
     _record.write_xgboost(booster_of(result), TrainingRecord(run.loss, run.init))
     return result
+
+
+def _boost_builtin(
+    train_function: Callable[..., Any],
+    run: XGBoostRun,
+    dtrain: Any,
+    evals: list[tuple[Any, str]],
+    num_boost_round: int,
+    early_stopping_rounds: int | None,
+    callbacks: Sequence[Any] | None,
+    kwargs: dict[str, Any],
+) -> Any:
+    """:func:`boost` with XGBoost's own log loss: objective, metric and (binary) intercept."""
+    params = {key: value for key, value in run.params.items() if key != "disable_default_eval_metric"}
+    if run.columns is None:
+        # The intercept of binary:logistic is given as a probability; XGBoost stores its logit.
+        params.update(
+            objective="binary:logistic", eval_metric="logloss", base_score=_sigmoid(float(run.init))
+        )
+    else:  # the initial score is in every DMatrix's base_margin already
+        params.update(objective="multi:softprob", eval_metric="mlogloss")
+    result = train_function(
+        params,
+        dtrain,
+        num_boost_round,
+        evals=evals,
+        early_stopping_rounds=early_stopping_rounds,
+        callbacks=list(callbacks or []),
+        **kwargs,
+    )
+    history = kwargs.get("evals_result")
+    if history is not None:  # under the validation metric's name, as the focal metric reports it
+        name = run.validation.name
+        for curves in history.values():
+            for builtin_name in ("logloss", "mlogloss"):
+                if builtin_name in curves:
+                    curves[name] = curves.pop(builtin_name)
+    _record.write_xgboost(result, TrainingRecord(run.loss, run.init))
+    return result
+
+
+def _sigmoid(margin: float) -> float:
+    return (
+        float(1.0 / (1.0 + np.exp(-margin)))
+        if margin >= 0
+        else float(np.exp(margin) / (1.0 + np.exp(margin)))
+    )
 
 
 def stopping_direction(metric: ValidationMetric, maximize: bool | None) -> bool:

@@ -7,11 +7,12 @@
     focal-boost evaluate MODEL DATA --target COL
     focal-boost demo
 
-``train`` compares the focal model (by default ``--gamma auto``: the
-estimator's automatic focusing, whose choice it prints) with the same booster
-on log loss (``gamma=0, alpha=None``, which is the booster's built-in
-objective) on one stratified hold-out split or ``--cv K`` folds, prints a
-table and saves the focal model with its metadata. Exit status: 0 on success, 2 for bad input or
+``train`` compares the estimator's model (by default ``--gamma auto``: focal
+loss where the evidence of its hold-outs says it helps, else log loss, with
+its members averaged into one booster; it prints what it chose and why) with
+what a careful user trains anyway, the booster's own log loss early-stopped on
+one 10% split, on a stratified hold-out or ``--cv K`` folds; prints a table
+and saves the estimator's model with its metadata. Exit status: 0 on success, 2 for bad input or
 usage (one line on stderr), 1 when something else fails.
 """
 
@@ -86,9 +87,11 @@ class Reporter:
         # disable=None: no bar when stderr is not a terminal (logs, pipes, CI).
         bar = tqdm(total=total, desc=label, unit="round", leave=False, file=sys.stderr, disable=None)
 
-        def update(done: int, _most: int) -> None:
+        def update(done: int, most: int) -> None:
+            if bar.total != most:  # several fits (members, candidates) report into one bar
+                bar.total = most
             bar.update(done - bar.n)
-            if done >= total:
+            if done >= most:
                 bar.close()
 
         update.close = bar.close  # type: ignore[attr-defined]
@@ -172,13 +175,14 @@ def _gamma(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"must be a number >= 0 or 'auto', got {text!r}") from None
 
 
-def _estimator(args: argparse.Namespace, *, gamma: Any, alpha: Any) -> Any:
+def _estimator(args: argparse.Namespace, *, gamma: Any, alpha: Any, n_members: int = 2) -> Any:
     from focal_boost import FocalBoostClassifier
 
     return FocalBoostClassifier(
         backend=args.backend,
         gamma=gamma,
         alpha=alpha,
+        n_members=n_members,
         n_estimators=args.n_estimators,
         learning_rate=args.learning_rate,
         max_depth=args.max_depth,
@@ -201,9 +205,9 @@ def _fit(model: Any, X: Any, y: Any, reporter: Reporter, label: str) -> Any:
 
 #: Printed under every score table: which probabilities each column is computed on.
 SCORES_LEGEND = (
-    "focal loss: of each model's raw sigmoid/softmax output, the quantity focal training minimises "
-    "(gamma=auto has no single output: of its probabilities); the other columns: of the probabilities "
-    "the model returns (posterior-corrected for focal models)"
+    "focal loss: of each model's raw sigmoid/softmax output, the quantity focal training minimises; "
+    "the other columns: of the probabilities the model returns (posterior-corrected for focal models); "
+    "log loss: the booster's own, early-stopped on one 10% split"
 )
 
 
@@ -236,40 +240,62 @@ def _scores(
 
 
 def _trained_loss(model: Any) -> Any:
-    """The focal loss a model was trained on; with ``gamma="auto"``, its focal member's."""
-    members = getattr(model, "estimators_", None)
-    return model.loss_ if members is None else members[-1].loss_
+    """The focal loss a model was trained on."""
+    return model.loss_
 
 
 def _raw_proba(model: Any, X: Any) -> np.ndarray:
-    """The raw sigmoid/softmax of a model's margins; ``gamma="auto"`` has none: its probabilities."""
-    if getattr(model, "estimators_", None) is not None:
-        return model.predict_proba(X)
+    """The raw sigmoid/softmax of a model's margins, before the posterior correction."""
     return model.loss_.predict_proba(model.decision_function(X))
 
 
 def _rounds(model: Any) -> int:
-    """The boosting rounds predictions use: with ``gamma="auto"``, all members' together."""
-    members = getattr(model, "estimators_", None)
-    return model.best_iteration_ if members is None else sum(member.best_iteration_ for member in members)
+    """The boosting rounds the model's one booster predicts with (all members' together)."""
+    return model.best_iteration_
 
 
 def focusing_lines(model: Any) -> list[str]:
-    """What ``gamma="auto"`` chose and why, in words (nothing for a model with a fixed gamma)."""
-    focusing = getattr(model, "focusing_", None)
-    if focusing is None:
-        return []
-    metric = focusing["metric"]
-    parts = []
-    for row in focusing["members"]:
-        value = row.get(f"validation_{metric}")
-        seen = "" if value is None else f", validation {metric.replace('_', ' ')} {value:.5g}"
-        parts.append(f"gamma {row['gamma']:g} ({row['rounds']} rounds{seen})")
-    return [
-        f"gamma=auto: the mean of {len(parts)} models' probabilities: {'; '.join(parts)}",
-        f"  why: {focusing['rule']}; on 12 real imbalanced data sets this beat every fixed gamma, "
-        "log loss and class weighting in mean average precision (docs/quality.md)",
-    ]
+    """What the model is and why: its members, and the gamma chosen (with ``gamma="auto"``, the evidence)."""
+    members = model.members_
+    lines = []
+    if len(members) > 1 or members[0]["validation_rows"]:
+        metric = next(key for key in members[0] if key.startswith("validation_") and key != "validation_rows")
+        scores = [m[metric] for m in members]
+        seen = (
+            ""
+            if None in scores
+            else f"; validation {metric[11:].replace('_', ' ')} "
+            + ", ".join(f"{value:.4g}" for value in scores)
+        )
+        what = (
+            f"{len(members)} members, each early-stopped on its own hold-out of "
+            f"{members[0]['validation_rows']:,} rows and trained on all the others, their margins averaged "
+            "into one booster"
+            if len(members) > 1
+            else f"one model, early-stopped on {members[0]['validation_rows']:,} validation rows"
+        )
+        lines.append(f"model: {what} (rounds {', '.join(str(m['rounds']) for m in members)}{seen})")
+    focusing = model.focusing_
+    if "candidates" not in focusing:
+        gamma = focusing["gamma"]
+        shown = ", ".join(f"{g:g}" for g in gamma) if isinstance(gamma, list) else f"{gamma:g}"
+        lines.append(f"focusing: gamma {shown} (given)")
+        return lines
+    chosen = focusing["gamma"]
+    reference = next(row for row in focusing["candidates"] if row["gamma"] == 0.0)
+    others = "; ".join(
+        f"gamma {row['gamma']:g} {row['difference']:+.4f} +- {row['standard_error']:.4f}"
+        for row in focusing["candidates"]
+        if row["gamma"] != 0.0
+    )
+    verdict = (
+        f"chose gamma {chosen:g} (focal loss): it beat log loss by more than one standard error"
+        if chosen
+        else "chose gamma 0 (log loss): no focal gamma beat it by more than one standard error"
+    )
+    lines.append(f"focusing: gamma=auto {verdict}")
+    lines.append(f"  evidence: {focusing['metric']}: log loss {reference['score']:.4f}; {others}")
+    return lines
 
 
 def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -310,7 +336,8 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         )
     shown_gamma = args.gamma if isinstance(args.gamma, str) else f"{args.gamma:g}"
     focal_name = f"focal (gamma={shown_gamma}, alpha={args.alpha or 'none'})"
-    names = {focal_name: (args.gamma, alpha), "log loss": (0.0, None)}
+    # The baseline is what a careful user trains anyway: the booster's log loss, early-stopped on a split.
+    names = {focal_name: (args.gamma, alpha, 2), "log loss": (0.0, None, 1)}
     rows = np.arange(len(y))
     try:
         if args.cv:
@@ -323,10 +350,10 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     held_out: dict[str, Any] = {}
     for fold, (fit_rows, test_rows) in enumerate(splits):
         focal_loss = None  # every model's "focal loss" score uses the focal model's gamma and alpha
-        for name, (gamma, model_alpha) in names.items():
+        for name, (gamma, model_alpha, members) in names.items():
             label = f"{name.split(' (')[0]} {fold + 1}/{len(splits)}" if args.cv else name.split(" (")[0]
             model = _fit(
-                _estimator(args, gamma=gamma, alpha=model_alpha),
+                _estimator(args, gamma=gamma, alpha=model_alpha, n_members=members),
                 X.iloc[fit_rows],
                 y[fit_rows],
                 reporter,
@@ -362,8 +389,8 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         "parameters": {k: v for k, v in final.get_params().items() if k != "backend_params"},
         "trained_on": "all rows" if args.cv else "the training split",
     }
-    if getattr(final, "focusing_", None) is not None:
-        metadata["focusing"] = final.focusing_
+    metadata["focusing"] = final.focusing_
+    metadata["members"] = final.members_
     for line in focusing_lines(final):
         reporter.line(line)
     _save_model(args.model, final, schema, metadata)
@@ -613,8 +640,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--gamma",
         type=_gamma,
         default="auto",
-        help="focusing parameter >= 0, or 'auto': the mean of a log-loss and a focal model, each "
-        "early-stopped on the validation split (default auto; see docs/quality.md)",
+        help="focusing parameter >= 0 (0: log loss), or 'auto': focal loss where the members' hold-outs "
+        "show that it ranks the rare class better than log loss, else log loss (default auto; "
+        "see docs/quality.md)",
     )
     train_parser.add_argument(
         "--alpha",
@@ -632,8 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--early-stopping-rounds",
         type=int,
         default=50,
-        help="stop after this many rounds without improvement on a 10%% validation split; "
-        "0: never (with --gamma auto the models still stop, after 20) (default 50)",
+        help="stop after this many rounds without improvement on the validation data: each member's "
+        "10%% hold-out; 0: never (not with --gamma auto, which compares on the hold-outs) (default 50)",
     )
     train_parser.add_argument(
         "--early-stopping-metric",

@@ -221,6 +221,7 @@ def train(
         n_threads=n_threads,
         early_stopping_metric=early_stopping_metric,
         valid_sets=list(valid_sets),
+        builtin=True,
         **kwargs,
     )
 

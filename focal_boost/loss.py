@@ -137,6 +137,19 @@ class FocalLoss:
         """The floor of the "clip" Hessian policy."""
         return self._hessian_floor
 
+    @property
+    def is_log_loss(self) -> bool:
+        """Whether this is exactly the (unweighted) log loss: ``gamma`` 0 for every class, no ``alpha``.
+
+        Gradients and Hessians are then the boosters' own (the ``"clip"`` policy
+        differs where ``p (1 - p)`` is below its floor), and the adapters train
+        with the booster's built-in objective and log-loss metric, which cost
+        less per round than a custom objective.
+        """
+        return (
+            self._alpha is None and self._hessian != "clip" and bool(np.all(np.asarray(self._gamma) == 0.0))
+        )
+
     def __repr__(self) -> str:
         def show(value: Any) -> str:
             return repr(value.tolist()) if isinstance(value, np.ndarray) else repr(value)

@@ -204,8 +204,9 @@ def summary(
 
     Binary (``positive`` is the positive class, default ``classes[1]``): average
     precision, ROC AUC and recall at ``precision`` of that class, Brier score,
-    focal loss (with ``gamma``/``alpha``) and log loss. Multiclass: the same, with average precision, ROC AUC and
-    recall one-vs-rest and macro-averaged, and the multiclass Brier score
+    focal loss (with ``gamma``/``alpha``) and log loss. Multiclass: the same,
+    with average precision, ROC AUC and recall one-vs-rest and macro-averaged,
+    and the multiclass Brier score
     (mean over rows of the squared distance to the one-hot label).
 
     ``focal_loss_prob``: the probabilities the focal loss is scored on

@@ -349,6 +349,7 @@ def train(
         maximize=kwargs.pop("maximize", None),
         callbacks=kwargs.pop("callbacks", None),
         remembered_labels=(y, weight),
+        builtin=True,
         **kwargs,
     )
 

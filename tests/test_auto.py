@@ -1,4 +1,4 @@
-"""gamma="auto" (focal_boost._auto): members, their shared hold-out, predictions, evidence, scikit-learn."""
+"""gamma="auto" (focal_boost._auto): the paired evidence on the members' hold-outs and its rule."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import importlib.util
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.metrics import log_loss
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
 
 from focal_boost import FocalBoostClassifier
-from focal_boost._auto import AUTO_GAMMAS, AUTO_PATIENCE
+from focal_boost._auto import AUTO_GAMMAS, choose, scored_classes
 from focal_boost._sklearn_compat import SKLEARN_VERSION
 
 INSTALLED = [name for name in ("xgboost", "lightgbm") if importlib.util.find_spec(name) is not None]
@@ -33,91 +33,90 @@ def data():
     return X[:2400], y[:2400], X[2400:], y[2400:]
 
 
+# ------------------------------------------------------------------ the rule
+
+
+def test_a_candidate_that_ranks_far_better_is_chosen():
+    rng = np.random.default_rng(0)
+    codes = (rng.random(2000) < 0.1).astype(float)
+    noise = rng.normal(size=2000)
+    weak = 1 / (1 + np.exp(-(0.3 * codes + noise)))
+    strong = 1 / (1 + np.exp(-(3.0 * codes + noise)))
+    probabilities = {g: np.column_stack([1 - p, p]) for g, p in [(0.0, weak), (1.0, weak), (2.0, strong)]}
+    chosen, evidence = choose(codes, probabilities, [1], np.random.RandomState(0))
+    assert chosen == 2.0
+    row = {r["gamma"]: r for r in evidence}[2.0]
+    assert row["score"] == pytest.approx(average_precision_score(codes, strong))
+    assert row["difference"] == pytest.approx(row["score"] - average_precision_score(codes, weak))
+    assert 0.0 < row["standard_error"] < row["difference"]
+
+
+def test_a_difference_within_the_noise_keeps_log_loss():
+    rng = np.random.default_rng(1)
+    codes = (rng.random(600) < 0.1).astype(float)
+    base = codes + rng.normal(size=600)
+    probabilities = {}
+    for g, jitter in [(0.0, 0.0), (0.5, 0.3), (1.0, 0.3), (2.0, 0.3)]:
+        p = 1 / (1 + np.exp(-(base + jitter * rng.normal(size=600))))
+        probabilities[g] = np.column_stack([1 - p, p])
+    chosen, evidence = choose(codes, probabilities, [1], np.random.RandomState(0))
+    best = max(evidence, key=lambda r: r["score"])
+    assert chosen == 0.0
+    assert best["difference"] <= best["standard_error"]  # why: even the best is within one error
+    assert [r["gamma"] for r in evidence] == [0.0, 0.5, 1.0, 2.0]
+
+
+def test_the_rare_class_is_scored_for_binary_every_class_for_multiclass():
+    assert scored_classes(np.array([1, 1, 1, 0]), 2) == [0]
+    assert scored_classes(np.array([0, 1, 1, 0, 0]), 2) == [1]
+    assert scored_classes(np.array([0, 1, 2, 2]), 3) == [0, 1, 2]
+
+
+# ------------------------------------------------------------------ the estimator
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_members_are_early_stopped_focal_models_whose_posteriors_are_averaged(data, backend):
+def test_auto_weighs_every_candidate_and_keeps_the_chosen_one_s_members(data, backend):
     X, y, X_test, _ = data
     model = FocalBoostClassifier(backend=backend, gamma="auto", **SETTINGS).fit(X, y)
-    assert model.gamma_ == AUTO_GAMMAS
-    assert [member.gamma for member in model.estimators_] == list(AUTO_GAMMAS)
-    for member in model.estimators_:
-        params = member.get_params()
-        assert params["early_stopping_rounds"] == AUTO_PATIENCE
-        assert params["early_stopping_metric"] == "log_loss"
-        assert 1 <= member.best_iteration_ < SETTINGS["n_estimators"]  # stopped early on the hold-out
-    # One seed for all: the same hold-out and the same booster seed.
-    assert len({member.random_state for member in model.estimators_}) == 1
-    expected = np.mean([member.predict_proba(X_test) for member in model.estimators_], axis=0)
-    np.testing.assert_allclose(model.predict_proba(X_test), expected, rtol=1e-12)
-    np.testing.assert_allclose(np.exp(model.predict_log_proba(X_test)), expected, rtol=1e-12)
-    log_odds = np.log(expected[:, 1]) - np.log(expected[:, 0])
-    np.testing.assert_allclose(model.decision_function(X_test), log_odds, rtol=1e-9)
-    np.testing.assert_array_equal(model.predict(X_test), model.classes_[np.argmax(expected, axis=1)])
+    focusing = model.focusing_
+    assert [row["gamma"] for row in focusing["candidates"]] == [0.0, *AUTO_GAMMAS]
+    assert focusing["metric"] == "average precision of the rare class 1 on the members' hold-outs"
+    assert model.loss_.gamma == focusing["gamma"]
+    best = max(focusing["candidates"], key=lambda row: row["score"])
+    chosen_by_rule = best["gamma"] if best["difference"] > best["standard_error"] else 0.0
+    assert focusing["gamma"] == chosen_by_rule
+    assert len(model.members_) == 2
+    proba = model.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    same = FocalBoostClassifier(backend=backend, gamma=focusing["gamma"], **SETTINGS).fit(X, y)
+    # The chosen candidate's members are the model: as if that gamma had been given.
+    np.testing.assert_allclose(same.predict_proba(X_test), proba, rtol=1e-6, atol=1e-9)
 
 
-def test_the_evidence_is_each_member_s_validation_score(data):
+def test_auto_on_a_given_eval_set_and_multiclass(data):
     X, y, X_val, y_val = data
     model = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y, eval_set=[(X_val, y_val)])
-    assert model.focusing_["metric"] == "log_loss"
-    assert "early-stopped on the same validation data" in model.focusing_["rule"]
-    for row, member in zip(model.focusing_["members"], model.estimators_, strict=True):
-        assert row["gamma"] == member.gamma
-        assert row["rounds"] == member.best_iteration_
-        assert row["validation_log_loss"] == pytest.approx(
-            log_loss(y_val, member.predict_proba(X_val)), rel=1e-6
-        )
+    assert len(model.members_) == 1
+    assert model.members_[0]["validation_rows"] == len(y_val)
+    X3, y3 = make_classification(1500, 6, n_informative=4, n_classes=3, weights=[0.8, 0.15], random_state=2)
+    multi = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X3, y3)
+    assert multi.focusing_["metric"].startswith("average precision, macro over the classes")
+    np.testing.assert_allclose(multi.predict_proba(X3).sum(axis=1), 1.0)
+
+
+def test_auto_needs_validation_data(data):
+    X, y, *_ = data
+    with pytest.raises(ValueError, match="gamma='auto' compares focusings on validation data"):
+        FocalBoostClassifier(gamma="auto", early_stopping_rounds=None, **SETTINGS).fit(X, y)
 
 
 def test_auto_is_deterministic_for_a_fixed_random_state(data):
     X, y, X_test, _ = data
-    first = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y).predict_proba(X_test)
-    second = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y).predict_proba(X_test)
-    np.testing.assert_array_equal(first, second)
-
-
-def test_sample_weights_reach_every_member(data):
-    X, y, X_test, _ = data
-    weight = np.where(y == 1, 3.0, 1.0)
-    plain = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y)
-    weighted = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y, sample_weight=weight)
-    assert weighted.predict_proba(X_test)[:, 1].mean() > plain.predict_proba(X_test)[:, 1].mean()
-
-
-def test_the_user_s_early_stopping_settings_are_kept(data):
-    X, y, *_ = data
-    model = FocalBoostClassifier(
-        gamma="auto", early_stopping_rounds=5, early_stopping_metric="average_precision", **SETTINGS
-    ).fit(X, y)
-    assert {m.early_stopping_rounds for m in model.estimators_} == {5}
-    assert set(model.estimators_[0].evals_result_["valid"]) == {"average_precision"}
-    assert model.focusing_["metric"] == "average_precision"
-
-
-def test_without_a_possible_hold_out_the_members_train_every_round():
-    X = np.arange(40, dtype=float).reshape(20, 2)
-    y = np.array([0] * 19 + [1])  # one positive: no stratified hold-out can keep it in both parts
-    model = FocalBoostClassifier(gamma="auto", n_estimators=7, n_jobs=1, random_state=0).fit(X, y)
-    assert [member.best_iteration_ for member in model.estimators_] == [7, 7]
-    assert "no early stopping" in model.focusing_["rule"]
-
-
-def test_multiclass_auto_probabilities_sum_to_one():
-    X, y = make_classification(1500, 6, n_informative=4, n_classes=3, weights=[0.8, 0.15], random_state=2)
-    model = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y)
-    prob = model.predict_proba(X)
-    np.testing.assert_allclose(prob.sum(axis=1), 1.0)
-    np.testing.assert_allclose(np.exp(model.decision_function(X)), prob, rtol=1e-9)
-
-
-def test_a_number_fits_one_model_and_forgets_the_members(data):
-    X, y, *_ = data
-    model = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y)
-    model.set_params(gamma=2.0).fit(X, y)
-    assert not hasattr(model, "estimators_")
-    assert not hasattr(model, "focusing_")
-    assert model.loss_.gamma == 2.0
-    model.set_params(gamma="auto").fit(X, y)
-    assert not hasattr(model, "booster_")
-    assert len(model.estimators_) == len(AUTO_GAMMAS)
+    first = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y)
+    second = FocalBoostClassifier(gamma="auto", **SETTINGS).fit(X, y)
+    assert first.focusing_ == second.focusing_
+    np.testing.assert_array_equal(first.predict_proba(X_test), second.predict_proba(X_test))
 
 
 def test_bad_gamma_strings_are_refused(data):
@@ -134,8 +133,6 @@ def test_auto_in_a_pipeline_and_grid_search_with_explicit_gammas(data):
         FocalBoostClassifier(**SETTINGS), {"gamma": ["auto", 0.0, 2.0]}, scoring="average_precision", cv=3
     ).fit(X, y)
     assert {str(params["gamma"]) for params in search.cv_results_["params"]} == {"auto", "0.0", "2.0"}
-    best = search.best_estimator_
-    assert hasattr(best, "estimators_") == (best.gamma == "auto")
     assert 0.0 < search.score(X_test, y_test) <= 1.0
 
 
@@ -143,8 +140,8 @@ if parse_version("1.6") <= SKLEARN_VERSION:
     from sklearn.utils.estimator_checks import parametrize_with_checks
 
     HOLD_OUT = (
-        "gamma='auto' holds out a stratified validation split of the rows: a row repeated k times "
-        "and one of weight k fall into it differently"
+        "the members early-stop on stratified hold-outs of the rows: a row repeated k times and one "
+        "of weight k fall into them differently"
     )
 
     @parametrize_with_checks(
@@ -157,5 +154,6 @@ if parse_version("1.6") <= SKLEARN_VERSION:
             "check_sample_weight_equivalence_on_sparse_data": HOLD_OUT,
         },
     )
+    @pytest.mark.filterwarnings("ignore:early stopping kept only the first round")  # the checks' tiny data
     def test_sklearn_estimator_checks_with_auto(estimator, check):
         check(estimator)

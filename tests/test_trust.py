@@ -31,7 +31,7 @@ def three_classes():
     return X, np.array(["a", "b", "c"])[y]
 
 
-class Stop(Exception):
+class StopError(Exception):
     pass
 
 
@@ -52,7 +52,9 @@ def _fitted_state(model):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("gamma", [2.0, "auto"])
-@pytest.mark.parametrize("error", [Stop("from progress"), KeyboardInterrupt()], ids=["exception", "ctrl-c"])
+@pytest.mark.parametrize(
+    "error", [StopError("from progress"), KeyboardInterrupt()], ids=["exception", "ctrl-c"]
+)
 def test_a_failed_refit_leaves_the_earlier_model(backend, gamma, error, binary, three_classes):
     """Refit on other data that fails midway: the earlier model, untouched, still predicts as before."""
     X, y = binary
@@ -129,3 +131,27 @@ def test_a_few_new_levels_do_not_warn(backend, with_text):
         warnings.simplefilter("error")
         model.predict_proba(some)
         model.predict_proba(frame.assign(merchant=None))  # all missing: nothing unseen
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_early_stopping_at_round_one_on_two_positives_warns(backend):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] > 0.8).astype(int)
+    X_val = rng.normal(size=(60, 3))
+    X_val[:2, 0] = -2.0  # the two validation positives look like the surest negatives
+    y_val = np.zeros(60, dtype=int)
+    y_val[:2] = 1
+    model = FocalBoostClassifier(
+        backend=backend, n_estimators=50, learning_rate=0.3, n_jobs=1, random_state=0
+    )
+    expected = "early stopping kept only the first round: the validation data hold 2 examples of class 1"
+    with pytest.warns(UserWarning, match=expected):
+        model.fit(X, y, eval_set=[(X_val, y_val)])
+    assert model.best_iteration_ == 1
+    with warnings.catch_warnings():  # many positives: a first-round stop is the data's verdict, no warning
+        warnings.simplefilter("error")
+        y_many = (X_val[:, 0] < -0.5).astype(int)
+        FocalBoostClassifier(backend=backend, n_estimators=50, n_jobs=1, random_state=0).fit(
+            X, y, eval_set=[(X_val, y_many)]
+        )
