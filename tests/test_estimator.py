@@ -23,20 +23,32 @@ BACKENDS = [
     for name in ("xgboost", "lightgbm")
 ]
 
-#: Checks the XGBoost backend is expected to fail, with the reason.
-XGBOOST_EXPECTED_FAILURES = {
-    "check_sample_weight_equivalence_on_dense_data": (
+#: One model on every row for every round, with no row or column sampling: the boosters' own defaults,
+#: for the tests of one model's mechanics (the estimator's defaults train members on hold-outs).
+ONE_MODEL = {"n_members": 1, "subsample": 1.0, "colsample_bytree": 1.0, "early_stopping_rounds": None}
+
+#: Expected of every estimator that draws its own hold-outs (the defaults).
+HOLD_OUT_FAILURES = dict.fromkeys(
+    ("check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data"),
+    "the members early-stop on stratified hold-outs of the rows: a row repeated k times and one of "
+    "weight k fall into them differently",
+)
+
+
+#: Expected of XGBoost training one model on all rows (``ONE_MODEL``).
+XGBOOST_SKETCH_FAILURES = {
+    name: (
         "XGBoost's hist method bins features with a weighted quantile sketch, so integer weights "
         "and repeated rows give slightly different bin edges and hence different trees"
-    ),
-    "check_sample_weight_equivalence_on_sparse_data": (
-        "XGBoost's hist method bins features with a weighted quantile sketch (as for dense data)"
-    ),
+    )
+    for name in HOLD_OUT_FAILURES
 }
 
 
 def _expected_failures(estimator):
-    return XGBOOST_EXPECTED_FAILURES if estimator.backend == "xgboost" else {}
+    if estimator.n_members > 1:
+        return HOLD_OUT_FAILURES
+    return XGBOOST_SKETCH_FAILURES if estimator.backend == "xgboost" else {}
 
 
 NEW_CHECKS_API = parse_version("1.6")  # expected_failed_checks
@@ -45,13 +57,17 @@ if NEW_CHECKS_API <= SKLEARN_VERSION:
     from sklearn.utils.estimator_checks import parametrize_with_checks
 
     @parametrize_with_checks(
-        # One model (a number for gamma); tests/test_auto.py runs the checks on gamma="auto", the default.
+        # The defaults (log loss, members on hold-outs) and focal loss; tests/test_auto.py runs gamma="auto".
         [
-            FocalBoostClassifier(backend=name, gamma=2.0, n_estimators=20, n_jobs=1, random_state=0)
+            FocalBoostClassifier(
+                backend=name, gamma=gamma, n_estimators=20, n_jobs=1, random_state=0, **extra
+            )
             for name in INSTALLED
+            for gamma, extra in ((0.0, {}), (2.0, {}), (2.0, ONE_MODEL))
         ],
         expected_failed_checks=_expected_failures,
     )
+    @pytest.mark.filterwarnings("ignore:early stopping kept only the first round")  # the checks' tiny data
     def test_sklearn_estimator_checks(estimator, check):
         check(estimator)
 
@@ -88,7 +104,7 @@ def test_gamma_zero_matches_the_boosters_log_loss(backend, imbalanced):
     """gamma=0, alpha=None: the same probabilities as the booster's own binary log loss."""
     X, y = imbalanced
     model = FocalBoostClassifier(
-        backend=backend, gamma=0.0, n_estimators=20, max_depth=3, n_jobs=1, random_state=0
+        backend=backend, gamma=0.0, n_estimators=20, max_depth=3, n_jobs=1, random_state=0, **ONE_MODEL
     ).fit(X, y)
     prior = float(np.mean(y))
     if backend == "xgboost":
@@ -149,6 +165,8 @@ def test_early_stopping_keeps_the_best_round(backend, imbalanced):
         learning_rate=0.5,
         max_depth=6,
         early_stopping_rounds=5,
+        early_stopping_metric="focal_loss",
+        n_members=1,
         n_jobs=1,
         random_state=0,
     ).fit(X, y)
@@ -304,7 +322,7 @@ def test_n_jobs_reaches_the_booster_and_the_kernel(backend, imbalanced, monkeypa
         return original(self, *args, n_threads=n_threads, **kwargs)
 
     monkeypatch.setattr(PreparedLoss, "gradient_hessian", spy)
-    model = FocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=3, n_jobs=1).fit(X, y)
+    model = FocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=3, n_jobs=1, **ONE_MODEL).fit(X, y)
     assert seen == [1, 1, 1]
     if backend == "xgboost":
         import json
@@ -314,14 +332,21 @@ def test_n_jobs_reaches_the_booster_and_the_kernel(backend, imbalanced, monkeypa
     else:
         assert model.booster_.params["num_threads"] == 1
     seen.clear()
-    FocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=2, n_jobs=-1).fit(X, y)
+    FocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=2, n_jobs=-1, **ONE_MODEL).fit(X, y)
     assert seen == [os.cpu_count()] * 2
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_sample_weight_reaches_the_loss(backend, imbalanced):
     X, y = imbalanced
-    params = {"backend": backend, "gamma": 2.0, "n_estimators": 20, "n_jobs": 1, "random_state": 0}
+    params = {
+        "backend": backend,
+        "gamma": 2.0,
+        "n_estimators": 20,
+        "n_jobs": 1,
+        "random_state": 0,
+        **ONE_MODEL,
+    }
     plain = FocalBoostClassifier(**params).fit(X, y)
     weight = np.where(y == 1, 10.0, 1.0)
     heavy = FocalBoostClassifier(**params).fit(X, y, sample_weight=weight)
@@ -349,8 +374,9 @@ def test_eval_set_with_weights_records_the_weighted_focal_loss(backend, imbalanc
     X, y = imbalanced
     w_valid = np.random.default_rng(0).uniform(0.5, 2.0, 500)
     model = FocalBoostClassifier(
-        backend=backend, gamma=2.0, alpha=0.25, n_estimators=12, probability="raw", n_jobs=1, random_state=0
-    ).fit(X[:1500], y[:1500], eval_set=[(X[1500:], y[1500:], w_valid)])
+        backend=backend, gamma=2.0, alpha=0.25, n_estimators=12, probability="raw", n_jobs=1, random_state=0,
+        early_stopping_metric="focal_loss", **ONE_MODEL,
+    ).fit(X[:1500], y[:1500], eval_set=[(X[1500:], y[1500:], w_valid)])  # fmt: skip
     curve = model.evals_result_["valid"]["focal_loss"]
     assert len(curve) == 12
     expected = focal_loss(
@@ -502,9 +528,12 @@ def test_progress_is_reported_after_each_round(backend, imbalanced):
         n_jobs=1,
     )
     model.fit(X, y, progress=lambda done, most: calls.append((done, most)))
-    rounds = len(model.evals_result_["valid"]["focal_loss"])
-    assert rounds < 300
-    assert calls == [(i, 300) for i in range(1, rounds + 1)]
+    # Two members, each reporting its own rounds as a part of both members' 600.
+    first, second = (len(model.evals_result_[f"valid_{k}"]["log_loss"]) for k in (1, 2))
+    assert first < 300
+    assert second < 300
+    expected = [(i, 600) for i in range(1, first + 1)] + [(300 + i, 600) for i in range(1, second + 1)]
+    assert calls == expected
 
 
 @pytest.mark.skipif("xgboost" not in INSTALLED, reason="xgboost is not installed")
@@ -525,11 +554,12 @@ def test_xgboost_on_cuda_takes_the_device_resident_path(imbalanced, monkeypatch)
     settings = {"gamma": 2.0, "n_estimators": 30, "early_stopping_rounds": 3, "n_jobs": 1, "random_state": 0}
     on_cuda = FocalBoostClassifier(device="cuda", **settings).fit(X, y)
     on_cpu = FocalBoostClassifier(**settings).fit(X, y)
-    assert calls == ["cuda"]
+    assert calls == ["cuda", "cuda"]  # one per member
     assert on_cuda.best_iteration_ == on_cpu.best_iteration_
-    assert on_cuda.evals_result_["valid"]["focal_loss"] == pytest.approx(
-        on_cpu.evals_result_["valid"]["focal_loss"], rel=1e-3
-    )
+    for key in ("valid_1", "valid_2"):
+        assert on_cuda.evals_result_[key]["log_loss"] == pytest.approx(
+            on_cpu.evals_result_[key]["log_loss"], rel=1e-3
+        )
     np.testing.assert_allclose(on_cuda.predict_proba(X), on_cpu.predict_proba(X), atol=0.02)
 
 
@@ -539,7 +569,7 @@ def test_lightgbm_on_cuda_uses_its_opencl_gpu_build(imbalanced):
 
     model = FocalBoostClassifier(backend="lightgbm", device="cuda", n_estimators=5)
     model.n_classes_ = 2  # what fit sets before it asks for the settings
-    assert LightGBMBackend().params(model._settings())["device_type"] == "gpu"
+    assert LightGBMBackend().params(model._settings(seed=0))["device_type"] == "gpu"
     X, y = imbalanced
     error = None
     try:
