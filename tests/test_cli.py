@@ -353,29 +353,131 @@ def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
     assert cli.main([*args, "--early-stopping-metric", "average_precision"]) == 0
     estimator = joblib.load(model)["model"]
     assert estimator.early_stopping_metric == "average_precision"
-    curve = estimator.evals_result_["valid"]["average_precision"]
-    assert estimator.best_iteration_ == int(np.argmax(curve)) + 1
+    for k, member in enumerate(estimator.members_, start=1):  # each member stopped at its best AP
+        curve = estimator.evals_result_[f"valid_{k}"]["average_precision"]
+        assert member["rounds"] == int(np.argmax(curve)) + 1
+        assert member["validation_average_precision"] == max(curve)
     with pytest.raises(SystemExit) as refused:
         cli.main([*args, "--early-stopping-metric", "aucpr"])
     assert refused.value.code == 2
 
 
-def test_train_with_automatic_focusing_says_what_it_chose(transactions, tmp_path):
+def test_train_with_automatic_focusing_says_what_it_chose_and_why(transactions, tmp_path):
     model = tmp_path / "model.joblib"
     options = ["--n-estimators", "60", "--learning-rate", "0.3", "--n-jobs", "1"]  # --gamma auto: the default
     printed = focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *options)
     assert printed.returncode == 0, printed.stderr
     assert "focal (gamma=auto, alpha=none)" in printed.stdout
-    chosen = [line for line in printed.stdout.splitlines() if line.startswith("gamma=auto:")]
+    lines = printed.stdout.splitlines()
+    members = [line for line in lines if line.startswith("model: 2 members")]
+    assert len(members) == 1
+    assert "validation log loss" in members[0]
+    chosen = [line for line in lines if line.startswith("focusing: gamma=auto chose gamma ")]
     assert len(chosen) == 1
-    assert "gamma 0 (" in chosen[0]
-    assert "gamma 1 (" in chosen[0]
-    assert "validation log loss" in chosen[0]
-    assert "why:" in printed.stdout
+    evidence = [line for line in lines if line.startswith("  evidence: average precision of the rare class")]
+    assert len(evidence) == 1
+    for gamma in ("0.5", "1", "2"):
+        assert f"gamma {gamma} " in evidence[0]
+    assert "beat every fixed gamma" not in printed.stdout  # no claim the table does not show
     reported = focal_boost(
         "train", transactions["csv"], "--target", "target", "-o", model, "--json", *options
     )
-    focusing = json.loads(reported.stdout)["metadata"]["focusing"]
-    assert [row["gamma"] for row in focusing["members"]] == [0.0, 1.0]
-    assert focusing["metric"] == "log_loss"
-    assert all(1 <= row["rounds"] <= 60 for row in focusing["members"])
+    metadata = json.loads(reported.stdout)["metadata"]
+    focusing = metadata["focusing"]
+    assert [row["gamma"] for row in focusing["candidates"]] == [0.0, 0.5, 1.0, 2.0]
+    assert focusing["metric"] == "average precision of the rare class 'fraud' on the members' hold-outs"
+    assert all(1 <= row["rounds"] <= 60 for row in metadata["members"])
+
+
+@pytest.fixture(scope="module")
+def mostly_yes(tmp_path_factory) -> pathlib.Path:
+    """A binary target whose greater label ("yes") is the 92% majority, with a row-number column."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    signal = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "row_id": np.arange(1, n + 1),
+            "signal": signal,
+            "noise": rng.normal(size=n),
+            "answer": np.where(signal + 0.8 * rng.normal(size=n) > -1.7, "yes", "no"),
+        }
+    )
+    path = tmp_path_factory.mktemp("yes") / "answers.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_the_positive_class_is_the_minority_by_default_and_named_everywhere(mostly_yes, tmp_path):
+    model = tmp_path / "m.joblib"
+    base = ["train", mostly_yes, "--target", "answer", "--drop", "row_id"]
+    args = [*base, "-o", model, *FAST]
+    printed = focal_boost(*args)
+    assert printed.returncode == 0, printed.stderr
+    first = printed.stdout.splitlines()[0]
+    assert "positive class 'no' (the minority class; --positive LABEL to choose)" in first
+    assert "ranking scores of class 'no'" in printed.stdout
+    report = json.loads(focal_boost(*args, "--json").stdout)
+    assert report["positive_class"] == "no"
+    assert report["metadata"]["positive_class"] == "no"
+    # The scores are those of "no": far from what scoring the 92% "yes" class gives.
+    no_ap = report["scores"]["log loss"]["average precision"]
+    yes_args = [*base, "-o", tmp_path / "yes.joblib", *FAST]
+    yes = json.loads(focal_boost(*yes_args, "--json", "--positive", "yes").stdout)
+    assert yes["positive_class"] == "yes"
+    assert yes["scores"]["log loss"]["average precision"] > 0.95
+    assert no_ap < 0.9
+    evaluated = json.loads(focal_boost("evaluate", model, mostly_yes, "--target", "answer", "--json").stdout)
+    assert evaluated["positive_class"] == "no"  # the model's, from training
+    assert evaluated["scores"]["average precision"] < 0.95
+
+
+def test_a_numeric_alpha_weighs_the_positive_class(mostly_yes, tmp_path):
+    import joblib
+
+    model = tmp_path / "m.joblib"
+    args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", model, "--alpha", "0.75"]
+    assert focal_boost(*args, *FAST).returncode == 0
+    assert joblib.load(model)["model"].alpha == {"no": 0.75, "yes": 0.25}
+    assert focal_boost(*args, "--positive", "yes", *FAST).returncode == 0
+    assert joblib.load(model)["model"].alpha == {"yes": 0.75, "no": 0.25}
+    refused = focal_boost(*args, "--positive", "maybe", *FAST)
+    assert refused.returncode == 2
+    assert "--positive 'maybe' is not a class of the target (classes: no, yes)" in refused.stderr
+
+
+def test_plots_are_of_the_positive_class(mostly_yes, tmp_path, monkeypatch):
+    from focal_boost import cli, plots
+
+    seen = []
+    for name in ("precision_recall", "reliability"):
+        original = getattr(plots, name)
+
+        def spy(path, y, scores, *, pos_label, _original=original):
+            seen.append(pos_label)
+            return _original(path, y, scores, pos_label=pos_label)
+
+        monkeypatch.setattr(plots, name, spy)
+    args = ["train", str(mostly_yes), "--target", "answer", "--drop", "row_id", "-q"]
+    assert cli.main([*args, "-o", str(tmp_path / "m.joblib"), "--plots", str(tmp_path / "p"), *FAST]) == 0
+    assert seen == ["no", "no"]
+
+
+def test_an_integer_row_identifier_column_is_warned_about(mostly_yes, tmp_path):
+    printed = focal_boost("train", mostly_yes, "--target", "answer", "-o", tmp_path / "m.joblib", *FAST)
+    assert printed.returncode == 0, printed.stderr
+    assert "column 'row_id' looks like a row identifier" in printed.stderr
+    assert "--drop row_id" in printed.stderr
+    dropped = focal_boost(
+        "train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", tmp_path / "m.joblib", *FAST
+    )
+    assert "identifier" not in dropped.stderr
+
+
+def test_train_is_reproducible_by_default(mostly_yes, tmp_path):
+    """The seed defaults to 0: the same data give the same hold-outs, models and scores."""
+    args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "--json", "--n-jobs", "1"]
+    runs = [json.loads(focal_boost(*args, "-o", tmp_path / f"m{k}.joblib").stdout) for k in range(2)]
+    assert runs[0]["scores"] == runs[1]["scores"]
+    assert runs[0]["metadata"]["focusing"] == runs[1]["metadata"]["focusing"]
+    assert runs[0]["metadata"]["members"] == runs[1]["metadata"]["members"]
