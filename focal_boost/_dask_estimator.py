@@ -60,6 +60,9 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
     def _backend(self, name: str) -> Any:
         return DASK_BACKENDS[name](lambda: self.client)
 
+    def _balanced(self, loss: Any, train: tuple) -> Any:
+        return loss  # one model: the backend fixes alpha="balanced" from class totals on the cluster
+
     def _fit_data(self, X: Any, y: Any, sample_weight: Any, eval_set: Any) -> tuple[tuple, tuple | None]:
         """Aligned Dask collections; the classes and their codes are found on the cluster."""
         asked = self.early_stopping_rounds is not None and self.early_stopping_rounds != "auto"

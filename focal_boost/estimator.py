@@ -329,6 +329,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         train, given = self._fit_data(X, y, sample_weight, eval_set)
         if isinstance(self.alpha, Mapping):  # per class label: known now
             loss = FocalLoss(loss.gamma, self._class_alpha(), hessian=self.hessian)
+        if isinstance(loss.alpha, str):  # "balanced": from all the training rows, the same for every member
+            loss = self._balanced(loss, train)
         random_state = check_random_state(self.random_state)
         splits, patience = self._splits(train, given, random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max - len(splits)))
@@ -378,6 +380,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             return self._keep(members[0], members[0].evals_result)
         history = {f"valid_{j + 1}": member.evals_result.get("valid", {}) for j, member in enumerate(members)}
         return self._keep(backend.average(members), history)
+
+    def _balanced(self, loss: FocalLoss, train: tuple) -> FocalLoss:
+        """``alpha="balanced"`` fixed from the training labels and weights."""
+        return loss.resolved(train[1], train[2], n_classes=self.n_classes_)
 
     def _splits(self, train: tuple, given: tuple | None, random_state: Any) -> tuple[list[tuple], int | None]:
         """The members' ``(train, valid)`` triples, and the early-stopping patience (None: no early stopping).
@@ -755,7 +761,7 @@ def warn_if_stopped_at_once(
         return
     counts = np.bincount(np.asarray(valid[1]).astype(np.intp), minlength=len(classes))
     fewest = int(np.argmin(counts))
-    if counts[fewest] > 2:
+    if counts[fewest] > 2 or counts[fewest] == 0:  # an absent class is warned about with the eval_set
         return
     label = classes[fewest].item() if isinstance(classes[fewest], np.generic) else classes[fewest]
     warn(

@@ -11,6 +11,10 @@ xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip insta
 
 from focal_boost import FocalLoss  # noqa: E402
 
+#: A local FocalBoostClassifier that trains as the Dask one does: one model on all rows, every round
+#: (no hold-out is drawn on a cluster).
+LOCAL_ONE_MODEL = {"n_members": 1, "early_stopping_rounds": None}
+
 fx = pytest.importorskip("focal_boost.xgboost")
 
 
@@ -345,7 +349,7 @@ def test_dask_estimator_is_close_to_the_local_one(client, backend, n_classes):
     model = DaskFocalBoostClassifier(**params)
     model.client = client
     model.fit(dX, dy)
-    local = FocalBoostClassifier(**params).fit(X, labels)
+    local = FocalBoostClassifier(**params, **LOCAL_ONE_MODEL).fit(X, labels)
     np.testing.assert_array_equal(model.classes_, local.classes_)
     assert model.init_score_ == pytest.approx(local.init_score_, rel=1e-9)
     proba = model.predict_proba(dX)
@@ -370,7 +374,7 @@ def test_dask_estimator_early_stopping_and_errors(client):
     )
     model.client = client
     model.fit(dX[:3000], dy[:3000], eval_set=[(dX[3000:], dy[3000:])])
-    curve = model.evals_result_["valid"]["focal_loss"]
+    curve = model.evals_result_["valid"]["log_loss"]
     assert len(curve) < 300
     assert model.best_iteration_ == int(np.argmin(curve)) + 1
     # Pickled without its client; predicts again once one is available (the default one here).
@@ -398,17 +402,17 @@ def test_dask_estimator_with_automatic_focusing(client):
     model = DaskFocalBoostClassifier(gamma="auto", n_estimators=200, learning_rate=0.5, max_depth=4)
     model.client = client
     model.fit(dX[:3000], dy[:3000], eval_set=[(dX[3000:], dy[3000:])])
-    members = model.estimators_
-    assert [member.gamma for member in members] == [0.0, 1.0]
-    assert all(member.best_iteration_ < 200 for member in members)  # early-stopped on the eval_set
-    assert all("log_loss" in member.evals_result_["valid"] for member in members)
+    # Every candidate early-stopped on the eval_set and scored on it; the chosen one is the model.
+    assert [row["gamma"] for row in model.focusing_["candidates"]] == [0.0, 0.5, 1.0, 2.0]
+    assert model.loss_.gamma == model.focusing_["gamma"]
+    assert model.members_[0]["validation_rows"] == 1000
+    assert model.best_iteration_ < 200
     prob = model.predict_proba(dX)
-    assert isinstance(prob, da.Array)  # lazy, as for one model
-    expected = np.mean([member.predict_proba(dX).compute() for member in members], axis=0)
-    np.testing.assert_allclose(prob.compute(), expected, rtol=1e-12)
-    # Without an eval_set no hold-out is drawn on the cluster: the members train every round.
-    unvalidated = DaskFocalBoostClassifier(gamma="auto", n_estimators=5).fit(dX, dy)
-    assert [member.best_iteration_ for member in unvalidated.estimators_] == [5, 5]
+    assert isinstance(prob, da.Array)  # lazy, as for any model
+    np.testing.assert_allclose(prob.compute().sum(axis=1), 1.0)
+    # Without an eval_set no hold-out is drawn on the cluster: nothing to compare on.
+    with pytest.raises(ValueError, match="gamma='auto' compares focusings on validation data"):
+        DaskFocalBoostClassifier(gamma="auto", n_estimators=5).fit(dX, dy)
 
 
 def test_dask_estimator_with_sample_weights_matches_the_local_initial_score(client):
@@ -422,15 +426,15 @@ def test_dask_estimator_with_sample_weights_matches_the_local_initial_score(clie
     chunks = ((2500, 1500),)
     dX = da.from_array(X, chunks=(chunks[0], 5))
     dy, dw = da.from_array(y, chunks=chunks), da.from_array(w, chunks=chunks)
-    params = {"gamma": 2.0, "alpha": "balanced", "n_estimators": 20, "max_depth": 3}
+    params = {"gamma": 2.0, "alpha": "balanced", "n_estimators": 20, "max_depth": 3, "colsample_bytree": 1.0}
     model = DaskFocalBoostClassifier(**params)
     model.client = client
     model.fit(dX, dy, sample_weight=dw)
-    local = FocalBoostClassifier(**params).fit(X, y, sample_weight=w)
-    # One machine reads the weights back from the DMatrix in float32; the cluster sums float64.
-    assert model.init_score_ == pytest.approx(local.init_score_, rel=1e-6)
+    local = FocalBoostClassifier(**params, **LOCAL_ONE_MODEL).fit(X, y, sample_weight=w)
+    # Balanced classes: the initial score is 0 up to rounding (the cluster sums float32 weights).
+    assert model.init_score_ == pytest.approx(local.init_score_, abs=1e-6)
     np.testing.assert_allclose(model.loss_.alpha, local.loss_.alpha, rtol=1e-6)
-    unweighted = FocalBoostClassifier(**params).fit(X, y)
+    unweighted = FocalBoostClassifier(**params, **LOCAL_ONE_MODEL).fit(X, y)
     proba = model.predict_proba(dX).compute()[:, 1]
     # The weights count: closer to the weighted local model than to the unweighted one.
     assert np.mean(np.abs(proba - local.predict_proba(X)[:, 1])) < 0.5 * np.mean(
@@ -491,7 +495,9 @@ def test_dask_estimator_on_dask_dataframes(client, backend):
     np.testing.assert_array_equal(model.feature_names_in_, features)
     proba = model.predict_proba(data[features])
     assert isinstance(proba, da.Array)
-    local = FocalBoostClassifier(backend=backend, n_estimators=15, max_depth=3, random_state=0)
+    local = FocalBoostClassifier(
+        backend=backend, n_estimators=15, max_depth=3, random_state=0, **LOCAL_ONE_MODEL
+    )
     local.fit(frame[features], frame["label"])
     assert np.mean(np.abs(proba.compute() - local.predict_proba(frame[features]))) < 0.03
     assert set(model.predict(data[features]).compute()) <= {"fraud", "ok"}
