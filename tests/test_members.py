@@ -234,3 +234,14 @@ def test_two_fits_with_random_state_none_differ_and_with_a_seed_agree(backend, d
     assert not np.array_equal(first, second)  # the hold-outs and the sampling are drawn anew
     seeded = [FocalBoostClassifier(backend=backend, **SETTINGS).fit(X, y).predict_proba(X_test) for _ in "ab"]
     np.testing.assert_array_equal(*seeded)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_balanced_alpha_is_fixed_once_from_all_rows_for_every_member(backend, data):
+    X, y, *_ = data
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, y.size)
+    model = FocalBoostClassifier(backend=backend, gamma=2.0, alpha="balanced", **SETTINGS)
+    model.fit(X, y, sample_weight=weight)
+    expected = FocalLoss(2.0, "balanced").resolved(y, weight).alpha
+    assert model.loss_.alpha == pytest.approx(expected, rel=1e-12)  # the positive class's weight
+    assert len(model.members_) == 2
