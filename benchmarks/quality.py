@@ -72,6 +72,9 @@ BASELINES = ("log_loss_es", "log_loss_pair")
 #: The method every paired difference is taken against, and every cost and Brier ratio.
 REFERENCE = "log_loss_es"
 
+#: The methods of the goals table.
+HEADLINE = ("default", "auto", "one_member")
+
 Fit = Callable[[str, Any, np.ndarray, int, int], tuple[Any, dict[str, Any]]]
 
 
@@ -314,7 +317,7 @@ def goals(rows: dict, sets: list[str], method: str) -> dict[str, float]:
     }
 
 
-def report(records: list[dict[str, Any]], methods: list[str]) -> str:
+def report(records: list[dict[str, Any]], methods: list[str], headline: tuple[str, ...] = HEADLINE) -> str:
     table = summarize(records)
     boosters = sorted(table)
     sets = [spec for spec in QUALITY_SETS if any(spec.name in table[b] for b in boosters)]
@@ -348,7 +351,7 @@ def report(records: list[dict[str, Any]], methods: list[str]) -> str:
         "fold std | Brier / `log_loss_es`'s | fit time / `log_loss_es`'s |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    summary_methods = [m for m in ("default", "auto", "one_member") if m in methods]
+    summary_methods = [m for m in headline if m in methods]
     complete = {}
     for booster in boosters:
         present = [m for m in methods if any(m in table[booster][s.name] for s in sets)]
