@@ -41,18 +41,32 @@ def is_auto(gamma: Any) -> bool:
     return isinstance(gamma, str) and gamma == "auto"
 
 
-def _average_precision(codes: np.ndarray, proba: np.ndarray, weight: np.ndarray, classes: list[int]) -> float:
-    """Mean over ``classes`` of each class's (weighted) average precision against the rest.
+def _average_precision(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Average precision of ``score`` for the boolean labels ``positive``, once per row of ``weights``.
 
-    NaN when a class has no weight (a bootstrap resample without it): its precision is undefined.
+    scikit-learn's ``average_precision_score`` (the step-wise sum over distinct
+    thresholds of recall gained times precision) with each row of ``weights``
+    ``(B, n)`` as sample weights, for all ``B`` resamples in one pass over the
+    sorted scores. NaN where a row gives the positives no weight.
     """
-    from sklearn.metrics import average_precision_score
+    order = np.argsort(-score, kind="mergesort")
+    ordered, hits = score[order], positive[order]
+    w = weights[:, order]
+    last = np.append(np.flatnonzero(np.diff(ordered)), ordered.size - 1)  # each distinct score's last row
+    true_positives = np.cumsum(w * hits, axis=1)[:, last]
+    false_positives = np.cumsum(w * ~hits, axis=1)[:, last]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(
+            true_positives + false_positives > 0, true_positives / (true_positives + false_positives), 0.0
+        )
+        recall = true_positives / true_positives[:, -1:]
+    gained = np.diff(recall, axis=1, prepend=0.0)
+    return np.sum(gained * precision, axis=1)
 
-    if any(not np.any(weight[codes == k] > 0) for k in classes):
-        return float("nan")
-    return float(
-        np.mean([average_precision_score(codes == k, proba[:, k], sample_weight=weight) for k in classes])
-    )
+
+def _scores(codes: np.ndarray, proba: np.ndarray, weights: np.ndarray, classes: list[int]) -> np.ndarray:
+    """Mean over ``classes`` of each class's average precision against the rest, per row of ``weights``."""
+    return np.mean([_average_precision(codes == k, proba[:, k], weights) for k in classes], axis=0)
 
 
 def scored_classes(codes: np.ndarray, n_classes: int) -> list[int]:
@@ -75,27 +89,22 @@ def choose(
     score, its difference from log loss and that difference's standard error.
     """
     n = codes.shape[0]
-    ones = np.ones(n)
     scores = {
-        gamma: _average_precision(codes, proba, ones, classes) for gamma, proba in probabilities.items()
+        gamma: float(_scores(codes, proba, np.ones((1, n)), classes)[0])
+        for gamma, proba in probabilities.items()
     }
-    # The same resamples for every candidate: the differences are paired.
-    resamples = [
-        np.bincount(random_state.randint(0, n, n), minlength=n).astype(np.float64) for _ in range(BOOTSTRAP)
-    ]
-    reference = [_average_precision(codes, probabilities[0.0], w, classes) for w in resamples]
+    # The same resamples for every candidate, so that the differences are paired; resamples without
+    # a row of some scored class have no average precision and are left out.
+    resamples = np.stack([np.bincount(random_state.randint(0, n, n), minlength=n) for _ in range(BOOTSTRAP)])
+    resamples = resamples.astype(np.float64)
+    reference = _scores(codes, probabilities[0.0], resamples, classes)
     evidence = []
     for gamma, proba in probabilities.items():
         if gamma == 0.0:
             error = 0.0
         else:
-            differences = np.array(
-                [
-                    _average_precision(codes, proba, w, classes) - base
-                    for w, base in zip(resamples, reference, strict=True)
-                    if not np.isnan(base)
-                ]
-            )
+            differences = _scores(codes, proba, resamples, classes) - reference
+            differences = differences[~np.isnan(differences)]
             error = float(np.std(differences, ddof=1)) if differences.size > 1 else float("inf")
         evidence.append(
             {

@@ -66,6 +66,22 @@ def test_a_difference_within_the_noise_keeps_log_loss():
     assert [r["gamma"] for r in evidence] == [0.0, 0.5, 1.0, 2.0]
 
 
+def test_the_bootstrap_average_precision_is_scikit_learn_s_with_weights():
+    from focal_boost._auto import _average_precision
+
+    rng = np.random.default_rng(2)
+    positive = rng.random(500) < 0.1
+    score = np.round(rng.normal(size=500) + positive, 1)  # many ties
+    weights = np.stack([np.bincount(rng.integers(0, 500, 500), minlength=500) for _ in range(20)]).astype(
+        float
+    )
+    weights[0] = np.where(positive, 0.0, weights[0])  # no weight on the positives: undefined
+    got = _average_precision(positive, score, weights)
+    assert np.isnan(got[0])
+    expected = [average_precision_score(positive, score, sample_weight=w) for w in weights[1:]]
+    np.testing.assert_allclose(got[1:], expected, rtol=1e-12)
+
+
 def test_the_rare_class_is_scored_for_binary_every_class_for_multiclass():
     assert scored_classes(np.array([1, 1, 1, 0]), 2) == [0]
     assert scored_classes(np.array([0, 1, 1, 0, 0]), 2) == [1]
