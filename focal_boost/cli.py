@@ -203,6 +203,9 @@ def _fit(model: Any, X: Any, y: Any, reporter: Reporter, label: str) -> Any:
     return model
 
 
+#: The baseline ``train`` compares with: what a careful user trains anyway.
+BASELINE = "log loss (one model)"
+
 #: Printed under every score table: which probabilities each column is computed on.
 SCORES_LEGEND = (
     "focal loss: of each model's raw sigmoid/softmax output, the quantity focal training minimises; "
@@ -298,6 +301,34 @@ def focusing_lines(model: Any) -> list[str]:
     return lines
 
 
+def _paired_difference(truth: np.ndarray, ours: np.ndarray, theirs: np.ndarray, seed: int) -> dict[str, Any]:
+    """Average precision of ``ours`` minus ``theirs`` on the same rows, with a paired bootstrap's error."""
+    from focal_boost._auto import BOOTSTRAP, _average_precision
+
+    n = truth.shape[0]
+    ones = np.ones((1, n))
+    difference = float(_average_precision(truth, ours, ones)[0] - _average_precision(truth, theirs, ones)[0])
+    random_state = np.random.RandomState(seed)
+    weights = np.stack([np.bincount(random_state.randint(0, n, n), minlength=n) for _ in range(BOOTSTRAP)])
+    weights = weights.astype(np.float64)
+    resampled = _average_precision(truth, ours, weights) - _average_precision(truth, theirs, weights)
+    resampled = resampled[~np.isnan(resampled)]
+    error = float(np.std(resampled, ddof=1)) if resampled.size > 1 else float("nan")
+    return {"metric": "average precision", "difference": difference, "standard_error": error, "rows": n}
+
+
+def _comparison_line(name: str, comparison: dict[str, Any], truth: np.ndarray) -> str:
+    difference, error = comparison["difference"], comparison["standard_error"]
+    if not abs(difference) > 2.0 * error:
+        verdict = "within two standard errors: no difference these rows can show"
+    else:
+        verdict = f"{'better' if difference > 0 else 'worse'} by more than two standard errors"
+    return (
+        f"average precision, {name} minus {BASELINE}: {difference:+.4f} +- {error:.4f} (paired bootstrap "
+        f"over {truth.shape[0]:,} held-out rows with {int(truth.sum()):,} positives; {verdict})"
+    )
+
+
 def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: float(np.mean([run[key] for run in runs])) for key in runs[0]}
 
@@ -335,9 +366,9 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
             f"that splits on it learns the row order, not the data; leave it out with --drop {name}"
         )
     shown_gamma = args.gamma if isinstance(args.gamma, str) else f"{args.gamma:g}"
-    focal_name = f"focal (gamma={shown_gamma}, alpha={args.alpha or 'none'})"
+    focal_name = f"focal_boost (gamma={shown_gamma}, alpha={args.alpha or 'none'})"
     # The baseline is what a careful user trains anyway: the booster's log loss, early-stopped on a split.
-    names = {focal_name: (args.gamma, alpha, 2), "log loss": (0.0, None, 1)}
+    names = {focal_name: (args.gamma, alpha, 2), BASELINE: (0.0, None, 1)}
     rows = np.arange(len(y))
     try:
         if args.cv:
@@ -348,6 +379,7 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         raise UsageError(f"cannot split the data for evaluation: {error}") from error
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     held_out: dict[str, Any] = {}
+    ranked: dict[str, list[np.ndarray]] = {name: [] for name in names}  # the positive class's, held out
     for fold, (fit_rows, test_rows) in enumerate(splits):
         focal_loss = None  # every model's "focal loss" score uses the focal model's gamma and alpha
         for name, (gamma, model_alpha, members) in names.items():
@@ -367,11 +399,21 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
                 }
             )
             held_out[name] = model
+            if positive is not None:
+                column = model.classes_.tolist().index(positive)
+                ranked[name].append(model.predict_proba(X.iloc[test_rows])[:, column])
     scores = {name: _mean(run) for name, run in runs.items()}
     how = f"mean of {args.cv} stratified folds" if args.cv else f"stratified hold-out of {args.test_size:.0%}"
     about = "" if positive is None else f"; ranking scores of class {_label(positive)}"
     reporter.table(f"Scores on held-out data ({how}{about}; higher is better for the first three):", scores)
     reporter.line(SCORES_LEGEND)
+    comparison = None
+    if positive is not None:
+        truth = np.concatenate([y[test_rows] for _, test_rows in splits]) == positive
+        comparison = _paired_difference(
+            truth, np.concatenate(ranked[focal_name]), np.concatenate(ranked[BASELINE]), args.seed
+        )
+        reporter.line(_comparison_line(focal_name, comparison, truth))
 
     final = held_out[focal_name]
     if args.cv:  # the saved model is trained on all the data
@@ -388,6 +430,7 @@ def train(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         "scores": scores,
         "parameters": {k: v for k, v in final.get_params().items() if k != "backend_params"},
         "trained_on": "all rows" if args.cv else "the training split",
+        "comparison": comparison,
     }
     metadata["focusing"] = final.focusing_
     metadata["members"] = final.members_
@@ -419,7 +462,7 @@ def _plots(
 
     directory = pathlib.Path(args.plots)
     written = [plots.focal_loss_curves(directory / "focal_loss_curves.png")]
-    focal, log_loss = models[focal_name], models["log loss"]
+    focal, log_loss = models[focal_name], models[BASELINE]
     if len(focal.classes_) != 2:
         return written  # precision-recall and reliability are drawn for binary targets
     column = focal.classes_.tolist().index(positive)

@@ -59,13 +59,13 @@ def test_train_predict_evaluate_round_trip(kind, transactions, tmp_path):
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     scores = report["scores"]
-    assert set(scores) == {"focal (gamma=2, alpha=none)", "log loss"}
+    assert set(scores) == {"focal_boost (gamma=2, alpha=none)", "log loss (one model)"}
     for row in scores.values():
         assert 0.0 < row["average precision"] <= 1.0
         assert 0.5 < row["ROC AUC"] <= 1.0
         assert 0.0 <= row["Brier score"] < 0.1
     # Both models' "focal loss" uses the focal model's gamma: the log-loss model's differs from its log loss.
-    assert scores["log loss"]["focal loss"] < scores["log loss"]["log loss"]
+    assert scores["log loss (one model)"]["focal loss"] < scores["log loss (one model)"]["log loss"]
     assert report["metadata"]["classes"] == ["fraud", "ok"]
     assert model.is_file()
 
@@ -84,7 +84,7 @@ def test_train_predict_evaluate_round_trip(kind, transactions, tmp_path):
     # The model saw 80% of these rows: it scores at least as well as on the held-out part.
     assert (
         scores["average precision"]
-        >= report["scores"]["focal (gamma=2, alpha=none)"]["average precision"] - 0.05
+        >= report["scores"]["focal_boost (gamma=2, alpha=none)"]["average precision"] - 0.05
     )
     truth = pd.read_csv(transactions["csv"])["target"].to_numpy()
     accuracy = np.mean(frame["prediction"].to_numpy() == truth)
@@ -110,7 +110,7 @@ def test_cross_validation_table_and_plots(transactions, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "mean of 3 stratified folds" in result.stdout
-    assert "focal (gamma=2, alpha=0.25)" in result.stdout
+    assert "focal_boost (gamma=2, alpha=0.25)" in result.stdout
     for name in ("focal_loss_curves.png", "precision_recall.png", "reliability.png"):
         assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -214,7 +214,7 @@ def test_multiclass_target(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["metadata"]["classes"] == ["common", "rare", "rarest"]
-    assert report["scores"]["focal (gamma=2, alpha=0.2,0.3,0.5)"]["ROC AUC"] > 0.8
+    assert report["scores"]["focal_boost (gamma=2, alpha=0.2,0.3,0.5)"]["ROC AUC"] > 0.8
 
 
 def test_demo_without_output_dir_leaves_nothing_behind(tmp_path):
@@ -232,12 +232,15 @@ def test_demo_without_output_dir_leaves_nothing_behind(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "removed at the end (--output-dir keeps them)" in result.stdout.splitlines()[0]
     assert list(env_tmp.iterdir()) == []
-    # The legend says what each column is scored on; the focal model wins on its own loss.
+    # The legend says what each column is scored on; the model, its choice and the evidence are printed,
+    # with the paired difference from the baseline, and no claim the table does not show.
+    lines = result.stdout.splitlines()
     assert "focal loss: of each model's raw sigmoid/softmax output" in result.stdout
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("focal (", "log loss "))]
-    focal_loss_column = -2  # ... Brier score, focal loss, log loss
-    focal, log_loss = float(rows[0][focal_loss_column]), float(rows[1][focal_loss_column])
-    assert focal < log_loss
+    assert sum(line.startswith(("focal_boost (gamma=auto", "log loss (one model)")) for line in lines) == 2
+    assert any(line.startswith("model: 2 members") for line in lines)
+    assert any(line.startswith("focusing: gamma=auto chose gamma") for line in lines)
+    assert any(line.startswith("average precision, focal_boost (gamma=auto") for line in lines)
+    assert "beat every fixed gamma" not in result.stdout
 
 
 def test_scores_put_the_focal_loss_on_the_raw_output(transactions):
@@ -367,7 +370,7 @@ def test_train_with_automatic_focusing_says_what_it_chose_and_why(transactions, 
     options = ["--n-estimators", "60", "--learning-rate", "0.3", "--n-jobs", "1"]  # --gamma auto: the default
     printed = focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *options)
     assert printed.returncode == 0, printed.stderr
-    assert "focal (gamma=auto, alpha=none)" in printed.stdout
+    assert "focal_boost (gamma=auto, alpha=none)" in printed.stdout
     lines = printed.stdout.splitlines()
     members = [line for line in lines if line.startswith("model: 2 members")]
     assert len(members) == 1
@@ -421,11 +424,11 @@ def test_the_positive_class_is_the_minority_by_default_and_named_everywhere(most
     assert report["positive_class"] == "no"
     assert report["metadata"]["positive_class"] == "no"
     # The scores are those of "no": far from what scoring the 92% "yes" class gives.
-    no_ap = report["scores"]["log loss"]["average precision"]
+    no_ap = report["scores"]["log loss (one model)"]["average precision"]
     yes_args = [*base, "-o", tmp_path / "yes.joblib", *FAST]
     yes = json.loads(focal_boost(*yes_args, "--json", "--positive", "yes").stdout)
     assert yes["positive_class"] == "yes"
-    assert yes["scores"]["log loss"]["average precision"] > 0.95
+    assert yes["scores"]["log loss (one model)"]["average precision"] > 0.95
     assert no_ap < 0.9
     evaluated = json.loads(focal_boost("evaluate", model, mostly_yes, "--target", "answer", "--json").stdout)
     assert evaluated["positive_class"] == "no"  # the model's, from training
@@ -481,3 +484,22 @@ def test_train_is_reproducible_by_default(mostly_yes, tmp_path):
     assert runs[0]["scores"] == runs[1]["scores"]
     assert runs[0]["metadata"]["focusing"] == runs[1]["metadata"]["focusing"]
     assert runs[0]["metadata"]["members"] == runs[1]["metadata"]["members"]
+
+
+def test_train_reports_the_paired_difference_from_the_baseline(mostly_yes, tmp_path):
+    args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", tmp_path / "m.joblib"]
+    report = json.loads(focal_boost(*args, "--json", *FAST).stdout)
+    comparison = report["metadata"]["comparison"]
+    scores = report["scores"]
+    expected = (
+        scores["focal_boost (gamma=2, alpha=none)"]["average precision"]
+        - scores["log loss (one model)"]["average precision"]
+    )
+    assert comparison["difference"] == pytest.approx(expected, abs=1e-12)  # one split: the table's
+    assert comparison["metric"] == "average precision"
+    assert comparison["rows"] == 400
+    assert 0.0 < comparison["standard_error"] < 0.2
+    printed = focal_boost(*args, *FAST).stdout
+    line = next(line for line in printed.splitlines() if line.startswith("average precision, focal_boost"))
+    assert "minus log loss (one model)" in line
+    assert "paired bootstrap over 400 held-out rows" in line
