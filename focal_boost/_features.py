@@ -95,9 +95,17 @@ class CategoryLevels:
         import pandas as pd
 
         levels = self.levels[name]
+        as_text = all(isinstance(level, str) for level in levels)
+        if is_categorical(values):  # recode its categories, then map its codes: no pass over the values
+            categories = np.asarray(values.cat.categories, dtype=object)
+            if as_text:
+                categories = categories.astype(str).astype(object)
+            mapping = np.append(pd.Index(levels).get_indexer(categories), -1)  # code -1 (missing) stays -1
+            codes = mapping[values.cat.codes.to_numpy()]
+            return pd.Categorical.from_codes(codes, categories=pd.Index(levels))
         missing = values.isna().to_numpy()
         present = values[~missing]
-        if all(isinstance(level, str) for level in levels):
+        if as_text:
             present = present.astype(object).astype(str)
         codes = np.full(len(values), -1, dtype=np.int64)
         codes[~missing] = pd.Index(levels).get_indexer(np.asarray(present, dtype=object))
