@@ -135,6 +135,7 @@ def test_features_beyond_float32(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.filterwarnings("ignore:early stopping kept only the first round")  # 1 positive held out
 def test_the_automatic_hold_out_keeps_every_class(backend, monkeypatch):
     from focal_boost._backends import BACKENDS as REGISTRY
 
