@@ -309,6 +309,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             Called after each boosting round as ``progress(rounds_done,
             n_estimators)``, e.g. to drive a progress bar.
 
+        Notes
+        -----
         A fit that fails or is interrupted (an error in boosting, an exception
         raised by ``progress``, Ctrl-C) leaves the estimator as it was before
         the call: fitted as before, or unfitted.
