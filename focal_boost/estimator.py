@@ -340,6 +340,11 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             _DEFAULT_METRIC if self.early_stopping_metric is None else self.early_stopping_metric
         )
         auto = is_auto(self.gamma)
+        if auto and splits[0][1] is None:
+            raise ValueError(
+                "gamma='auto' compares focusings on validation data: pass eval_set, or leave "
+                "early_stopping_rounds on with data that allow a hold-out (two rows of every class)"
+            )
         gammas = (0.0, *_auto.AUTO_GAMMAS) if auto else (loss.gamma,)
         fits = len(gammas) * len(splits)
         trained = {}
@@ -421,11 +426,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def _gate(self, backend: Any, trained: dict, splits: list, random_state: Any) -> tuple[int, list]:
         """``gamma="auto"``: the index of the chosen candidate, and the evidence (:func:`_auto.choose`)."""
-        if splits[0][1] is None:
-            raise ValueError(
-                "gamma='auto' compares focusings on validation data: pass eval_set, or leave "
-                "early_stopping_rounds on with data that allow a hold-out (two rows of every class)"
-            )
         threads = self._n_threads()
         codes = np.concatenate([_local(valid[1]) for _, valid in splits])
         probabilities = {}
