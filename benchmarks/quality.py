@@ -210,13 +210,13 @@ def scores(y: np.ndarray, prob: np.ndarray) -> dict[str, float]:
 
 def run_fold(
     spec: QualitySet, X: Any, y: np.ndarray, booster: str, method: str, train: np.ndarray, test: np.ndarray,
-    repeat: int, fold: int, threads: int,
+    repeat: int, fold: int, threads: int, methods: dict[str, Fit],
 ) -> dict[str, Any]:  # fmt: skip
     X_train, X_test = X.iloc[train], X.iloc[test]
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model, info = METHODS[method](booster, X_train, y[train], repeat, threads)
+        model, info = methods[method](booster, X_train, y[train], repeat, threads)
         seconds = time.perf_counter() - start
         prob = model.predict_proba(X_test)[:, 1]
     return {
@@ -235,7 +235,8 @@ def key(record: dict[str, Any]) -> tuple:
     return record["set"], record["booster"], record["method"], record["repeat"], record["fold"]
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace, methods: dict[str, Fit] = METHODS) -> None:
+    """Every fold of every set for ``args.boosters`` and ``args.methods`` (keys of ``methods``); resumes."""
     done = {key(record) for record in read_runs(args.runs)}
     specs = [spec for spec in QUALITY_SETS if not args.sets or spec.name in args.sets]
     with args.runs.open("a") as out:
@@ -249,7 +250,7 @@ def run(args: argparse.Namespace) -> None:
                         if (spec.name, booster, method, repeat, fold) in done:
                             continue
                         record = run_fold(
-                            spec, X, y, booster, method, train, test, repeat, fold, args.threads
+                            spec, X, y, booster, method, train, test, repeat, fold, args.threads, methods
                         )
                         out.write(json.dumps(record) + "\n")
                         out.flush()

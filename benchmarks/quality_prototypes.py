@@ -39,21 +39,17 @@ several hours on 2 cores); ``--report-only`` redoes the report from
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import sys
-import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import quality
-from quality_data import QUALITY_SETS, load
 
 from focal_boost import FocalBoostClassifier
 
@@ -239,43 +235,11 @@ PROTOTYPES: dict[str, Prototype] = {
 }
 
 
-def run(args: argparse.Namespace) -> None:
-    done = {quality.key(record) for record in quality.read_runs(args.runs)}
-    with args.runs.open("a") as out:
-        for spec in [s for s in QUALITY_SETS if not args.sets or s.name in args.sets]:
-            X, y = load(spec)
-            folds = RepeatedStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats, random_state=0)
-            for index, (train, test) in enumerate(folds.split(X, y)):
-                repeat, fold = divmod(index, args.folds)
-                for booster in args.boosters:
-                    for name in args.prototypes:
-                        if (spec.name, booster, name, repeat, fold) in done:
-                            continue
-                        start = time.perf_counter()
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            model, info = PROTOTYPES[name](
-                                booster, X.iloc[train], y[train], repeat, args.threads
-                            )
-                            seconds = time.perf_counter() - start
-                            prob = model.predict_proba(X.iloc[test])[:, 1]
-                        record = {
-                            "set": spec.name, "booster": booster, "method": name, "repeat": repeat,
-                            "fold": fold, "fit_seconds": seconds, **quality.scores(y[test], prob),
-                            "info": info,
-                        }  # fmt: skip
-                        out.write(json.dumps(record) + "\n")
-                        out.flush()
-                        print(
-                            f"{spec.name:15s} {booster:8s} {name:15s} r{repeat} f{fold} AP {record['ap']:.4f}"
-                        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="*", default=None)
     parser.add_argument("--boosters", nargs="+", default=["xgboost", "lightgbm"])
-    parser.add_argument("--prototypes", nargs="+", default=list(PROTOTYPES), choices=list(PROTOTYPES))
+    parser.add_argument("--methods", nargs="+", default=list(PROTOTYPES), choices=list(PROTOTYPES))
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
@@ -284,7 +248,7 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     if not args.report_only:
-        run(args)
+        quality.run(args, PROTOTYPES)
     records = quality.read_runs(args.runs)
     methods = [m for m in [*PROTOTYPES, "auto_before"] if any(r["method"] == m for r in records)]
     text = quality.report(records, methods, headline=tuple(methods)).replace(
