@@ -14,7 +14,7 @@ import numpy as np
 from focal_boost import _dask_data
 from focal_boost._dask_backends import DASK_BACKENDS
 from focal_boost._extras import require
-from focal_boost.estimator import FocalBoostClassifier, warn_if_one_class
+from focal_boost.estimator import FocalBoostClassifier, _is_auto_rounds, warn_if_one_class
 
 
 class DaskFocalBoostClassifier(FocalBoostClassifier):
@@ -65,8 +65,11 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
 
     def _fit_data(self, X: Any, y: Any, sample_weight: Any, eval_set: Any) -> tuple[tuple, tuple | None]:
         """Aligned Dask collections; the classes and their codes are found on the cluster."""
-        asked = self.early_stopping_rounds is not None and self.early_stopping_rounds != "auto"
-        if asked and not eval_set:
+        if (
+            self.early_stopping_rounds is not None
+            and not _is_auto_rounds(self.early_stopping_rounds)
+            and not eval_set
+        ):
             raise ValueError("early stopping on Dask needs an eval_set (no validation split is drawn)")
         columns = getattr(X, "columns", None)
         X, X_array, y, weight = _dask_data.aligned(X, y, sample_weight)

@@ -282,7 +282,7 @@ def focusing_lines(model: Any) -> list[str]:
     if "candidates" not in focusing:
         gamma = focusing["gamma"]
         shown = ", ".join(f"{g:g}" for g in gamma) if isinstance(gamma, list) else f"{gamma:g}"
-        lines.append(f"focusing: gamma {shown} (given)")
+        lines.append(f"focusing: gamma {shown} ({focusing['rule']})")
         return lines
     chosen = focusing["gamma"]
     reference = next(row for row in focusing["candidates"] if row["gamma"] == 0.0)

@@ -36,13 +36,11 @@ HOLD_OUT_FAILURES = dict.fromkeys(
 
 
 #: Expected of XGBoost training one model on all rows (``ONE_MODEL``).
-XGBOOST_SKETCH_FAILURES = {
-    name: (
-        "XGBoost's hist method bins features with a weighted quantile sketch, so integer weights "
-        "and repeated rows give slightly different bin edges and hence different trees"
-    )
-    for name in HOLD_OUT_FAILURES
-}
+XGBOOST_SKETCH_FAILURES = dict.fromkeys(
+    HOLD_OUT_FAILURES,
+    "XGBoost's hist method bins features with a weighted quantile sketch, so integer weights "
+    "and repeated rows give slightly different bin edges and hence different trees",
+)
 
 
 def _expected_failures(estimator):

@@ -117,7 +117,12 @@ def test_one_early_stopping_rule_for_every_gamma(backend, gamma, data, spy):
         assert call["valid"] is not None
         assert call["model"].n_rounds < SETTINGS["n_estimators"]
         assert set(call["model"].evals_result["valid"]) == {"log_loss"}  # one metric for every gamma
-    assert model.focusing_ == {"gamma": gamma, "rule": "given (the gamma parameter)"}
+    assert model.focusing_["gamma"] == gamma
+    if gamma:
+        assert model.focusing_["rule"] == "given (the gamma parameter)"
+    else:  # the default says why it is log loss, and how to test focal loss
+        assert model.focusing_["rule"].startswith("given: gamma 0, log loss, the default")
+        assert "gamma='auto'" in model.focusing_["rule"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -264,7 +264,13 @@ def test_estimator_takes_a_loss_function_and_a_validation_metric(data):
     def negated_brier(y_true, y_prob, sample_weight):
         return -brier(y_true, y_prob, sample_weight)
 
-    settings = {"gamma": 2.0, "n_estimators": 60, "learning_rate": 0.3, "early_stopping_rounds": 5, "random_state": 0}
+    settings = {
+        "gamma": 2.0,
+        "n_estimators": 60,
+        "learning_rate": 0.3,
+        "early_stopping_rounds": 5,
+        "random_state": 0,
+    }
     by_loss = FocalBoostClassifier(early_stopping_metric=brier, n_jobs=1, **settings).fit(
         X, y, eval_set=[(X_val, y_val)]
     )
