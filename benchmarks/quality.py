@@ -33,7 +33,8 @@ JSON-lines file as it finishes, so an interrupted run resumes where it stopped
 differences (``--plot``) are made from that file.
 
 Run: ``python benchmarks/quality.py`` (all sets, both boosters, 2 repeats of 5
-folds: about four hours on 2 cores), ``--sets default hmda --repeats 1`` for a
+folds: about two hours on 2 cores, one with a process per booster),
+``--sets default hmda --repeats 1`` for a
 quick look, ``--report-only`` to redo the report from the records.
 """
 
