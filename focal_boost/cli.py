@@ -473,7 +473,7 @@ def _plots(
         plots.precision_recall(
             directory / "precision_recall.png",
             y,
-            {"focal": posterior, "log loss": baseline},
+            {"focal_boost": posterior, BASELINE: baseline},
             pos_label=positive,
         )
     )
@@ -481,7 +481,7 @@ def _plots(
         plots.reliability(
             directory / "reliability.png",
             y,
-            {"focal, raw sigmoid": raw, "focal, posterior-corrected": posterior, "log loss": baseline},
+            {"focal_boost, raw link": raw, "focal_boost, posterior-corrected": posterior, BASELINE: baseline},
             pos_label=positive,
         )
     )

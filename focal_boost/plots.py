@@ -54,6 +54,11 @@ def focal_loss_curves(
     return _save(figure, path)
 
 
+def _shown(label: Any) -> str:
+    """A class label as the user wrote it: ``'no'``, ``1``."""
+    return repr(label.item() if isinstance(label, np.generic) else label)
+
+
 def precision_recall(
     path: str | pathlib.Path, y_true: Any, scores: Mapping[str, Any], *, pos_label: Any = 1
 ) -> pathlib.Path:
@@ -69,7 +74,7 @@ def precision_recall(
     prevalence = float(np.mean(np.asarray(y_true) == pos_label))
     axes.axhline(prevalence, color="grey", linestyle=":", label=f"chance ({prevalence:.3f})")
     axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
-    axes.set_title("Precision-recall on held-out data")
+    axes.set_title(f"Precision-recall of class {_shown(pos_label)} on held-out data")
     axes.legend(loc="upper right")
     axes.grid(alpha=0.3)
     return _save(figure, path)
@@ -102,8 +107,13 @@ def reliability(
         top = max(top, float(np.max(predicted)), float(np.max(observed)))
     top = min(1.0, 1.05 * top) if top > 0 else 1.0
     axes.plot([0, top], [0, top], color="grey", linestyle=":", label="calibrated")
-    axes.set(xlabel="mean predicted probability", ylabel="observed frequency", xlim=(0, top), ylim=(0, top))
-    axes.set_title("Reliability on held-out data")
+    axes.set(
+        xlabel=f"mean predicted probability of class {_shown(pos_label)}",
+        ylabel="observed frequency",
+        xlim=(0, top),
+        ylim=(0, top),
+    )
+    axes.set_title(f"Reliability for class {_shown(pos_label)} on held-out data")
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     return _save(figure, path)
