@@ -14,6 +14,7 @@ import numbers
 import os
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -340,7 +341,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             _DEFAULT_METRIC if self.early_stopping_metric is None else self.early_stopping_metric
         )
         auto = is_auto(self.gamma)
-        if auto and splits[0][1] is None:
+        if auto and not splits[0].validated:
             raise ValueError(
                 "gamma='auto' compares focusings on validation data: pass eval_set, or leave "
                 "early_stopping_rounds on with data that allow a hold-out (two rows of every class)"
@@ -354,14 +355,13 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
                 backend.train(
                     self._settings(seed + j),
                     focal,
-                    fit,
-                    valid,
+                    *split.data(),  # one member's copy of the rows at a time
                     int(self.n_estimators),
-                    patience if valid is not None else None,
+                    patience if split.validated else None,
                     _part_of(progress, i * len(splits) + j, fits),
                     early_stopping_metric=metric,
                 )
-                for j, (fit, valid) in enumerate(splits)
+                for j, split in enumerate(splits)
             ]
         if auto:
             chosen, evidence = self._gate(backend, trained, splits, random_state)
@@ -377,11 +377,11 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             chosen = 0
             self.focusing_ = {"gamma": _plain(self.gamma), "rule": _given_rule(self.gamma)}
         members = trained[chosen]
-        for model, (_, valid) in zip(members, splits, strict=True):
-            warn_if_stopped_at_once(model, valid, patience, self.classes_)
+        for model, split in zip(members, splits, strict=True):
+            warn_if_stopped_at_once(model, split.validation_codes(), patience, self.classes_)
         self.members_ = [
-            _member_record(model, valid, metric.name)
-            for model, (_, valid) in zip(members, splits, strict=True)
+            _member_record(model, split.validation_codes(), metric.name)
+            for model, split in zip(members, splits, strict=True)
         ]
         if len(members) == 1:
             return self._keep(members[0], members[0].evals_result)
@@ -392,8 +392,10 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         """``alpha="balanced"`` fixed from the training labels and weights."""
         return loss.resolved(train[1], train[2], n_classes=self.n_classes_)
 
-    def _splits(self, train: tuple, given: tuple | None, random_state: Any) -> tuple[list[tuple], int | None]:
-        """The members' ``(train, valid)`` triples, and the early-stopping patience (None: no early stopping).
+    def _splits(
+        self, train: tuple, given: tuple | None, random_state: Any
+    ) -> tuple[list[_Split], int | None]:
+        """The members' training and validation data, and the early-stopping patience (None: none).
 
         One early-stopping rule for every ``gamma``: with ``early_stopping_rounds``
         ``"auto"`` (the default) early stopping is on, with a patience of
@@ -407,34 +409,26 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         asked = rounds is not None and not _is_auto_rounds(rounds)
         patience = int(rounds) if asked else (AUTO_PATIENCE if rounds is not None else None)
         if given is not None or patience is None:
-            return [(train, given)], patience
-        X, codes, weight = train
+            return [_Split(train, given)], patience
+        codes = train[1]
         if not self._holds_out or (not asked and not can_hold_out(codes, self.n_classes_)):
-            return [(train, None)], None
-        splits = []
-        for valid_rows in draw_holdouts(
+            return [_Split(train, None)], None
+        holdouts = draw_holdouts(
             codes, self.validation_fraction, int(self.n_members), random_state, self.classes_
-        ):
-            fit_rows = np.setdiff1d(np.arange(codes.shape[0]), valid_rows, assume_unique=True)
-            splits.append(
-                (
-                    (_take_rows(X, fit_rows), codes[fit_rows], _take_rows(weight, fit_rows)),
-                    (_take_rows(X, valid_rows), codes[valid_rows], _take_rows(weight, valid_rows)),
-                )
-            )
-        return splits, patience
+        )
+        return [_Split(train, None, valid_rows) for valid_rows in holdouts], patience
 
     def _gate(self, backend: Any, trained: dict, splits: list, random_state: Any) -> tuple[int, list]:
         """``gamma="auto"``: the index of the chosen candidate, and the evidence (:func:`_auto.choose`)."""
         threads = self._n_threads()
-        codes = np.concatenate([_local(valid[1]) for _, valid in splits])
+        codes = np.concatenate([_local(split.validation_codes()) for split in splits])
         probabilities = {}
         for members in trained.values():
             gamma = float(np.asarray(members[0].loss.gamma).flat[0])
             probabilities[gamma] = np.concatenate(
                 [
-                    np.exp(member.loss.posterior_log_proba(_local(backend.margin(member, valid[0], threads))))
-                    for member, (_, valid) in zip(members, splits, strict=True)
+                    np.exp(member.loss.posterior_log_proba(_local(backend.margin(member, X_valid, threads))))
+                    for member, X_valid in zip(members, (s.validation()[0] for s in splits), strict=True)
                 ]
             )
         classes = _auto.scored_classes(codes, self.n_classes_)
@@ -747,12 +741,12 @@ def _given_rule(gamma: Any) -> str:
     return "given (the gamma parameter)"
 
 
-def _member_record(model: TrainedModel, valid: tuple | None, metric: str) -> dict[str, Any]:
+def _member_record(model: TrainedModel, valid_codes: Any, metric: str) -> dict[str, Any]:
     """What one member did: its rounds, its validation rows and score at its best round."""
     curve = model.evals_result.get("valid", {}).get(metric)
     return {
         "rounds": int(model.n_rounds),
-        "validation_rows": 0 if valid is None else int(valid[1].shape[0]),
+        "validation_rows": 0 if valid_codes is None else int(valid_codes.shape[0]),
         f"validation_{metric}": float(curve[model.n_rounds - 1]) if curve else None,
     }
 
@@ -767,12 +761,12 @@ def _evidence_name(classes: np.ndarray, codes: np.ndarray) -> str:
 
 
 def warn_if_stopped_at_once(
-    model: TrainedModel, valid: tuple | None, patience: int | None, classes: Any
+    model: TrainedModel, valid_codes: Any, patience: int | None, classes: Any
 ) -> None:
     """Warn when early stopping kept round 1 on validation data with one or two rows of a class."""
-    if valid is None or patience is None or model.n_rounds != 1:
+    if valid_codes is None or patience is None or model.n_rounds != 1:
         return
-    counts = np.bincount(np.asarray(valid[1]).astype(np.intp), minlength=len(classes))
+    counts = np.bincount(np.asarray(valid_codes).astype(np.intp), minlength=len(classes))
     fewest = int(np.argmin(counts))
     if counts[fewest] > 2 or counts[fewest] == 0:  # an absent class is warned about with the eval_set
         return
@@ -783,6 +777,37 @@ def warn_if_stopped_at_once(
         "the rounds apart; pass a larger eval_set, raise validation_fraction, or set "
         "early_stopping_rounds=None"
     )
+
+
+@dataclass(frozen=True)
+class _Split:
+    """One member's data: the training and validation ``(X, codes, weight)`` triples, or the training
+    triple and the rows of it held out (``holdout``), copied only when the member trains."""
+
+    train: tuple
+    valid: tuple | None
+    holdout: np.ndarray | None = None
+
+    @property
+    def validated(self) -> bool:
+        return self.valid is not None or self.holdout is not None
+
+    def validation(self) -> tuple | None:
+        if self.holdout is None:
+            return self.valid
+        return tuple(_take_rows(part, self.holdout) for part in self.train)
+
+    def validation_codes(self) -> np.ndarray | None:
+        if self.holdout is None:
+            return None if self.valid is None else self.valid[1]
+        return self.train[1][self.holdout]
+
+    def data(self) -> tuple[tuple, tuple | None]:
+        """``(train, valid)``: with a hold-out, copies of the rows outside it and in it."""
+        if self.holdout is None:
+            return self.train, self.valid
+        fit_rows = np.setdiff1d(np.arange(self.train[1].shape[0]), self.holdout, assume_unique=True)
+        return tuple(_take_rows(part, fit_rows) for part in self.train), self.validation()
 
 
 def _validation_data(eval_set: Any, X_val: Any, y_val: Any, sample_weight_val: Any) -> Any:
