@@ -25,7 +25,7 @@ import numpy as np
 from focal_boost import _record
 from focal_boost._record import TrainingRecord
 
-__all__ = ["average_lightgbm", "average_xgboost"]
+__all__ = ["average_lightgbm", "average_xgboost", "check_lightgbm_params", "check_xgboost_booster"]
 
 
 def _mean_record(records: Sequence[TrainingRecord]) -> TrainingRecord:
@@ -54,22 +54,21 @@ def average_xgboost(boosters: Sequence[Any], rounds: Sequence[int]) -> Any:
 
     weight = 1.0 / len(boosters)
     records = [_record.read_xgboost(booster) for booster in boosters]
+    for booster in boosters:  # before slicing, which only tree boosters support
+        check_xgboost_booster(json.loads(booster.save_config())["learner"]["gradient_booster"]["name"])
     documents = [
         json.loads(booster[: int(n)].save_raw("json")) for booster, n in zip(boosters, rounds, strict=True)
     ]
     merged = documents[0]
     learner = merged["learner"]
-    if learner["gradient_booster"].get("name") != "gbtree":
-        raise ValueError(
-            "only tree boosters (booster='gbtree') can be averaged, not "
-            f"{learner['gradient_booster'].get('name')!r}: set n_members=1"
-        )
     trees: list[dict[str, Any]] = []
     tree_info: list[int] = []
     indptr = [0]
     bases = []
+    drops: list[float] = []
     for document in documents:
-        model = document["learner"]["gradient_booster"]["model"]
+        model = _xgboost_trees(document)
+        drops += document["learner"]["gradient_booster"].get("weight_drop", [])
         for tree in model["trees"]:
             if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
                 raise ValueError("vector-leaf (multi-output) trees cannot be averaged here: set n_members=1")
@@ -85,7 +84,7 @@ def average_xgboost(boosters: Sequence[Any], rounds: Sequence[int]) -> Any:
         tree_info += model["tree_info"]
         indptr += [indptr[-1] + offset for offset in model["iteration_indptr"][1:]]
         bases.append(_xgboost_base_score(document["learner"]["learner_model_param"]["base_score"]))
-    model = learner["gradient_booster"]["model"]
+    model = _xgboost_trees(merged)
     model["trees"] = trees
     model["tree_info"] = tree_info
     model["iteration_indptr"] = indptr
@@ -93,11 +92,37 @@ def average_xgboost(boosters: Sequence[Any], rounds: Sequence[int]) -> Any:
     base = np.mean([values for values, _ in bases], axis=0)
     text = json.dumps([float(v) for v in base]) if bases[0][1] else repr(float(base[0]))
     learner["learner_model_param"]["base_score"] = text
+    if "weight_drop" in learner["gradient_booster"]:  # DART: each tree's weight, kept with the tree
+        learner["gradient_booster"]["weight_drop"] = drops
     learner["attributes"] = {}  # no best_iteration: every tree is used
     booster = xgb.Booster()
     booster.load_model(bytearray(json.dumps(merged).encode()))
     _record.write_xgboost(booster, _mean_record(records))
     return booster
+
+
+def check_xgboost_booster(name: Any) -> None:
+    """A ValueError unless XGBoost's ``booster`` ``name`` grows trees (gbtree, dart; None: gbtree)."""
+    if name not in (None, "gbtree", "dart"):
+        raise ValueError(
+            "n_members > 1 averages the members' trees into one booster: only tree boosters (gbtree, dart) "
+            f"can be averaged, not {name!r}; set n_members=1"
+        )
+
+
+def check_lightgbm_params(params: dict[str, Any]) -> None:
+    """A ValueError where LightGBM's ``params`` grow trees whose outputs this module cannot scale."""
+    if any(params.get(name) for name in ("linear_tree", "linear_trees")):
+        raise ValueError(
+            "n_members > 1 averages the members' trees into one booster: linear trees (linear_tree=True) "
+            "cannot be averaged here; set n_members=1"
+        )
+
+
+def _xgboost_trees(document: dict[str, Any]) -> dict[str, Any]:
+    """The tree model of an XGBoost JSON model: gbtree's own, or the one inside DART."""
+    booster = document["learner"]["gradient_booster"]
+    return booster["gbtree"]["model"] if booster.get("name") == "dart" else booster["model"]
 
 
 # ----------------------------------------------------------------------- LightGBM
@@ -129,7 +154,7 @@ def average_lightgbm(boosters: Sequence[Any], rounds: Sequence[int]) -> Any:
         for start, stop in zip(starts, [*starts[1:], end], strict=True):
             lines = text[start:stop].split("\n")
             if any(line == "is_linear=1" for line in lines):
-                raise ValueError("linear trees (linear_tree=True) cannot be averaged here: set n_members=1")
+                check_lightgbm_params({"linear_tree": True})
             lines[0] = f"Tree={len(blocks)}"
             lines = [
                 _scaled_line(line, weight) if line.startswith(_LIGHTGBM_OUTPUTS) else line for line in lines

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from focal_boost._averaging import average_lightgbm, average_xgboost
+from focal_boost._averaging import (
+    average_lightgbm,
+    average_xgboost,
+    check_lightgbm_params,
+    check_xgboost_booster,
+)
 from focal_boost._features import check_float32_range
 from focal_boost.loss import FocalLoss
 
@@ -226,6 +231,10 @@ class XGBoostBackend:
             model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
         )
 
+    def check_average(self, settings: BoostingSettings) -> None:
+        """A ValueError, before training, where the models of ``settings`` cannot be averaged."""
+        check_xgboost_booster(self.params(settings).get("booster"))
+
     def average(self, models: list[TrainedModel]) -> TrainedModel:
         """One model predicting the mean margin of ``models`` (:mod:`focal_boost._averaging`)."""
         booster = average_xgboost([m.booster for m in models], [m.n_rounds for m in models])
@@ -357,6 +366,10 @@ class LightGBMBackend:
         return self.adapter.predict_margin(
             model.booster, _sparse_matrix(X), num_iteration=model.n_rounds, **kwargs
         )
+
+    def check_average(self, settings: BoostingSettings) -> None:
+        """A ValueError, before training, where the models of ``settings`` cannot be averaged."""
+        check_lightgbm_params(self.params(settings))
 
     def average(self, models: list[TrainedModel]) -> TrainedModel:
         """One model predicting the mean margin of ``models`` (:mod:`focal_boost._averaging`)."""

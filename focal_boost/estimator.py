@@ -346,6 +346,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
                 "gamma='auto' compares focusings on validation data: pass eval_set, or leave "
                 "early_stopping_rounds on with data that allow a hold-out (two rows of every class)"
             )
+        if len(splits) > 1:
+            backend.check_average(self._settings(seed))
         gammas = (0.0, *_auto.AUTO_GAMMAS) if auto else (loss.gamma,)
         fits = len(gammas) * len(splits)
         trained = {}

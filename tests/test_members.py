@@ -216,18 +216,46 @@ def test_gamma_zero_trains_with_the_booster_s_own_objective(backend, data):
     np.testing.assert_allclose(builtin.predict_proba(X_test), kernels.predict_proba(X_test), atol=2e-5)
 
 
+@pytest.mark.parametrize(
+    ("backend", "params"),
+    [
+        ("xgboost", {"booster": "dart", "rate_drop": 0.3}),
+        ("xgboost", {"num_parallel_tree": 3}),
+        ("lightgbm", {"boosting": "dart", "drop_rate": 0.3}),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Early stopping is not available in dart mode")  # LightGBM's own word
+def test_other_tree_boosters_average_into_one_booster(backend, params, data, spy):
+    pytest.importorskip(backend)
+    X, y, X_test, _ = data
+    model = FocalBoostClassifier(backend=backend, backend_params=params, **SETTINGS).fit(X, y)
+    members = [call["model"] for call in spy]
+    backend_object = backends.BACKENDS[backend]()
+    mean = np.mean([backend_object.margin(member, X_test, 1) for member in members], axis=0)
+    np.testing.assert_allclose(model.decision_function(X_test), mean, rtol=1e-5, atol=1e-5)
+
+
 def test_averaging_refuses_what_it_cannot_average():
     xgb = pytest.importorskip("xgboost")
     from focal_boost import xgboost as fx
     from focal_boost._averaging import average_xgboost
 
     X, y = make_classification(300, 4, random_state=0)
-    dart = [
-        fx.train({"booster": "dart", "seed": s}, xgb.DMatrix(X, label=y), 3, loss=FocalLoss(1.0, None))
+    linear = [
+        fx.train({"booster": "gblinear", "seed": s}, xgb.DMatrix(X, label=y), 3, loss=FocalLoss(1.0, None))
         for s in (0, 1)
     ]
-    with pytest.raises(ValueError, match=r"only tree boosters .* set n_members=1"):
-        average_xgboost(dart, [3, 3])
+    with pytest.raises(
+        ValueError, match=r"only tree boosters \(gbtree, dart\) can be averaged, not 'gblinear'"
+    ):
+        average_xgboost(linear, [3, 3])
+    for backend, params in [("xgboost", {"booster": "gblinear"}), ("lightgbm", {"linear_tree": True})]:
+        if backend in INSTALLED:  # refused before any training, with what to do
+            with pytest.raises(ValueError, match="set n_members=1"):
+                FocalBoostClassifier(backend=backend, backend_params=params, n_estimators=5).fit(X, y)
+            FocalBoostClassifier(backend=backend, backend_params=params, n_members=1, n_estimators=5).fit(
+                X, y
+            )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
