@@ -136,7 +136,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         each on all rows but its own hold-out, with its own seed, early-stopped
         on it; their margins are averaged into one booster. ``1`` trains one
         model, which never learns from its hold-out. With an ``eval_set`` or
-        without early stopping, one model is trained.
+        without early stopping, one model is trained. Averaging needs tree
+        boosters: XGBoost's gbtree or dart, LightGBM without linear trees.
     early_stopping_metric : str, callable, ValidationMetric or None, default=None
         What the validation data are scored by after every round
         (``evals_result_``) and early stopping keeps the best round of
