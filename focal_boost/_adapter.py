@@ -130,7 +130,7 @@ PROTOCOLS = {
         "DMatrix",
         "XGBClassifier",
         "(y_true, y_pred)",
-        "focal_boost.xgboost.sklearn_objective(loss) and sklearn_metric(loss)",
+        "focal_boost.xgboost.SklearnFocalObjective(loss) and SklearnFocalMetric(loss)",
     ),
     "lightgbm": CallProtocol(
         "focal_boost.lightgbm",
@@ -185,8 +185,8 @@ def _refuse_call_as_class(cls: type, args: tuple) -> None:
         wrappers = ""
         if all(isinstance(arg, np.ndarray) for arg in args):  # XGBClassifier's or LGBMClassifier's call
             wrappers = (
-                " (for XGBClassifier: focal_boost.xgboost.sklearn_objective(loss); for LGBMClassifier: "
-                "focal_boost.lightgbm.SklearnFocalObjective(loss))"
+                " (for XGBClassifier: focal_boost.xgboost.SklearnFocalObjective(loss); for "
+                "LGBMClassifier: focal_boost.lightgbm.SklearnFocalObjective(loss))"
             )
         raise TypeError(
             f"{cls.__module__}.{cls.__name__} was called with ({names}), as a booster calls its objective "

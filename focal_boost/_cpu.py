@@ -74,7 +74,6 @@ __all__ = [
 PARALLEL_MIN_ELEMENTS = 32_768
 
 _JIT = {"cache": True, "nogil": True, **JIT_OPTIONS}
-_ROW = {"inline": "always", **JIT_OPTIONS}  # row helpers are compiled into each kernel
 
 _INF = math.inf
 

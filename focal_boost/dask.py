@@ -27,9 +27,7 @@ from focal_boost.loss import FocalLoss
 __all__ = [
     "DaskFocalBoostClassifier",
     "class_totals",
-    "init_score",
     "initial_score",
-    "resolved",
     "xgboost_predict_margin",
     "xgboost_predict_proba",
     "xgboost_train",
@@ -41,10 +39,9 @@ def initial_score(
 ) -> tuple[FocalLoss, float | np.ndarray]:
     """``(loss with alpha="balanced" resolved, initial score)`` for labels on the cluster.
 
-    The same numbers as ``loss.resolved(y, w)`` and ``init_score(y, w)`` on one
-    machine, from one pass over the labels (:func:`resolved` and
-    :func:`init_score` are each half of it, in ``FocalLoss``'s own form): both
-    depend on the data only through :func:`class_totals`, so they are
+    The same numbers as ``loss.resolved(y, w)`` and ``loss.init_score(y, w)``
+    on one machine, from one pass over the labels: both depend on the data
+    only through :func:`class_totals`, so they are
     computed from one aggregated row per class. ``n_classes`` given (or
     more than two classes) gives a multiclass score, one value per class.
     """
@@ -52,24 +49,6 @@ def initial_score(
     return _dask_data.loss_and_init_from_totals(
         loss, totals, multiclass=totals.shape[0] > 2 or n_classes is not None
     )
-
-
-def init_score(
-    loss: FocalLoss, y: Any, sample_weight: Any = None, *, n_classes: int | None = None
-) -> float | np.ndarray:
-    """:meth:`FocalLoss.init_score` of labels on the cluster: the same call, the same return.
-
-    ``alpha="balanced"`` is counted on these labels, as ``FocalLoss.init_score``
-    does; :func:`initial_score` gives the resolved loss too, from the same pass.
-    """
-    return initial_score(loss, y, sample_weight, n_classes=n_classes)[1]
-
-
-def resolved(
-    loss: FocalLoss, y: Any, sample_weight: Any = None, *, n_classes: int | None = None
-) -> FocalLoss:
-    """:meth:`FocalLoss.resolved` on labels on the cluster: ``alpha="balanced"`` fixed from their totals."""
-    return initial_score(loss, y, sample_weight, n_classes=n_classes)[0]
 
 
 def xgboost_train(

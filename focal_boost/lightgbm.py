@@ -61,8 +61,6 @@ __all__ = [
     "predict_margin",
     "predict_proba",
     "save_model",
-    "sklearn_metric",
-    "sklearn_objective",
     "train",
     "training_record",
 ]
@@ -152,18 +150,6 @@ def _require_a_dataset(callable_: Any, received: Any) -> None:
 def _refuse_a_dataset(callable_: Any, received: Any) -> None:
     if isinstance(received, _lightgbm().Dataset):  # given to lightgbm.train
         raise wrapper_got_booster_data(callable_, "lightgbm")
-
-
-def sklearn_objective(
-    loss: FocalLoss | None = None, *, n_threads: int | None = None
-) -> SklearnFocalObjective:
-    """Focal loss for ``lightgbm.LGBMClassifier(objective=...)``; see :class:`SklearnFocalObjective`."""
-    return SklearnFocalObjective(loss, n_threads=n_threads)
-
-
-def sklearn_metric(loss: FocalLoss | None = None, *, n_threads: int | None = None) -> SklearnFocalMetric:
-    """The focal-loss metric for ``LGBMClassifier.fit(eval_metric=...)``; see :class:`SklearnFocalMetric`."""
-    return SklearnFocalMetric(loss, n_threads=n_threads)
 
 
 def _nonempty(weight: Any) -> np.ndarray | None:

@@ -375,9 +375,6 @@ class FocalLoss:
         """:meth:`class_weights` for data with class totals ``totals``."""
         return _balanced(totals) if isinstance(self._alpha, str) else self.class_weights(totals.shape[0])
 
-    def _with_alpha(self, alpha: np.ndarray) -> FocalLoss:
-        return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
-
     # -------------------------------------------------------------- probabilities
 
     def predict_proba(self, margin: Any) -> np.ndarray:

@@ -10,8 +10,9 @@ Ways in, from most to least managed:
   ``xgboost.train(params, dtrain, obj=..., custom_metric=...)`` takes; they read
   labels and weights from the ``DMatrix`` (XGBoost does not apply weights to a
   custom objective's gradients: we do, exactly once).
-* :func:`sklearn_objective` is the callable ``xgboost.XGBClassifier(objective=...)``
-  takes (``f(y_true, y_pred, *, sample_weight)``).
+* :class:`SklearnFocalObjective` and :class:`SklearnFocalMetric` are the
+  callables ``xgboost.XGBClassifier(objective=..., eval_metric=...)`` takes
+  (``f(y_true, y_pred, *, sample_weight)``).
 * :func:`train_on_device` trains on the GPU with margins, gradients and
   Hessians kept there for the whole run (CUDA kernels, ``Booster.boost``,
   ``inplace_predict``; see :mod:`focal_boost._resident`), and falls back to
@@ -24,7 +25,7 @@ float32, which is what XGBoost stores.
 Multiclass Hessian: XGBoost's own softmax objective uses ``2 p (1 - p)`` as its
 diagonal Hessian, twice the true diagonal, which keeps the per-coordinate
 Newton steps of a diagonal approximation from overshooting. The objective here
-applies the same factor (:data:`MULTICLASS_HESSIAN_SCALE`) to the focal
+applies the same factor (:func:`multiclass_hessian_scale`) to the focal
 Hessian, so that ``gamma=0, alpha=None`` reproduces ``multi:softprob`` exactly.
 
 The initial score: with a custom objective XGBoost estimates no intercept
@@ -58,7 +59,6 @@ from focal_boost._record import TrainingRecord
 from focal_boost.loss import FocalLoss
 
 __all__ = [
-    "MULTICLASS_HESSIAN_SCALE",
     "DeviceFallbackWarning",
     "FocalMetric",
     "FocalObjective",
@@ -67,23 +67,18 @@ __all__ = [
     "multiclass_hessian_scale",
     "predict_margin",
     "predict_proba",
-    "sklearn_metric",
-    "sklearn_objective",
     "train",
     "train_on_device",
     "training_record",
 ]
 
-#: XGBoost's multiclass Hessian convention (its softmax objective's ``2 p (1 - p)``).
-MULTICLASS_HESSIAN_SCALE = 2.0
-
 
 def multiclass_hessian_scale(n_classes: int) -> float:  # noqa: ARG001 - LightGBM's depends on it
-    """XGBoost's multiclass Hessian factor: 2 for any number of classes.
+    """XGBoost's multiclass Hessian factor, its softmax objective's ``2 p (1 - p)``: 2 for any K.
 
     The same call as :func:`focal_boost.lightgbm.multiclass_hessian_scale`.
     """
-    return MULTICLASS_HESSIAN_SCALE
+    return 2.0
 
 
 def _xgboost() -> Any:
@@ -276,18 +271,6 @@ class SklearnFocalMetric(FocalMetric):
             raise wrapper_got_booster_data(self, "xgboost")
         weight = None if sample_weight is None or len(sample_weight) == 0 else np.asarray(sample_weight)
         return _global_mean(*self.sums(y_true, y_score, weight))
-
-
-def sklearn_metric(loss: FocalLoss | None = None, *, n_threads: int | None = None) -> SklearnFocalMetric:
-    """The focal-loss metric for ``XGBClassifier(eval_metric=...)``; see :class:`SklearnFocalMetric`."""
-    return SklearnFocalMetric(loss, n_threads=n_threads)
-
-
-def sklearn_objective(
-    loss: FocalLoss | None = None, *, n_threads: int | None = None
-) -> SklearnFocalObjective:
-    """Focal loss for ``xgboost.XGBClassifier(objective=...)``; see :class:`SklearnFocalObjective`."""
-    return SklearnFocalObjective(loss, n_threads=n_threads)
 
 
 def train(

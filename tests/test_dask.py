@@ -94,20 +94,21 @@ def test_initial_score_on_the_cluster_equals_one_machine(client, alpha):
 
 
 @pytest.mark.parametrize("alpha", [0.25, "balanced"])
-def test_init_score_and_resolved_take_focal_loss_s_own_form(client, alpha):
-    from focal_boost.dask import init_score, resolved
+def test_initial_score_gives_focal_loss_s_own_numbers(client, alpha):
+    from focal_boost.dask import initial_score
 
     rng = np.random.default_rng(2)
     y = (rng.uniform(size=3000) < 0.1).astype(np.float64)
     w = rng.uniform(0.1, 5.0, 3000)
     dy, dw = da.from_array(y, chunks=800), da.from_array(w, chunks=800)
     loss = FocalLoss(2.0, alpha)
-    assert init_score(loss, dy, dw) == pytest.approx(loss.init_score(y, w), rel=1e-12)
-    assert isinstance(init_score(loss, dy, dw), float)
-    assert resolved(loss, dy, dw).alpha == pytest.approx(loss.resolved(y, w).alpha, rel=1e-12)
+    resolved, init = initial_score(loss, dy, dw)
+    assert init == pytest.approx(loss.init_score(y, w), rel=1e-12)
+    assert isinstance(init, float)
+    assert resolved.alpha == pytest.approx(loss.resolved(y, w).alpha, rel=1e-12)
     k = rng.integers(0, 3, 3000).astype(np.float64)
     np.testing.assert_allclose(
-        init_score(FocalLoss(1.0, None), da.from_array(k, chunks=800), n_classes=3),
+        initial_score(FocalLoss(1.0, None), da.from_array(k, chunks=800), n_classes=3)[1],
         FocalLoss(1.0, None).init_score(k, n_classes=3),
         atol=1e-10,
     )
@@ -455,8 +456,8 @@ def test_dask_xgb_classifier_with_the_focal_objective(client):
     dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
     loss, init = initial_score(FocalLoss(2.0, 0.25), dy)
     model = dxgb.DaskXGBClassifier(
-        objective=fx.sklearn_objective(loss),
-        eval_metric=fx.sklearn_metric(loss),
+        objective=fx.SklearnFocalObjective(loss),
+        eval_metric=fx.SklearnFocalMetric(loss),
         base_score=float(expit(init)),  # XGBClassifier reads base_score as a probability
         n_estimators=15,
         max_depth=3,

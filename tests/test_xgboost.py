@@ -64,7 +64,7 @@ def test_multiclass_hessian_uses_xgboost_convention(multiclass_data):
     focal = FocalLoss(2.0, None)
     _, hess = fx.FocalObjective(focal).gradient_hessian(y, margin)
     _, true_hess = focal.gradient_hessian(y, margin)
-    np.testing.assert_allclose(hess, fx.MULTICLASS_HESSIAN_SCALE * true_hess, rtol=1e-6)
+    np.testing.assert_allclose(hess, fx.multiclass_hessian_scale(3) * true_hess, rtol=1e-6)
 
 
 def test_integer_weights_equal_repeated_rows(binary_data):
@@ -195,7 +195,7 @@ def test_xgbclassifier_with_sklearn_objective_and_weights(binary_data):
         learning_rate=0.3,
         n_jobs=2,
         random_state=0,
-        objective=fx.sklearn_objective(focal),
+        objective=fx.SklearnFocalObjective(focal),
         base_score=float(scipy.special.expit(prior_margin)),
     )
     model.fit(X, y, sample_weight=w)
@@ -210,7 +210,7 @@ def test_xgbclassifier_gamma_zero_matches_builtin(binary_data):
     common = {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "n_jobs": 2, "random_state": 0}
     builtin = xgb.XGBClassifier(**common, base_score=float(y.mean())).fit(X, y)
     custom = xgb.XGBClassifier(
-        **common, objective=fx.sklearn_objective(FocalLoss(0.0, None)), base_score=float(y.mean())
+        **common, objective=fx.SklearnFocalObjective(FocalLoss(0.0, None)), base_score=float(y.mean())
     )
     custom.fit(X, y)
     probability = scipy.special.expit(custom.predict(X, output_margin=True))
@@ -220,11 +220,15 @@ def test_xgbclassifier_gamma_zero_matches_builtin(binary_data):
 def test_objects_pickle(binary_data):
     X, y = binary_data
     focal = FocalLoss([1.0, 3.0], 0.3)
-    for obj in (fx.FocalObjective(focal, n_threads=1), fx.FocalMetric(focal), fx.sklearn_objective(focal)):
+    for obj in (
+        fx.FocalObjective(focal, n_threads=1),
+        fx.FocalMetric(focal),
+        fx.SklearnFocalObjective(focal),
+    ):
         clone = pickle.loads(pickle.dumps(obj))
         assert clone.loss == focal
         assert repr(clone) == repr(obj)
-    model = xgb.XGBClassifier(n_estimators=5, objective=fx.sklearn_objective(focal), n_jobs=1).fit(X, y)
+    model = xgb.XGBClassifier(n_estimators=5, objective=fx.SklearnFocalObjective(focal), n_jobs=1).fit(X, y)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(
         restored.predict(X, output_margin=True), model.predict(X, output_margin=True)
@@ -287,9 +291,9 @@ def test_xgbclassifier_early_stopping_on_the_focal_metric(binary_data):
         learning_rate=0.5,
         n_jobs=2,
         random_state=0,
-        objective=fx.sklearn_objective(focal),
+        objective=fx.SklearnFocalObjective(focal),
         base_score=float(scipy.special.expit(focal.init_score(y[:2000]))),
-        eval_metric=fx.sklearn_metric(focal),
+        eval_metric=fx.SklearnFocalMetric(focal),
         early_stopping_rounds=10,
     )
     model.fit(X[:2000], y[:2000], eval_set=[(X[2000:], y[2000:])], verbose=False)
@@ -325,7 +329,7 @@ def test_xgbclassifier_multiclass_with_sklearn_objective(multiclass_data):
     w = np.random.default_rng(4).uniform(0.5, 2.0, y.shape[0])
     focal = FocalLoss(2.0, [0.2, 0.3, 0.5])
     start = np.broadcast_to(focal.init_score(y, w, n_classes=3), (y.shape[0], 3))
-    model = xgb.XGBClassifier(**common, objective=fx.sklearn_objective(focal))
+    model = xgb.XGBClassifier(**common, objective=fx.SklearnFocalObjective(focal))
     model.fit(X, y, sample_weight=w, base_margin=start)
     assert model.n_classes_ == 3
     reference = fx.train({**PARAMS, "num_class": 3}, xgb.DMatrix(X, label=y, weight=w), 20, loss=focal)
@@ -335,7 +339,7 @@ def test_xgbclassifier_multiclass_with_sklearn_objective(multiclass_data):
     log_loss = FocalLoss(0.0, None)
     start = np.broadcast_to(log_loss.init_score(y, n_classes=3), (y.shape[0], 3))
     builtin = xgb.XGBClassifier(**common).fit(X, y, base_margin=start)
-    custom = xgb.XGBClassifier(**common, objective=fx.sklearn_objective(log_loss))
+    custom = xgb.XGBClassifier(**common, objective=fx.SklearnFocalObjective(log_loss))
     custom.fit(X, y, base_margin=start)
     np.testing.assert_allclose(
         log_loss.predict_proba(custom.predict(X, output_margin=True, base_margin=start)),
@@ -383,18 +387,18 @@ def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
         xgb.train({}, dtrain, 2, obj=fx.FocalObjective)
     with pytest.raises(TypeError, match="pass an instance, FocalMetric"):
         xgb.train({}, dtrain, 2, evals=[(dtrain, "t")], custom_metric=fx.FocalMetric, verbose_eval=False)
-    with pytest.raises(TypeError, match=r"for XGBClassifier: focal_boost\.xgboost\.sklearn_objective"):
+    with pytest.raises(TypeError, match=r"for XGBClassifier: focal_boost\.xgboost\.SklearnFocalObjective"):
         xgb.XGBClassifier(n_estimators=2, objective=fx.FocalObjective).fit(X, y)
-    with pytest.raises(TypeError, match=r"use focal_boost\.xgboost\.sklearn_objective\(loss\)"):
+    with pytest.raises(TypeError, match=r"use focal_boost\.xgboost\.SklearnFocalObjective\(loss\)"):
         xgb.XGBClassifier(n_estimators=2, objective=fx.FocalObjective(FocalLoss())).fit(X, y)
     with pytest.raises(TypeError, match=r"FocalMetric is xgboost\.train's metric .* got a ndarray"):
         xgb.XGBClassifier(
-            n_estimators=2, objective=fx.sklearn_objective(), eval_metric=fx.FocalMetric(FocalLoss())
+            n_estimators=2, objective=fx.SklearnFocalObjective(), eval_metric=fx.FocalMetric(FocalLoss())
         ).fit(X, y, eval_set=[(X, y)], verbose=False)
     with pytest.raises(
         TypeError, match=r"got a DMatrix: for xgboost\.train use focal_boost\.xgboost\.FocalObjective"
     ):
-        xgb.train({}, dtrain, 2, obj=fx.sklearn_objective())
+        xgb.train({}, dtrain, 2, obj=fx.SklearnFocalObjective())
     with pytest.raises(TypeError, match="FocalObjective takes a FocalLoss"):
         fx.FocalObjective(0.25)
     lgb = pytest.importorskip("lightgbm")
