@@ -41,10 +41,6 @@ _PROBABILITIES = ("posterior", "raw")
 _DEVICES = ("cpu", "cuda")
 
 
-#: ``colsample_bytree``'s default (the deprecated ``colsample`` is taken only where it is left so).
-_DEFAULT_COLSAMPLE = 0.8
-
-
 class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
     r"""Gradient-boosted trees (XGBoost or LightGBM) on focal or log loss, early-stopped without losing rows.
 
@@ -111,9 +107,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         Fraction of features drawn for each tree (the name ``XGBClassifier``
         and ``LGBMClassifier`` use; LightGBM's ``feature_fraction``); with
         ``n_members``, a source of the members' diversity.
-    colsample : float, deprecated
-        The former name of ``colsample_bytree``: it still works, with a
-        ``FutureWarning``, and will be removed in 0.3.
     reg_lambda : float or None, default=None
         L2 penalty on leaf values (``None``: the booster's default, 1 for
         XGBoost and 0 for LightGBM).
@@ -235,7 +228,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         max_depth: int | None = None,
         num_leaves: int | None = None,
         subsample: float = 1.0,
-        colsample_bytree: float = _DEFAULT_COLSAMPLE,
+        colsample_bytree: float = 0.8,
         reg_lambda: float | None = None,
         min_child_weight: float | None = None,
         early_stopping_rounds: Any = "auto",
@@ -247,7 +240,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         device: str = "cpu",
         backend_params: Mapping[str, Any] | None = None,
-        colsample: Any = "deprecated",
     ) -> None:
         self.backend = backend
         self.gamma = gamma
@@ -270,7 +262,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.backend_params = backend_params
-        self.colsample = colsample
 
     # ------------------------------------------------------------------ fitting
 
@@ -502,7 +493,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
             max_depth=self.max_depth,
             num_leaves=self.num_leaves,
             subsample=float(self.subsample),
-            colsample_bytree=float(self._colsample_bytree(warn=False)),
+            colsample_bytree=float(self.colsample_bytree),
             reg_lambda=self.reg_lambda,
             min_child_weight=self.min_child_weight,
             n_threads=self._n_threads(),
@@ -593,8 +584,7 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         _check_number("max_depth", self.max_depth, integer=True, low=1, optional=True)
         _check_number("num_leaves", self.num_leaves, integer=True, low=2, optional=True)
         _check_number("subsample", self.subsample, low=0.0, high=1.0, low_open=True)
-        colsample = self._colsample_bytree(warn=True)  # once a fit, for the former name
-        _check_number("colsample_bytree", colsample, low=0.0, high=1.0, low_open=True)
+        _check_number("colsample_bytree", self.colsample_bytree, low=0.0, high=1.0, low_open=True)
         _check_number("reg_lambda", self.reg_lambda, low=0.0, optional=True)
         _check_number("min_child_weight", self.min_child_weight, low=0.0, optional=True)
         if not _is_auto_rounds(self.early_stopping_rounds):
@@ -621,21 +611,6 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.gamma, str) and not is_auto(self.gamma):
             raise ValueError(f"gamma must be a number >= 0, one per class, or 'auto'; got {self.gamma!r}")
         return FocalLoss(0.0 if is_auto(self.gamma) else self.gamma, alpha, hessian=self.hessian)
-
-    def _colsample_bytree(self, *, warn: bool) -> Any:
-        """``colsample_bytree``, or the deprecated ``colsample`` where that is given."""
-        if isinstance(self.colsample, str) and self.colsample == "deprecated":
-            return self.colsample_bytree
-        if self.colsample_bytree != _DEFAULT_COLSAMPLE:
-            raise ValueError("give colsample_bytree only: colsample is its former name")
-        if warn:
-            warnings.warn(
-                "FocalBoostClassifier(colsample=...) is now colsample_bytree=..., the name XGBClassifier "
-                "and LGBMClassifier use; colsample will be removed in focal_boost 0.3",
-                FutureWarning,
-                stacklevel=4,
-            )
-        return self.colsample
 
     def _class_alpha(self) -> Any:
         """``alpha`` with a dict keyed by class label turned into per-class values."""

@@ -602,15 +602,3 @@ def test_xgboost_estimator_on_the_gpu_stays_on_the_device(imbalanced):
     # GPU and CPU hist sketch and sum differently: close, not equal.
     np.testing.assert_allclose(on_gpu.predict_proba(X), on_cpu.predict_proba(X), atol=0.05)
     assert abs(on_gpu.best_iteration_ - on_cpu.best_iteration_) <= 10
-
-
-def test_colsample_is_the_former_name_of_colsample_bytree(imbalanced):
-    X, y = imbalanced
-    new = FocalBoostClassifier(n_estimators=5, colsample_bytree=0.5, random_state=0, n_jobs=1).fit(X, y)
-    with pytest.warns(FutureWarning, match="now colsample_bytree"):
-        old = FocalBoostClassifier(n_estimators=5, colsample=0.5, random_state=0, n_jobs=1).fit(X, y)
-    np.testing.assert_array_equal(old.predict_proba(X), new.predict_proba(X))
-    every = FocalBoostClassifier(n_estimators=5, colsample_bytree=1.0, random_state=0, n_jobs=1).fit(X, y)
-    assert np.abs(every.predict_proba(X) - new.predict_proba(X)).max() > 0
-    with pytest.raises(ValueError, match="give colsample_bytree only"):
-        FocalBoostClassifier(colsample=0.5, colsample_bytree=0.7).fit(X, y)
