@@ -13,7 +13,7 @@ with the model, in one format for both boosters:
   :func:`focal_boost.lightgbm.load_model` reads back.
 
 The text is JSON: ``{"format": 1, "gamma", "alpha", "hessian", "hessian_floor",
-"init_score"}``; records written before the ``format`` key read the same.
+"init_score"}``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ class TrainingRecord:
     @classmethod
     def from_json(cls, text: str) -> TrainingRecord:
         info = json.loads(text)
-        if info.get("format", FORMAT) > FORMAT:
+        if not isinstance(info, dict) or "format" not in info:
+            raise ValueError("not a focal_boost training record (no 'format' key)")
+        if info["format"] > FORMAT:
             raise ValueError(
                 f"this model's focal_boost record has format {info['format']}, newer than this "
                 f"focal_boost reads ({FORMAT}): upgrade focal_boost"

@@ -443,6 +443,8 @@ def test_training_record_format(binary_data):
     newer = record.to_json().replace('"format": 1', '"format": 2')
     with pytest.raises(ValueError, match="format 2, newer than this focal_boost reads"):
         TrainingRecord.from_json(newer)
+    with pytest.raises(ValueError, match="not a focal_boost training record"):
+        TrainingRecord.from_json(record.to_json().replace('"format": 1, ', ""))
     with pytest.raises(ValueError, match=r"not trained by focal_boost\.xgboost\.train"):
         fx.training_record(xgb.train({}, xgb.DMatrix(X, label=y), 1))
 
