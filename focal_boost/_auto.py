@@ -24,16 +24,19 @@ the estimator's default and ``"auto"`` is asked for, not implied.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AUTO_GAMMAS", "BOOTSTRAP", "choose", "is_auto"]
+__all__ = ["AUTO_GAMMAS", "BOOTSTRAP", "average_precision", "bootstrap", "choose", "is_auto"]
 
 #: The focusing candidates weighed against log loss.
 AUTO_GAMMAS = (0.5, 1.0, 2.0)
 #: Paired bootstrap resamples for the standard error of a difference in average precision.
 BOOTSTRAP = 200
+#: The most weights (resamples x rows) held at once: a million held-out rows are resampled in chunks.
+_CHUNK_ELEMENTS = 2_000_000
 
 
 def is_auto(gamma: Any) -> bool:
@@ -41,7 +44,7 @@ def is_auto(gamma: Any) -> bool:
     return isinstance(gamma, str) and gamma == "auto"
 
 
-def _average_precision(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def average_precision(positive: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Average precision of ``score`` for the boolean labels ``positive``, once per row of ``weights``.
 
     scikit-learn's ``average_precision_score`` (the step-wise sum over distinct
@@ -66,7 +69,27 @@ def _average_precision(positive: np.ndarray, score: np.ndarray, weights: np.ndar
 
 def _scores(codes: np.ndarray, proba: np.ndarray, weights: np.ndarray, classes: list[int]) -> np.ndarray:
     """Mean over ``classes`` of each class's average precision against the rest, per row of ``weights``."""
-    return np.mean([_average_precision(codes == k, proba[:, k], weights) for k in classes], axis=0)
+    return np.mean([average_precision(codes == k, proba[:, k], weights) for k in classes], axis=0)
+
+
+def bootstrap(
+    scores: Callable[[np.ndarray], dict[Any, np.ndarray]], n: int, random_state: np.random.RandomState
+) -> dict[Any, np.ndarray]:
+    """``scores(weights)`` on :data:`BOOTSTRAP` resamples of ``n`` rows, the same resamples for every key.
+
+    ``scores`` maps a ``(B, n)`` array of resample counts to each key's ``B``
+    values. The resamples are drawn in order from ``random_state`` and passed
+    in chunks of at most :data:`_CHUNK_ELEMENTS` counts, so memory stays bounded
+    however many rows there are.
+    """
+    size = max(1, min(BOOTSTRAP, _CHUNK_ELEMENTS // max(n, 1)))
+    parts: dict[Any, list[np.ndarray]] = {}
+    for start in range(0, BOOTSTRAP, size):
+        draws = [random_state.randint(0, n, n) for _ in range(min(size, BOOTSTRAP - start))]
+        weights = np.stack([np.bincount(draw, minlength=n) for draw in draws]).astype(np.float64)
+        for key, values in scores(weights).items():
+            parts.setdefault(key, []).append(values)
+    return {key: np.concatenate(values) for key, values in parts.items()}
 
 
 def scored_classes(codes: np.ndarray, n_classes: int) -> list[int]:
@@ -95,15 +118,19 @@ def choose(
     }
     # The same resamples for every candidate, so that the differences are paired; resamples without
     # a row of some scored class have no average precision and are left out.
-    resamples = np.stack([np.bincount(random_state.randint(0, n, n), minlength=n) for _ in range(BOOTSTRAP)])
-    resamples = resamples.astype(np.float64)
-    reference = _scores(codes, probabilities[0.0], resamples, classes)
+    resampled = bootstrap(
+        lambda weights: {
+            gamma: _scores(codes, proba, weights, classes) for gamma, proba in probabilities.items()
+        },
+        n,
+        random_state,
+    )
     evidence = []
-    for gamma, proba in probabilities.items():
+    for gamma in probabilities:
         if gamma == 0.0:
             error = 0.0
         else:
-            differences = _scores(codes, proba, resamples, classes) - reference
+            differences = resampled[gamma] - resampled[0.0]
             differences = differences[~np.isnan(differences)]
             error = float(np.std(differences, ddof=1)) if differences.size > 1 else float("inf")
         evidence.append(

@@ -303,15 +303,18 @@ def focusing_lines(model: Any) -> list[str]:
 
 def _paired_difference(truth: np.ndarray, ours: np.ndarray, theirs: np.ndarray, seed: int) -> dict[str, Any]:
     """Average precision of ``ours`` minus ``theirs`` on the same rows, with a paired bootstrap's error."""
-    from focal_boost._auto import BOOTSTRAP, _average_precision
+    from focal_boost._auto import average_precision, bootstrap
 
     n = truth.shape[0]
     ones = np.ones((1, n))
-    difference = float(_average_precision(truth, ours, ones)[0] - _average_precision(truth, theirs, ones)[0])
-    random_state = np.random.RandomState(seed)
-    weights = np.stack([np.bincount(random_state.randint(0, n, n), minlength=n) for _ in range(BOOTSTRAP)])
-    weights = weights.astype(np.float64)
-    resampled = _average_precision(truth, ours, weights) - _average_precision(truth, theirs, weights)
+    difference = float(average_precision(truth, ours, ones)[0] - average_precision(truth, theirs, ones)[0])
+    resampled = bootstrap(
+        lambda weights: {
+            "difference": average_precision(truth, ours, weights) - average_precision(truth, theirs, weights)
+        },
+        n,
+        np.random.RandomState(seed),
+    )["difference"]
     resampled = resampled[~np.isnan(resampled)]
     error = float(np.std(resampled, ddof=1)) if resampled.size > 1 else float("nan")
     return {"metric": "average precision", "difference": difference, "standard_error": error, "rows": n}

@@ -67,7 +67,7 @@ def test_a_difference_within_the_noise_keeps_log_loss():
 
 
 def test_the_bootstrap_average_precision_is_scikit_learn_s_with_weights():
-    from focal_boost._auto import _average_precision
+    from focal_boost._auto import average_precision
 
     rng = np.random.default_rng(2)
     positive = rng.random(500) < 0.1
@@ -76,7 +76,7 @@ def test_the_bootstrap_average_precision_is_scikit_learn_s_with_weights():
         float
     )
     weights[0] = np.where(positive, 0.0, weights[0])  # no weight on the positives: undefined
-    got = _average_precision(positive, score, weights)
+    got = average_precision(positive, score, weights)
     assert np.isnan(got[0])
     expected = [average_precision_score(positive, score, sample_weight=w) for w in weights[1:]]
     np.testing.assert_allclose(got[1:], expected, rtol=1e-12)
@@ -173,3 +173,17 @@ if parse_version("1.6") <= SKLEARN_VERSION:
     @pytest.mark.filterwarnings("ignore:early stopping kept only the first round")  # the checks' tiny data
     def test_sklearn_estimator_checks_with_auto(estimator, check):
         check(estimator)
+
+
+def test_the_bootstrap_in_chunks_draws_the_same_resamples(monkeypatch):
+    """Memory bounded for many held-out rows: chunked, the resamples and the evidence are the same."""
+    from focal_boost import _auto
+
+    rng = np.random.default_rng(3)
+    codes = (rng.random(400) < 0.1).astype(float)
+    p = 1 / (1 + np.exp(-(codes + rng.normal(size=400))))
+    q = 1 / (1 + np.exp(-(codes + rng.normal(size=400))))
+    probabilities = {0.0: np.column_stack([1 - p, p]), 1.0: np.column_stack([1 - q, q])}
+    whole = choose(codes, probabilities, [1], np.random.RandomState(0))
+    monkeypatch.setattr(_auto, "_CHUNK_ELEMENTS", 3 * 400)  # three resamples at a time
+    assert choose(codes, probabilities, [1], np.random.RandomState(0)) == whole
