@@ -14,6 +14,12 @@ timings. Run: ``python benchmarks/training.py [--rows N] [--repeats R]``.
 optionally beside a competing process) and adds ``focal_boost`` at
 ``gamma=0, alpha=None``: the built-in's model through our objective, so its
 ratio is the custom-objective overhead alone.
+
+``--ablation`` times our objective three ways per cell, interleaved: as shipped
+(the float32 kernel on the booster's OpenMP team, ``focal_boost._openmp``), on
+our own thread pool, and on our pool in float64 (neither the team nor the float32
+variant); ratios to the shipped run. It is the measurement that decides whether
+``_openmp`` and the float32 variant earn their code.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ def numpy_focal_objective(y: np.ndarray, margin: np.ndarray) -> tuple[np.ndarray
 
 
 def bench_xgboost(
-    X, y, rounds: int, repeats: int, threads: int = 2, with_log_loss: bool = False
+    X, y, rounds: int, repeats: int, threads: int = 2, with_log_loss: bool = False, focal_only: bool = False
 ) -> dict[str, float]:
     import xgboost as xgb
 
@@ -70,11 +76,13 @@ def bench_xgboost(
         log_loss = fx.FocalObjective(LOG_LOSS, n_threads=threads)
         log_params = {**params, "base_score": float(LOG_LOSS.init_score(y))}
         runs["focal_boost, gamma=0"] = lambda n: xgb.train(log_params, dtrain, n, obj=log_loss)
+    if focal_only:
+        runs = {"focal_boost objective": runs["focal_boost objective"]}
     return _time(runs, rounds, repeats)
 
 
 def bench_lightgbm(
-    X, y, rounds: int, repeats: int, threads: int = 2, with_log_loss: bool = False
+    X, y, rounds: int, repeats: int, threads: int = 2, with_log_loss: bool = False, focal_only: bool = False
 ) -> dict[str, float]:
     import lightgbm as lgb
 
@@ -101,6 +109,8 @@ def bench_lightgbm(
         ).construct()
         log_loss = fl.FocalObjective(LOG_LOSS, n_threads=threads)
         runs["focal_boost, gamma=0"] = lambda n: lgb.train({**params, "objective": log_loss}, log_set, n)
+    if focal_only:
+        runs = {"focal_boost objective": runs["focal_boost objective"]}
     return _time(runs, rounds, repeats)
 
 
@@ -174,12 +184,55 @@ def sweep(args: argparse.Namespace) -> None:
                         )
 
 
+def ablation(args: argparse.Namespace) -> None:
+    """Our objective with and without the OpenMP team and the float32 kernel, per cell."""
+    from focal_boost.lightgbm import FocalObjective as LightGBMObjective
+    from focal_boost.xgboost import FocalObjective as XGBoostObjective
+
+    variants = {  # (the OpenMP runtime finder or None, the float32 kernel)
+        "shipped": None,
+        "pool": (None, True),
+        "pool, float64": (None, False),
+    }
+    print(f"# ablation: {args.rounds} rounds, median of {args.repeats} interleaved runs; ratios to 'shipped'")
+    print("| booster | rows | threads | shipped (s) | pool | pool, float64 | built-in |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for rows in args.sizes:
+        X, y = data(rows, args.features[0])
+        for threads in args.threads:
+            for booster, objective in (("xgboost", XGBoostObjective), ("lightgbm", LightGBMObjective)):
+                if booster not in args.boosters:
+                    continue
+                shipped = (vars(objective)["openmp_runtime"], objective.float32_kernel)  # the staticmethod
+                times: dict[str, list[float]] = {name: [] for name in [*variants, "built-in"]}
+                name, bench = BENCHES[booster]
+                for _ in range(args.repeats):
+                    for variant, setting in variants.items():
+                        runtime, float32 = setting or shipped
+                        objective.openmp_runtime, objective.float32_kernel = runtime, float32
+                        try:
+                            results = bench(X, y, args.rounds, 1, threads, focal_only=variant != "shipped")
+                        finally:
+                            objective.openmp_runtime, objective.float32_kernel = shipped
+                        times[variant].append(results["focal_boost objective"])
+                        if variant == "shipped":
+                            times["built-in"].append(next(iter(results.values())))
+                median = {key: statistics.median(values) for key, values in times.items()}
+                base = median["shipped"]
+                print(
+                    f"| {name} | {rows:,} | {threads} | {base:.2f} | {median['pool'] / base:.3f}x | "
+                    f"{median['pool, float64'] / base:.3f}x | {median['built-in'] / base:.3f}x |",
+                    flush=True,
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sweep", action="store_true", help="rows x features x threads, both boosters")
+    parser.add_argument("--ablation", action="store_true", help="with and without the OpenMP team, float32")
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000, 1_000_000, 5_000_000]
     )
@@ -201,6 +254,9 @@ def main() -> None:
     print(f"# xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}, numba {numba.__version__}")
     if args.sweep:
         sweep(args)
+        return
+    if args.ablation:
+        ablation(args)
         return
     X, y = data(args.rows, 50)
     print(
