@@ -4,7 +4,7 @@
 risk of one aggregated row per class evaluated as a K x K margin matrix:
 O(K^2) per evaluation, a K x K inverse-Hessian estimate, and gradients that
 stop at BFGS's tolerance. It now solves the minimiser's conditions on the
-probability simplex (``focal_boost._intercept``), linear in K. This times
+probability simplex (``focal_boost._kernels.intercept``), linear in K. This times
 both on heavy-tailed class sizes (Pareto), gamma=2, for K from 3 to 100,000
 (the old one only up to ``--old-max``, 300 by default: beyond that it takes
 minutes and gigabytes), and reports the largest entry of the risk's gradient

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from focal_boost import FocalLoss
-from focal_boost._prepared import prepare_loss
+from focal_boost._kernels.prepared import prepare_loss
 
 
 def numpy_binary(y, z, alpha, gamma):
@@ -163,7 +163,7 @@ _FIRST_CALL = """
 import time, numpy as np
 t0 = time.perf_counter()
 from focal_boost import FocalLoss
-from focal_boost._prepared import prepare_loss
+from focal_boost._kernels.prepared import prepare_loss
 t1 = time.perf_counter()
 FocalLoss().gradient_hessian(np.zeros(8), np.zeros(8), n_threads=1)
 t2 = time.perf_counter()

@@ -9,7 +9,7 @@ gradient kernel run
 
 * ``serial``: in the calling thread (``n_threads=1`` for the kernel only);
 * ``pool``: on focal_boost's pool of Python threads (the OpenMP team path off);
-* ``team``: on the booster's own OpenMP threads (``focal_boost._openmp``, the default).
+* ``team``: on the booster's own OpenMP threads (``focal_boost._kernels.team``, the default).
 
 Prints the median training time's ratio to the built-in and the median
 kernel time per round (``_cpu.run_kernel`` timed inside training). The three
@@ -29,7 +29,8 @@ import xgboost as xgb
 from training import ALPHA, GAMMA, data  # benchmarks/ is on sys.path when run as a script
 
 import focal_boost.xgboost as fx
-from focal_boost import FocalLoss, _cpu
+from focal_boost import FocalLoss
+from focal_boost._kernels import loops as _cpu
 
 
 def _runs(booster: str, X, y, threads: int) -> tuple[dict, type]:

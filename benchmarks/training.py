@@ -16,7 +16,7 @@ optionally beside a competing process) and adds ``focal_boost`` at
 ratio is the custom-objective overhead alone.
 
 ``--ablation`` times our objective three ways per cell, interleaved: as shipped
-(the float32 kernel on the booster's OpenMP team, ``focal_boost._openmp``), on
+(the float32 kernel on the booster's OpenMP team, ``focal_boost._kernels.team``), on
 our own thread pool, and on our pool in float64 (neither the team nor the float32
 variant); ratios to the shipped run. It is the measurement that decides whether
 ``_openmp`` and the float32 variant earn their code.

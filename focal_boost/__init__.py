@@ -12,8 +12,8 @@ Booster adapters live in :mod:`focal_boost.xgboost` and :mod:`focal_boost.lightg
 scorers in :mod:`focal_boost.metrics`.
 """
 
-from focal_boost._backends import installed_backends
-from focal_boost.estimator import FocalBoostClassifier
+from focal_boost._estimator.backends import installed_backends
+from focal_boost._estimator.classifier import FocalBoostClassifier
 from focal_boost.loss import FocalLoss
 
 __version__ = "0.1.0.dev0"

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.utils import Bunch, check_random_state
 
-from focal_boost._extras import require
+from focal_boost._util.extras import require
 
 __all__ = ["load_screening", "make_transactions"]
 

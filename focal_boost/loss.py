@@ -17,11 +17,9 @@ from typing import Any
 import numpy as np
 import scipy.special
 
-from focal_boost import _cpu, _device_arrays
-from focal_boost._intercept import binary_init_score, multiclass_init_score
-from focal_boost._math import DOUBLE_MAX
-from focal_boost._prepared import PreparedLoss, prepare_loss
-from focal_boost._validation import (
+from focal_boost._kernels import device_arrays as _device_arrays
+from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels.checks import (
     check_alpha,
     check_class_indices,
     check_gamma,
@@ -32,6 +30,9 @@ from focal_boost._validation import (
     check_sample_weight,
     weight_problem,
 )
+from focal_boost._kernels.intercept import binary_init_score, multiclass_init_score
+from focal_boost._kernels.prepared import PreparedLoss, prepare_loss
+from focal_boost._kernels.scalar import DOUBLE_MAX
 
 __all__ = ["FocalLoss"]
 
@@ -51,7 +52,7 @@ class FocalLoss:
     Parameters
     ----------
     gamma : float or sequence of float, default=2.0
-        Focusing parameter in ``[0, 1e6]`` (:data:`focal_boost._math.MAX_GAMMA`:
+        Focusing parameter in ``[0, 1e6]`` (:data:`focal_boost._kernels.scalar.MAX_GAMMA`:
         beyond about 100 the loss already ignores all but the examples with
         ``p_t`` below ``1 / gamma``). A sequence gives one value per class
         (class order ``0, 1, ..., K-1``): for binary problems
@@ -77,7 +78,7 @@ class FocalLoss:
 
         * ``"upper"``: the positive upper bound
           ``alpha p q^gamma [(2 gamma + 1) q + gamma^2 p ell]`` that drops the
-          negative term ``-gamma q ell`` (see :mod:`focal_boost._math`); equal to
+          negative term ``-gamma q ell`` (see :mod:`focal_boost._kernels.scalar`); equal to
           the exact value at ``gamma = 0``.
         * ``"clip"``: ``max(exact, hessian_floor)``.
         * ``"exact"``: the true second derivative (for analysis and tests).
@@ -98,7 +99,7 @@ class FocalLoss:
     (multiclass rows whose margins span more than the doubles give the
     limits; the loss then saturates at the largest double). Sample weights
     must be finite, ``>= 0`` and at most ``1e300``, and at most ``1e31``
-    for float32 outputs (:data:`focal_boost._math.MAX_FLOAT32_WEIGHT`), which
+    for float32 outputs (:data:`focal_boost._kernels.scalar.MAX_FLOAT32_WEIGHT`), which
     keeps every weighted gradient and Hessian inside the float32 that
     boosters store.
     """
@@ -288,7 +289,7 @@ class FocalLoss:
 
     def _on_device(self, kind: str, y: Any, margin: Any, sample_weight: Any, outputs: tuple) -> list:
         """:meth:`loss` (``kind="loss"``) or :meth:`gradient_hessian` with the CUDA kernels."""
-        from focal_boost import _cuda
+        from focal_boost._kernels import cuda as _cuda
 
         _device_arrays.check_inputs(y, margin, sample_weight)
         columns = None if margin.ndim == 1 else margin.shape[1]
@@ -331,7 +332,7 @@ class FocalLoss:
         ``logit(pi)`` (binary) or the centred log-priors (multiclass).
 
         It is the minimiser on the probability simplex, where every class's
-        marginal risk is equal (:mod:`focal_boost._intercept`: time linear
+        marginal risk is equal (:mod:`focal_boost._kernels.intercept`: time linear
         in ``K``, computed in log space for any ``gamma``), and it satisfies
         ``posterior_proba(b) = pi``, the (weighted) class priors. Binary: a
         float; multiclass: margins centred to sum to zero.
@@ -463,7 +464,7 @@ def _balanced(totals: np.ndarray) -> np.ndarray:
 
 def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarray:
     """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i`` of labels checked by
-    :func:`~focal_boost._validation.check_class_indices`."""
+    :func:`~focal_boost._kernels.checks.check_class_indices`."""
     weight = check_sample_weight(sample_weight, y.shape[0])
     problem = None if weight is None else weight_problem(weight)
     if problem is not None:

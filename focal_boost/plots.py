@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._extras import require
-from focal_boost._files import write_atomically
+from focal_boost._util.extras import require
+from focal_boost._util.files import write_atomically
 
 
 def _pyplot() -> Any:

@@ -1,4 +1,4 @@
-"""gamma="auto" (focal_boost._auto): the paired evidence on the members' hold-outs and its rule."""
+"""gamma="auto" (focal_boost._estimator.selection): paired evidence on the members' hold-outs, its rule."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
 
 from focal_boost import FocalBoostClassifier
-from focal_boost._auto import AUTO_GAMMAS, choose, scored_classes
-from focal_boost._sklearn_compat import SKLEARN_VERSION
+from focal_boost._estimator.selection import AUTO_GAMMAS, choose, scored_classes
+from focal_boost._util.sklearn_compat import SKLEARN_VERSION
 
 INSTALLED = [name for name in ("xgboost", "lightgbm") if importlib.util.find_spec(name) is not None]
 if not INSTALLED:
@@ -67,7 +67,7 @@ def test_a_difference_within_the_noise_keeps_log_loss():
 
 
 def test_the_bootstrap_average_precision_is_scikit_learn_s_with_weights():
-    from focal_boost._auto import average_precision
+    from focal_boost._estimator.selection import average_precision
 
     rng = np.random.default_rng(2)
     positive = rng.random(500) < 0.1
@@ -177,7 +177,7 @@ if parse_version("1.6") <= SKLEARN_VERSION:
 
 def test_the_bootstrap_in_chunks_draws_the_same_resamples(monkeypatch):
     """Memory bounded for many held-out rows: chunked, the resamples and the evidence are the same."""
-    from focal_boost import _auto
+    from focal_boost._estimator import selection as _auto
 
     rng = np.random.default_rng(3)
     codes = (rng.random(400) < 0.1).astype(float)

@@ -18,8 +18,8 @@ import sys
 import numpy as np
 import pytest
 
-from focal_boost import _cpu
-from focal_boost._prepared import prepare_loss
+from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels.prepared import prepare_loss
 from focal_boost.loss import FocalLoss
 
 pytestmark = pytest.mark.skipif(
@@ -32,7 +32,7 @@ SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 @pytest.fixture(scope="module")
 def cuda_kernels():
-    from focal_boost import _cuda
+    from focal_boost._kernels import cuda as _cuda
 
     if not _cuda.is_available():
         pytest.skip("no CUDA GPU and the simulator is off")
@@ -154,7 +154,7 @@ def test_kernels_compile_to_ptx():
     pytest.importorskip("cuda.pathfinder", reason="numba-cuda's library finder is not installed")
     environment = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     script = (
-        "from focal_boost import _cuda\n"
+        "from focal_boost._kernels import cuda as _cuda\n"
         "ptx = _cuda.compile_ptx(dtypes=('float32',))\n"
         "print(sorted(ptx))\n"
         "assert all('.visible .entry' in text for text in ptx.values())\n"

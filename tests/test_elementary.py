@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from focal_boost._elementary import exp_nonpositive, integer_power, reciprocal_log1p
+from focal_boost._kernels.elementary import exp_nonpositive, integer_power, reciprocal_log1p
 
 
 @njit(error_model="numpy", fastmath={"contract"})
@@ -105,7 +105,7 @@ def test_callable_from_python(value):
 
 def test_kernel_loops_are_vectorised():
     """The kernels compile to packed double arithmetic, with no scalar libm calls left."""
-    from focal_boost import _cpu
+    from focal_boost._kernels import loops as _cpu
 
     # Fresh, uncached compilations of the kernels' source (cached code cannot be inspected).
     binary = njit(error_model="numpy", fastmath={"contract"})(_cpu._binary_grad_hess_loop.py_func)

@@ -14,8 +14,8 @@ from sklearn.datasets import make_classification
 from sklearn.utils.fixes import parse_version
 
 from focal_boost import FocalBoostClassifier, FocalLoss
-from focal_boost._prepared import PreparedLoss
-from focal_boost._sklearn_compat import SKLEARN_VERSION
+from focal_boost._kernels.prepared import PreparedLoss
+from focal_boost._util.sklearn_compat import SKLEARN_VERSION
 
 INSTALLED = [name for name in ("xgboost", "lightgbm") if importlib.util.find_spec(name) is not None]
 BACKENDS = [
@@ -494,7 +494,7 @@ def test_grid_search_scored_by_focal_loss_with_make_scorer(backend, imbalanced):
     from sklearn.metrics import make_scorer
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    from focal_boost._sklearn_compat import PROBA_SCORER_KEYWORDS
+    from focal_boost._util.sklearn_compat import PROBA_SCORER_KEYWORDS
     from focal_boost.metrics import focal_loss
 
     X, y = imbalanced
@@ -537,7 +537,7 @@ def test_progress_is_reported_after_each_round(backend, imbalanced):
 @pytest.mark.skipif("xgboost" not in INSTALLED, reason="xgboost is not installed")
 def test_xgboost_on_cuda_takes_the_device_resident_path(imbalanced, monkeypatch):
     """device="cuda" trains through train_on_device (which keeps the work on the GPU where it can)."""
-    from focal_boost import xgboost as adapter
+    from focal_boost.xgboost import device as adapter
 
     calls = []
     original = adapter.train_on_device
@@ -563,7 +563,7 @@ def test_xgboost_on_cuda_takes_the_device_resident_path(imbalanced, monkeypatch)
 
 @pytest.mark.skipif("lightgbm" not in INSTALLED, reason="lightgbm is not installed")
 def test_lightgbm_on_cuda_uses_its_opencl_gpu_build(imbalanced):
-    from focal_boost._backends import LightGBMBackend
+    from focal_boost._estimator.backends import LightGBMBackend
 
     model = FocalBoostClassifier(backend="lightgbm", device="cuda", n_estimators=5)
     model.n_classes_ = 2  # what fit sets before it asks for the settings

@@ -137,7 +137,7 @@ def test_features_beyond_float32(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.filterwarnings("ignore:early stopping kept only the first round")  # 1 positive held out
 def test_the_automatic_hold_out_keeps_every_class(backend, monkeypatch):
-    from focal_boost._backends import BACKENDS as REGISTRY
+    from focal_boost._estimator.backends import BACKENDS as REGISTRY
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from focal_boost._extras import EXTRAS, require
+from focal_boost._util.extras import EXTRAS, require
 
 
 @pytest.mark.parametrize("module", sorted(EXTRAS))

@@ -10,7 +10,8 @@ import reference
 import scipy.optimize
 import scipy.special
 
-from focal_boost import FocalLoss, _cpu
+from focal_boost import FocalLoss
+from focal_boost._kernels import loops as _cpu
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The default's early stopping: members on disjoint hold-outs, averaged into one booster.
 
-focal_boost._members (the hold-outs), focal_boost._averaging (one booster from
+focal_boost._estimator.members (the hold-outs), focal_boost._boosters.averaging (one booster from
 several) and the estimator's one early-stopping rule for every gamma.
 """
 
@@ -13,8 +13,8 @@ import pytest
 from sklearn.datasets import make_classification
 
 from focal_boost import FocalBoostClassifier, FocalLoss
-from focal_boost import _backends as backends
-from focal_boost._members import can_hold_out, draw_holdouts
+from focal_boost._estimator import backends
+from focal_boost._estimator.members import can_hold_out, draw_holdouts
 
 INSTALLED = [name for name in ("xgboost", "lightgbm") if importlib.util.find_spec(name) is not None]
 if not INSTALLED:
@@ -238,7 +238,7 @@ def test_other_tree_boosters_average_into_one_booster(backend, params, data, spy
 def test_averaging_refuses_what_it_cannot_average():
     xgb = pytest.importorskip("xgboost")
     from focal_boost import xgboost as fx
-    from focal_boost._averaging import average_xgboost
+    from focal_boost._boosters.averaging import average_xgboost
 
     X, y = make_classification(300, 4, random_state=0)
     linear = [

@@ -1,4 +1,4 @@
-"""The float32 binary kernel on XGBoost's own OpenMP threads (focal_boost._openmp)."""
+"""The float32 binary kernel on XGBoost's own OpenMP threads (focal_boost._kernels.team)."""
 
 import sys
 import threading
@@ -9,8 +9,10 @@ import pytest
 xgb = pytest.importorskip("xgboost")
 
 import focal_boost.xgboost as fx  # noqa: E402
-from focal_boost import FocalLoss, _cpu, _openmp  # noqa: E402
-from focal_boost._prepared import prepare_loss  # noqa: E402
+from focal_boost import FocalLoss  # noqa: E402
+from focal_boost._kernels import loops as _cpu  # noqa: E402
+from focal_boost._kernels import team as _openmp  # noqa: E402
+from focal_boost._kernels.prepared import prepare_loss  # noqa: E402
 
 RUNTIME = _openmp.xgboost_runtime()
 pytestmark = pytest.mark.skipif(

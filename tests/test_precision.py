@@ -1,11 +1,12 @@
-"""The float32 variant of the binary gradient kernel (focal_boost._precision) against the float64 kernel."""
+"""The float32 variant of the binary gradient kernel (focal_boost._kernels.float32) vs the float64 one."""
 
 import numpy as np
 import pytest
 
 import focal_boost.xgboost as fx
-from focal_boost import FocalLoss, _cpu
-from focal_boost._prepared import prepare_loss
+from focal_boost import FocalLoss
+from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels.prepared import prepare_loss
 
 TINY = float(np.finfo(np.float32).tiny)
 

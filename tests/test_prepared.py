@@ -7,10 +7,11 @@ import pickle
 import numpy as np
 import pytest
 
-from focal_boost import FocalLoss, _prepared
-from focal_boost._adapter import BoosterMetric, BoosterObjective
-from focal_boost._math import HESSIAN_CLIP, HESSIAN_UPPER
-from focal_boost._prepared import prepare_loss
+from focal_boost import FocalLoss
+from focal_boost._boosters.objective import BoosterMetric, BoosterObjective
+from focal_boost._kernels import prepared as _prepared
+from focal_boost._kernels.prepared import prepare_loss
+from focal_boost._kernels.scalar import HESSIAN_CLIP, HESSIAN_UPPER
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_objectives_keep_their_prepared_loss_across_rounds(rng, monkeypatch):
         made.append(args[1])
         return original(*args, **kwargs)
 
-    import focal_boost._adapter as adapter
+    import focal_boost._boosters.objective as adapter
 
     monkeypatch.setattr(adapter, "prepare_loss", counting)
     objective = _ScaledObjective(FocalLoss(2.0, None))

@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 import pytest
 
-from focal_boost import _xgboost_device as device
 from focal_boost.loss import FocalLoss
+from focal_boost.xgboost import device
 
 xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip install 'focal-boost[xgboost]')")
 fx = pytest.importorskip("focal_boost.xgboost")
@@ -162,7 +162,7 @@ def test_clear_errors(binary_data):
 @pytest.mark.skipif(HAS_GPU, reason="checks the fallback on a machine without a usable GPU")
 def test_without_a_gpu_cuda_falls_back_to_the_standard_path_with_one_warning(binary_data, monkeypatch):
     X, y, X_valid, y_valid = _split(binary_data, 2000)
-    monkeypatch.setattr(fx, "_FALLBACKS_WARNED", set())
+    monkeypatch.setattr(fx.device, "_FALLBACKS_WARNED", set())
     params = {**PARAMS, "device": "cuda"}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -181,7 +181,7 @@ def test_without_a_gpu_cuda_falls_back_to_the_standard_path_with_one_warning(bin
 
 def test_unsupported_boosters_and_features_are_named_in_the_fallback():
     scipy_sparse = pytest.importorskip("scipy.sparse")
-    from focal_boost._resident import device_feature_kind
+    from focal_boost.xgboost.resident import device_feature_kind
 
     assert device_feature_kind(np.zeros((2, 2))) == "array"
     assert device_feature_kind(scipy_sparse.csr_matrix(np.eye(2))) is None
@@ -220,12 +220,12 @@ def test_loop_with_the_cuda_kernels_builds_the_same_model(task, binary_data, mul
     history_cuda: dict = {}
     history_host: dict = {}
     cuda = device.train_resident(
-        xgb, params, X, y, engine_kind="cuda", num_boost_round=6, evals_result=history_cuda, **run
+        xgb, params, X, y, device.DeviceRun(num_boost_round=6, evals_result=history_cuda, **run), "cuda"
     )
     # The CUDA kernels compute in float64: compare with the host's float64 kernel, not its float32 variant.
     monkeypatch.setattr(fx.FocalObjective, "float32_kernel", False)
     host = device.train_resident(
-        xgb, params, X, y, engine_kind="host", num_boost_round=6, evals_result=history_host, **run
+        xgb, params, X, y, device.DeviceRun(num_boost_round=6, evals_result=history_host, **run), "host"
     )
     np.testing.assert_allclose(fx.predict_margin(cuda, X_valid), fx.predict_margin(host, X_valid), rtol=1e-6)
     # The CPU metric stores per-row losses in the margins' float32; the CUDA one sums float64 values.
@@ -255,7 +255,7 @@ def test_loop_with_the_cuda_kernels_reports_a_probability_metric(binary_data):
         "dtrain": None,
     }
     booster = device.train_resident(
-        xgb, dict(PARAMS), X, y, engine_kind="cuda", num_boost_round=8, evals_result=history, **run
+        xgb, dict(PARAMS), X, y, device.DeviceRun(num_boost_round=8, evals_result=history, **run), "cuda"
     )
     curve = history["valid"]["average_precision"]
     assert booster.best_iteration == int(np.argmax(curve))
@@ -308,7 +308,7 @@ def test_device_resident_path_on_the_gpu_builds_the_standard_path_s_model(task, 
 
 
 def test_evaluation_sets_take_the_estimator_s_form_too(binary_data):
-    from focal_boost._xgboost_run import evaluation_sets
+    from focal_boost.xgboost.training import evaluation_sets
 
     X, y, X_valid, y_valid = _split(binary_data, 2000)
     w = np.ones(len(y_valid))

@@ -76,7 +76,7 @@ def test_a_failed_refit_leaves_the_earlier_model(backend, gamma, error, binary, 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_failed_first_fit_leaves_the_estimator_unfitted(backend, binary, monkeypatch):
-    from focal_boost import _backends
+    from focal_boost._estimator import backends as _backends
 
     def broken(*args, **kwargs):
         raise RuntimeError("the booster failed")

@@ -215,7 +215,7 @@ def test_bad_thread_counts(n_threads, error, match):
         focal.loss(BINARY_Y, BINARY_Z, n_threads=n_threads)
     with pytest.raises(error, match=match):
         focal.gradient_hessian(BINARY_Y, BINARY_Z, n_threads=n_threads)
-    from focal_boost._adapter import BoosterMetric, BoosterObjective
+    from focal_boost._boosters.objective import BoosterMetric, BoosterObjective
 
     for kind in (BoosterObjective, BoosterMetric):
         with pytest.raises(error, match=match):

@@ -431,7 +431,7 @@ def test_label_messages_point_to_the_cause(binary_data):
 
 def test_training_record_format(binary_data):
     """One JSON layout for both boosters; a newer format is refused with a clear message."""
-    from focal_boost._record import TrainingRecord
+    from focal_boost._boosters.record import TrainingRecord
 
     X, y = binary_data
     booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 3, loss=FocalLoss([1.0, 3.0], 0.3))
@@ -451,7 +451,7 @@ def test_training_record_format(binary_data):
 
 def test_training_record_is_read_once_per_record(binary_data, monkeypatch):
     """Predictions read the record on every call: it is parsed (and its loss validated) once."""
-    from focal_boost._record import TrainingRecord
+    from focal_boost._boosters.record import TrainingRecord
 
     X, y = binary_data
     booster = fx.train(PARAMS, xgb.DMatrix(X, label=y), 3, loss=FocalLoss(1.5, 0.4))

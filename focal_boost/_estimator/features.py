@@ -1,0 +1,150 @@
+"""Feature tables: categorical and text columns held to the levels seen in training.
+
+A booster scores a categorical column by its integer codes, so a frame at
+prediction time must code its levels exactly as the training frame did.
+Pandas codes a column by the order of *its own* categories: a level the
+training data never had, or an extra level declared in the dtype, shifts the
+codes (XGBoost then scores an unseen level as whichever training level has
+its code, and an extra declared level makes it fail in C++). So the levels of
+every categorical or text column are recorded when a model is fitted
+(:meth:`CategoryLevels.learn`) and every later frame is recoded to them
+(:meth:`CategoryLevels.encode`): a value not among them becomes missing, as
+LightGBM does on its own. Numeric columns are checked as scikit-learn checks
+an array (finite or NaN).
+
+Both :class:`~focal_boost.FocalBoostClassifier` and the ``focal-boost``
+command use this, the command adding its own checks of text files on top
+(:mod:`focal_boost.cli.tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from focal_boost._boosters.data import is_categorical, is_frame
+from focal_boost._util.warnings import warn
+
+#: What ``pandas.api.types.infer_dtype`` calls the values of an object column that holds numbers.
+_NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
+
+
+def is_text(values: Any) -> bool:
+    """Whether a pandas Series holds text: a string dtype, or objects that are not all numbers."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.StringDtype) or str(values.dtype) in ("string", "str"):
+        return True
+    if values.dtype != object:
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) not in _NUMERIC_INFERRED
+
+
+def has_levels(X: Any) -> bool:
+    """Whether ``X`` is a DataFrame with a categorical or text column."""
+    return is_frame(X) and any(is_categorical(X[c]) or is_text(X[c]) for c in X.columns)
+
+
+def text_levels(values: Any) -> list[str]:
+    """The sorted distinct values of a text column, as strings (missing values left out)."""
+    return sorted({str(v) for v in values.dropna().unique()})
+
+
+@dataclass(frozen=True)
+class CategoryLevels:
+    """The levels of each categorical or text column of a training frame, by column name.
+
+    A categorical column keeps its categories in their order; a text column
+    has its distinct values, sorted, as strings. Levels that are all strings
+    are matched as strings (a column read as numbers at prediction time still
+    finds the levels ``"1"``, ``"2"``), others by value.
+    """
+
+    levels: Mapping[str, tuple]
+
+    @classmethod
+    def learn(cls, frame: Any) -> CategoryLevels:
+        """The levels of ``frame``'s categorical and text columns."""
+        levels = {}
+        for name in frame.columns:
+            values = frame[name]
+            if is_categorical(values):
+                levels[name] = tuple(values.cat.categories)
+            elif is_text(values):
+                levels[name] = tuple(text_levels(values))
+        return cls(levels)
+
+    def encode(self, values: Any, name: Any) -> Any:
+        """Column ``name``'s ``values`` (a Series) as a Categorical with the training levels.
+
+        A value not among them, and a missing value, become missing.
+        """
+        import pandas as pd
+
+        levels = self.levels[name]
+        as_text = all(isinstance(level, str) for level in levels)
+        if is_categorical(values):  # recode its categories, then map its codes: no pass over the values
+            categories = np.asarray(values.cat.categories, dtype=object)
+            if as_text:
+                categories = categories.astype(str).astype(object)
+            mapping = np.append(pd.Index(levels).get_indexer(categories), -1)  # code -1 (missing) stays -1
+            codes = mapping[values.cat.codes.to_numpy()]
+            return pd.Categorical.from_codes(codes, categories=pd.Index(levels))
+        missing = values.isna().to_numpy()
+        present = values[~missing]
+        if as_text:
+            present = present.astype(object).astype(str)
+        codes = np.full(len(values), -1, dtype=np.int64)
+        codes[~missing] = pd.Index(levels).get_indexer(np.asarray(present, dtype=object))
+        return pd.Categorical.from_codes(codes, categories=pd.Index(levels))
+
+    def frame(self, frame: Any, check_numeric: Any) -> Any:
+        """``frame`` with its level columns encoded and its other columns passed through ``check_numeric``.
+
+        ``check_numeric`` takes the 2-D frame of the other columns and returns
+        them as an array (e.g. ``sklearn.utils.check_array``), or raises.
+        """
+        import pandas as pd
+
+        numeric = [name for name in frame.columns if name not in self.levels]
+        checked = check_numeric(frame[numeric]) if numeric else None
+        columns = {}
+        for name in frame.columns:
+            if name in self.levels:
+                columns[name] = self.encode(frame[name], name)
+                warn_if_mostly_unseen(frame[name], columns[name], name)
+            else:
+                columns[name] = checked[:, numeric.index(name)]
+        out = pd.DataFrame(columns, index=frame.index)
+        out.columns = frame.columns
+        return out
+
+
+#: The share of a level column's values unseen in training above which predicting warns.
+UNSEEN_SHARE_WARNED = 0.5
+
+
+def warn_if_mostly_unseen(values: Any, encoded: Any, name: Any) -> None:
+    """Warn when most present values of a level column were never seen in training (they become missing).
+
+    A few new levels are normal; most of a column unseen means the data differ
+    from the training data's coding (e.g. the levels' integer codes instead of
+    their labels), and the model would silently score the column as missing.
+    """
+    present = ~values.isna().to_numpy()
+    count = int(present.sum())
+    if count == 0:
+        return
+    unseen = present & (np.asarray(encoded.codes) < 0)
+    share = float(unseen.sum()) / count
+    if share <= UNSEEN_SHARE_WARNED:
+        return
+    examples = ", ".join(repr(v) for v in list(dict.fromkeys(values[unseen].tolist()))[:3])
+    warn(
+        f"column {name!r}: {share:.0%} of its {count:,} values ({int(unseen.sum()):,}) are levels never "
+        f"seen in fit (e.g. {examples}), which the model scores as missing; pass the column as it was in "
+        "training (its labels, not their integer codes)"
+    )

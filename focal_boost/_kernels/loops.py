@@ -1,0 +1,530 @@
+"""Numba CPU loops over arrays, calling the scalar math in :mod:`focal_boost._kernels.scalar`.
+
+Each task (binary / multiclass; loss / gradient and Hessian) has one function
+that works on a range of rows; :func:`run_kernel` calls it on all rows, or on
+one part of the rows per thread (a pool of Python threads: the kernels release
+the GIL), by size and thread count.
+Kernels read margins of any float dtype and layout, compute in float64 and
+write into caller-provided outputs (float32 or float64). Nothing is allocated
+per row; the multiclass gradient kernel allocates cache-sized scratch per block
+of :data:`MULTICLASS_BLOCK_ROWS` rows.
+
+Validation costs one pass that already happens: every kernel returns
+``(bad_labels, bad_margins, bad_weights)``, the counts of labels outside the
+classes (or NaN), non-finite margins and negative or non-finite weights, and
+the caller raises on any non-zero count. Invalid rows are still computed with
+harmless stand-in values, so a kernel never reads out of bounds.
+
+Compile options: :data:`focal_boost._kernels.elementary.JIT_OPTIONS` (no
+division-by-zero branch, FMA allowed, NaN/Inf semantics kept) everywhere; row
+helpers and the scalar math are inlined at Numba's IR level, which is what
+lets LLVM vectorise the loops. ``cache=True`` stores machine code in
+``__pycache__`` (or ``NUMBA_CACHE_DIR``); Numba keys that cache on this
+file's timestamp only, so after editing ``_rows.py``, ``_math.py`` or ``_elementary.py``
+clear it (the test suite uses a cache directory keyed by the package's
+source hash).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numba
+import numpy as np
+from numba import njit
+
+from focal_boost._kernels.elementary import JIT_OPTIONS, ONE, compute_float, exp_nonpositive, log_normal
+from focal_boost._kernels.float32 import float32_variant
+from focal_boost._kernels.rows import (
+    binary_grad_hess_value,
+    binary_loss_value,
+    class_index,
+    finite_margin,
+    multiclass_loss_value,
+    one_vs_rest_margin,
+    other_class_terms,
+    overflowed,
+    rest_complement,
+    rest_max,
+    true_class_terms,
+    weight_is_valid,
+)
+from focal_boost._kernels.scalar import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
+
+if TYPE_CHECKING:
+    from focal_boost._kernels.prepared import PreparedLoss
+
+__all__ = [
+    "HESSIAN_CLIP",
+    "HESSIAN_EXACT",
+    "HESSIAN_UPPER",
+    "MULTICLASS_BLOCK_ROWS",
+    "PARALLEL_CHUNK_ELEMENTS",
+    "PARALLEL_MIN_ELEMENTS",
+    "run_kernel",
+]
+
+#: Below this many margin elements a kernel runs serially: starting threads
+#: costs more than it saves.
+PARALLEL_MIN_ELEMENTS = 32_768
+
+_JIT = {"cache": True, "nogil": True, **JIT_OPTIONS}
+
+_INF = math.inf
+
+
+#: Rows per block of the multiclass gradient kernel: its scratch (K x block
+#: doubles) stays in L1/L2 cache.
+MULTICLASS_BLOCK_ROWS = 256
+
+
+@njit(**_JIT)
+def _multiclass_grad_hess_block(
+    start,
+    stop,
+    y,
+    margin,
+    weight,
+    alpha,
+    gamma,
+    gamma_int,
+    use_integer,
+    policy,
+    floor,
+    hessian_scale,
+    grad,
+    hess,
+):
+    """Gradient and diagonal Hessian for rows ``start:stop``.
+
+    Row by row the work is a short loop over K classes that does not
+    vectorise. Instead the block is transposed into class-major scratch that
+    stays in cache, every pass loops over classes outside and rows inside
+    (contiguous, so the exps, the log and the binary focal core run as vector
+    code across rows; strided loads straight from a row-major margin array
+    cost 4x more), and the results are transposed back.
+
+    For the largest of the other classes (``top``) ``1 - r`` is the sum of
+    the remaining terms (``tail``) over the sum of all, not a difference:
+    :func:`focal_boost._kernels.rows.rest_complement`. (A float32 variant of this
+    kernel was measured at 1.0-1.05x of this one, bound by the transposes
+    and the label pass rather than by arithmetic, and is not kept:
+    ``benchmarks/README.md``.)
+    """
+    # Views of the block, indexed by range() variables only: an index LLVM
+    # cannot prove non-negative gets Numba's wraparound, which stops
+    # vectorisation ("cannot identify array bounds"). For the same reason the
+    # per-class parameters are gathered once, in the scalar label pass.
+    margin = margin[start:stop]
+    grad = grad[start:stop]
+    hess = hess[start:stop]
+    y = y[start:stop]
+    n_classes = margin.shape[1]
+    n = stop - start
+    label = np.empty(n, dtype=np.int64)
+    top = np.empty(n, dtype=np.int64)  # the class of max_rest
+    row_gamma_int = np.empty(n, dtype=np.int64)
+    per_row = np.empty((11, n))
+    w, row_alpha, row_gamma, z_label, max_rest, rest_sum, tail, g_true, h_true, h_rest, inv_sum = per_row
+    z_t = np.empty((n_classes, n))  # the block, class-major; later the gradient
+    rest_exp = np.empty((n_classes, n))  # exp(z_j - max_rest), 0 at the label; later the Hessian
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(n):
+        c, label_ok = class_index(float(y[i]), n_classes)
+        label[i] = c
+        row_alpha[i] = alpha[c]
+        row_gamma[i] = gamma[c]
+        row_gamma_int[i] = gamma_int[c]
+        wi = 1.0 if weight is None else float(weight[start + i])
+        w[i] = wi
+        bad_labels += not label_ok
+        bad_weights += not weight_is_valid(wi)
+        max_rest[i] = -_INF
+        top[i] = -1
+        rest_sum[i] = 0.0
+        tail[i] = 0.0
+        z_label[i] = 0.0
+    for j in range(n_classes):
+        z_j = z_t[j]
+        for i in range(n):
+            z_j[i] = margin[i, j]
+    for j in range(n_classes):
+        z_j = z_t[j]
+        for i in range(n):
+            z = z_j[i]
+            bad_margins += not (abs(z) < _INF)
+            is_label = j == label[i]
+            greater = (not is_label) & (z > max_rest[i])
+            top[i] = j if greater else top[i]
+            max_rest[i] = z if greater else max_rest[i]
+            z_label[i] = z if is_label else z_label[i]
+    for j in range(n_classes):
+        z_j = z_t[j]
+        e_j = rest_exp[j]
+        for i in range(n):
+            e = exp_nonpositive(z_j[i] - max_rest[i])
+            e = 0.0 if j == label[i] else e
+            e_j[i] = e
+            rest_sum[i] += e
+            tail[i] += 0.0 if j == top[i] else e  # the sum without the largest term
+    # The binary focal core at s = z_c - logsumexp_{j != c} z_j; two copies
+    # of the loop, one per focusing-factor path (see the binary kernels).
+    upper = policy == HESSIAN_UPPER
+    if use_integer:
+        for i in range(n):
+            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
+            g_true[i], h_true[i], h_rest[i] = true_class_terms(
+                s, row_alpha[i], row_gamma[i], row_gamma_int[i], True, policy, floor, upper
+            )
+            inv_sum[i] = 1.0 / rest_sum[i]
+    else:
+        for i in range(n):
+            s = finite_margin(z_label[i] - max_rest[i] - log_normal(rest_sum[i]))
+            g_true[i], h_true[i], h_rest[i] = true_class_terms(
+                s, row_alpha[i], row_gamma[i], row_gamma_int[i], False, policy, floor, upper
+            )
+            inv_sum[i] = 1.0 / rest_sum[i]
+    for j in range(n_classes):
+        g_j = z_t[j]
+        h_j = rest_exp[j]
+        for i in range(n):
+            # r = softmax over the classes other than the label c.
+            r = h_j[i] * inv_sum[i]
+            r_complement = rest_complement(r, j, top[i], tail[i], inv_sum[i])
+            g_other, h_other = other_class_terms(r, r_complement, g_true[i], h_rest[i], policy, floor)
+            is_label = j == label[i]
+            g_j[i] = w[i] * (-g_true[i] if is_label else g_other)
+            h_j[i] = hessian_scale * (w[i] * (h_true[i] if is_label else h_other))
+    for j in range(n_classes):
+        g_j = z_t[j]
+        h_j = rest_exp[j]
+        for i in range(n):
+            grad[i, j] = g_j[i]
+            hess[i, j] = h_j[i]
+    return bad_labels, bad_margins, bad_weights
+
+
+# ------------------------------------------------------------------------ kernels
+# Each task has one function that does the work on rows start:stop, called
+# directly for a serial run and on parts of the rows by the thread pool. The row-range
+# functions work on views indexed by range() variables only: an index LLVM
+# cannot prove non-negative gets Numba's wraparound, which stops vectorisation
+# ("cannot identify array bounds").
+
+
+@njit(**_JIT)
+def _binary_grad_hess_loop(y, margin, weight, per_class, policy, floor, hessian_scale, grad, hess):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    # Two copies of the loop, one per focusing-factor path (per_class[6], use_integer):
+    # LLVM does not unswitch this branch by itself, and the integer path saves an exp.
+    if per_class[6]:
+        for i in range(margin.shape[0]):
+            w = ONE if weight is None else compute_float(weight[i])
+            g, h, bl, bm, bw = binary_grad_hess_value(
+                float(y[i]), compute_float(margin[i]), w, per_class, True, policy, floor
+            )
+            grad[i] = g
+            hess[i] = hessian_scale * h
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    else:
+        for i in range(margin.shape[0]):
+            w = ONE if weight is None else compute_float(weight[i])
+            g, h, bl, bm, bw = binary_grad_hess_value(
+                float(y[i]), compute_float(margin[i]), w, per_class, False, policy, floor
+            )
+            grad[i] = g
+            hess[i] = hessian_scale * h
+            bad_labels += bl
+            bad_margins += bm
+            bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _binary_grad_hess_rows(
+    start, stop, y, margin, weight, per_class, policy, floor, hessian_scale, grad, hess
+):
+    part = slice(start, stop)
+    # Numba prunes the `weight is None` branches only for an argument that is
+    # never reassigned, so the weight view goes to the loop function whole.
+    part_weight = None if weight is None else weight[part]
+    return _binary_grad_hess_loop(
+        y[part], margin[part], part_weight, per_class, policy, floor, hessian_scale, grad[part], hess[part]
+    )
+
+
+@njit(**_JIT)
+def _binary_loss_loop(y, margin, weight, per_class, out):
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(margin.shape[0]):
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = binary_loss_value(float(y[i]), float(margin[i]), w, per_class)
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw | (overflowed(out[i]) & (not (bl | bm)))
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _binary_loss_rows(start, stop, y, margin, weight, per_class, out):
+    part = slice(start, stop)
+    part_weight = None if weight is None else weight[part]
+    return _binary_loss_loop(y[part], margin[part], part_weight, per_class, out[part])
+
+
+@njit(**_JIT)
+def _multiclass_grad_hess_rows(
+    start, stop, y, margin, weight, per_class, policy, floor, hessian_scale, grad, hess
+):
+    alpha, gamma, gamma_int, use_integer = per_class
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for block_start in range(start, stop, MULTICLASS_BLOCK_ROWS):
+        block_stop = min(stop, block_start + MULTICLASS_BLOCK_ROWS)
+        bl, bm, bw = _multiclass_grad_hess_block(
+            block_start,
+            block_stop,
+            y,
+            margin,
+            weight,
+            alpha,
+            gamma,
+            gamma_int,
+            use_integer,
+            policy,
+            floor,
+            hessian_scale,
+            grad,
+            hess,
+        )
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw
+    return bad_labels, bad_margins, bad_weights
+
+
+@njit(**_JIT)
+def _multiclass_loss_rows(start, stop, y, margin, weight, per_class, out):
+    alpha, gamma, gamma_int, use_integer = per_class
+    bad_labels = 0
+    bad_margins = 0
+    bad_weights = 0
+    for i in range(start, stop):
+        w = 1.0 if weight is None else float(weight[i])
+        out[i], bl, bm, bw = multiclass_loss_value(
+            margin[i], float(y[i]), w, alpha, gamma, gamma_int, use_integer
+        )
+        bad_labels += bl
+        bad_margins += bm
+        bad_weights += bw | (overflowed(out[i]) & (not (bl | bm)))
+    return bad_labels, bad_margins, bad_weights
+
+
+# ------------------------------------------------------------------- posterior
+
+
+@njit(**_JIT)
+def binary_posterior_logit(margin, log_alpha_neg, log_alpha_pos, gamma_neg, gamma_pos, out):
+    """Posterior-corrected logit: ``log(eta / (1 - eta))`` for each margin."""
+    for i in range(margin.shape[0]):
+        z = float(margin[i])
+        out[i] = (log_posterior_weight(z, gamma_pos) - log_alpha_pos) - (
+            log_posterior_weight(-z, gamma_neg) - log_alpha_neg
+        )
+
+
+@njit(**_JIT)
+def multiclass_posterior_log(margin, log_alpha, gamma, out):
+    """Unnormalised log posterior ``log h_k(p_k) - log alpha_k`` for each row."""
+    n_rows, n_classes = margin.shape
+    for i in range(n_rows):
+        z_row = margin[i]
+        for k in range(n_classes):
+            m, _ = rest_max(z_row, k)
+            s = one_vs_rest_margin(z_row, k, m)
+            out[i, k] = log_posterior_weight(s, gamma[k]) - log_alpha[k]
+
+
+# --------------------------------------------------------------------- dispatch
+# A parallel run cuts the rows into chunks of about PARALLEL_CHUNK_ELEMENTS margin elements,
+# and the calling thread and the workers of a small pool of Python threads (the kernels release
+# the GIL) each take the next untaken chunk until none is left. Idle workers wait on a queue and
+# never spin, unlike an OpenMP pool: XGBoost ships its own libgomp, and two OpenMP pools
+# spin-waiting on the same cores slowed XGBoost training at 50k-200k rows by 2-3x
+# (benchmarks/README.md). Chunks taken on demand rather than one fixed part per thread, because
+# right after a booster's parallel region its OpenMP threads keep spinning for milliseconds: a
+# worker sharing a core with one of them runs at half speed or starts late, and with fixed parts
+# the caller would wait for it (measured inside XGBoost training: parallel no faster than serial).
+# Now the caller never waits for a chunk nobody has taken, so a run is at worst as fast as a
+# serial one. No Numba parallel region runs, so any threading layer (workqueue included) is safe
+# to call from several threads at once.
+
+#: Margin elements per chunk of a parallel run: a few tens of microseconds of work, so taking a
+#: chunk (about a microsecond) is cheap and the caller's last wait for a slower thread is short.
+PARALLEL_CHUNK_ELEMENTS = 16_384
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_OWNER = -1  # the process that made it: a forked child makes its own
+_POOL_LOCK = threading.Lock()
+
+
+def _worker_pool(workers: int) -> ThreadPoolExecutor:
+    """The shared pool, grown to at least ``workers`` threads (made again in a forked process)."""
+    global _POOL, _POOL_OWNER
+    with _POOL_LOCK:
+        if _POOL is None or os.getpid() != _POOL_OWNER or _POOL._max_workers < workers:
+            if _POOL is not None and os.getpid() == _POOL_OWNER:
+                _POOL.shutdown(wait=False)  # a smaller pool: its idle workers exit, queued work finishes
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="focal_boost_kernel")
+            _POOL_OWNER = os.getpid()
+        return _POOL
+
+
+class _SharedRun:
+    """One parallel kernel run: chunks of rows, taken in order by whichever thread is free."""
+
+    def __init__(self, rows, bounds: list[int], args: tuple):
+        self.rows, self.bounds, self.args = rows, bounds, args
+        self.chunks = len(bounds) - 1
+        self.untaken = itertools.count()  # next() is atomic under the GIL
+        self.lock = threading.Lock()
+        self.counts = [0, 0, 0]
+        self.finished = 0
+        self.all_finished = threading.Event()
+        self.error: BaseException | None = None
+
+    def work(self) -> None:
+        """Compute untaken chunks until none is left (run by the caller and by pool workers)."""
+        while (k := next(self.untaken)) < self.chunks:
+            try:
+                counts = self.rows(self.bounds[k], self.bounds[k + 1], *self.args)
+            except BaseException as error:  # handed to the caller, who raises it
+                counts, self.error = (0, 0, 0), error
+            with self.lock:
+                for i in range(3):
+                    self.counts[i] += int(counts[i])
+                self.finished += 1
+                if self.finished == self.chunks:
+                    self.all_finished.set()
+
+    def result(self) -> tuple[int, int, int]:
+        """The summed counts, once every chunk is finished (the caller has run :meth:`work`)."""
+        self.all_finished.wait()
+        if self.error is not None:
+            raise self.error
+        return self.counts[0], self.counts[1], self.counts[2]
+
+
+def _threaded(rows):
+    """A parallel runner of the row-range function ``rows``: ``(threads, margin, args) -> counts``."""
+
+    def run(threads: int, margin: np.ndarray, args: tuple) -> tuple[int, int, int]:
+        n_rows = margin.shape[0]
+        columns = 1 if margin.ndim == 1 else margin.shape[1]
+        chunks = max(1, n_rows * columns // PARALLEL_CHUNK_ELEMENTS)
+        shared = _SharedRun(rows, [n_rows * k // chunks for k in range(chunks + 1)], args)
+        helpers = min(threads, chunks) - 1
+        if helpers > 0:
+            pool = _worker_pool(helpers)
+            for _ in range(helpers):
+                pool.submit(shared.work)
+        shared.work()
+        return shared.result()
+
+    return run
+
+
+#: The binary gradient kernel, and its float32 variant (:mod:`focal_boost._kernels.float32`).
+binary_grad_hess_rows = _binary_grad_hess_rows
+float32_binary_grad_hess_rows = float32_variant(_binary_grad_hess_rows)
+
+#: task -> (row-range function, parallel runner); "binary_grad_hess_float32" is the float32
+#: variant of the binary gradient kernel.
+_KERNELS = {
+    name: (rows, _threaded(rows))
+    for name, rows in {
+        "binary_grad_hess": _binary_grad_hess_rows,
+        "binary_grad_hess_float32": float32_binary_grad_hess_rows,
+        "binary_loss": _binary_loss_rows,
+        "multiclass_grad_hess": _multiclass_grad_hess_rows,
+        "multiclass_loss": _multiclass_loss_rows,
+    }.items()
+}
+
+
+def resolve_n_threads(n_threads: int | None) -> int:
+    """Threads a kernel may use: ``None`` or ``-1`` means all Numba's threads."""
+    available = numba.config.NUMBA_NUM_THREADS
+    if n_threads is None or n_threads == -1:
+        return available
+    if n_threads < -1:
+        return max(1, available + 1 + n_threads)  # joblib's convention: -2 = all but one
+    return min(n_threads, available)
+
+
+def run_kernel(
+    kind: str,
+    prepared: PreparedLoss,
+    y,
+    margin,
+    weight,
+    *outputs,
+    n_threads: int | None = None,
+    float32: bool = False,
+    openmp_runtime: Any = None,
+) -> tuple[int, int, int]:
+    """Run the ``kind`` ("grad_hess" or "loss") kernel of ``prepared``'s task, in parallel when worthwhile.
+
+    The kernel is called as ``(y, margin, weight, *arguments, *outputs)``
+    with ``prepared``'s :attr:`~focal_boost._kernels.prepared.PreparedLoss.gradient_arguments`
+    or :attr:`~focal_boost._kernels.prepared.PreparedLoss.loss_arguments`; the
+    outputs are ``(gradient, hessian)`` or ``(loss,)``. Returns the kernel's
+    ``(bad_labels, bad_margins, bad_weights)`` counts. Below
+    :data:`PARALLEL_MIN_ELEMENTS` margin elements, or with one thread, it runs
+    in the calling thread; otherwise on ``n_threads`` threads (see above).
+    ``float32``: run the float32 variant where it applies (a binary gradient
+    with float32 margin and outputs, and
+    :attr:`~focal_boost._kernels.prepared.PreparedLoss.float32_gradient_arguments`),
+    else the float64 kernel. ``openmp_runtime``: the booster's OpenMP runtime
+    (:func:`focal_boost._kernels.team.xgboost_runtime`), whose threads then run a
+    parallel float32 kernel instead of the pool. Safe to call from several
+    threads at once.
+    """
+    name = f"{prepared.task}_{kind}"
+    if kind == "grad_hess":
+        arguments = prepared.gradient_arguments
+        if (
+            float32
+            and prepared.float32_gradient_arguments is not None
+            and margin.dtype == outputs[0].dtype == outputs[1].dtype == np.float32
+        ):
+            name, arguments = f"{name}_float32", prepared.float32_gradient_arguments
+    else:
+        arguments = prepared.loss_arguments
+    rows, parallel = _KERNELS[name]
+    args = (y, margin, weight, *arguments, *outputs)
+    n_rows = margin.shape[0]
+    threads = resolve_n_threads(n_threads)
+    if threads <= 1 or margin.size < PARALLEL_MIN_ELEMENTS:
+        return rows(0, n_rows, *args)
+    if openmp_runtime is not None and name.startswith("binary_grad_hess"):
+        from focal_boost._kernels import team as _openmp  # imports this module
+
+        counts = _openmp.run_on_team(openmp_runtime, threads, rows, y, margin, weight, arguments, *outputs)
+        if counts is not None:
+            return counts
+    return parallel(threads, margin, args)

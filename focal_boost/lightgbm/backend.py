@@ -1,0 +1,151 @@
+"""LightGBM for estimators: :class:`LightGBMBackend` (the :class:`~focal_boost._boosters.backend.Backend`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+from focal_boost._boosters.averaging import average_lightgbm, check_lightgbm_params
+from focal_boost._boosters.backend import (
+    RESERVED_COMMON,
+    BoostingSettings,
+    Progress,
+    TrainedModel,
+    TrainingData,
+    merge_params,
+)
+from focal_boost.lightgbm import training
+from focal_boost.lightgbm.objective import _lightgbm
+from focal_boost.loss import FocalLoss
+
+LIGHTGBM_RESERVED = {
+    **RESERVED_COMMON,
+    "metric": "the validation metric is the focal loss",
+    "num_iterations": "use the estimator's n_estimators",
+    "early_stopping_round": "use the estimator's early_stopping_rounds",
+}
+
+
+def lightgbm_aliases(name: str) -> set[str]:
+    """The names LightGBM takes for parameter ``name``, as LightGBM lists them (``name`` included)."""
+    try:  # LightGBM's own table, read from its library (LGBM_DumpParamAliases)
+        from lightgbm.basic import _ConfigAliases
+
+        return {name} | set(_ConfigAliases.get(name))
+    except (ImportError, AttributeError):  # pragma: no cover - a LightGBM without the table
+        return {name}
+
+
+class LightGBMBackend:
+    """LightGBM trees through :func:`focal_boost.lightgbm.train`."""
+
+    name = "lightgbm"
+
+    def __init__(self) -> None:
+        self.lgb = _lightgbm()  # an ImportError that names the extra to install
+
+    def params(self, settings: BoostingSettings) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "learning_rate": settings.learning_rate,
+            "num_leaves": 31 if settings.num_leaves is None else settings.num_leaves,
+            "max_depth": -1 if settings.max_depth is None else settings.max_depth,
+            "feature_fraction": settings.colsample_bytree,
+            "seed": settings.seed,
+            # Same data, same parameters, same model, whatever the thread count.
+            "deterministic": True,
+            # Keep features no split can use: when none is left (tiny data, or
+            # min_data_in_leaf above half the rows) LightGBM with a custom
+            # objective aborts instead of growing a stump.
+            "feature_pre_filter": False,
+            "verbose": -1,
+        }
+        if settings.subsample < 1.0:
+            params.update(bagging_fraction=settings.subsample, bagging_freq=1)
+        optional = {
+            "lambda_l2": settings.reg_lambda,
+            "min_sum_hessian_in_leaf": settings.min_child_weight,
+            "num_threads": settings.n_threads,
+        }
+        params.update({key: value for key, value in optional.items() if value is not None})
+        if settings.device == "cuda":
+            # The PyPI wheels' GPU build is OpenCL ("gpu"); "cuda" needs LightGBM built from source.
+            params["device_type"] = "gpu"
+        if settings.n_classes > 2:
+            params["num_class"] = settings.n_classes
+        return merge_params(params, settings.extra, lightgbm_aliases, LIGHTGBM_RESERVED)
+
+    def train(
+        self,
+        settings: BoostingSettings,
+        loss: FocalLoss,
+        train: TrainingData,
+        valid: TrainingData | None,
+        n_rounds: int,
+        early_stopping_rounds: int | None,
+        progress: Progress | None = None,
+        early_stopping_metric: Any = None,
+    ) -> TrainedModel:
+        lgb = self.lgb
+        params = self.params(settings)
+        X, y, weight = train
+        train_set = lgb.Dataset(_sparse_matrix(X), label=y, weight=weight, params={"verbose": -1})
+        history: dict = {}
+        callbacks = [lgb.record_evaluation(history)]
+        if progress is not None:
+            callbacks.append(lambda env: progress(env.iteration - env.begin_iteration + 1, n_rounds))
+        valid_sets = []
+        if valid is not None:
+            X_valid, y_valid, w_valid = valid
+            valid_sets.append(
+                lgb.Dataset(_sparse_matrix(X_valid), label=y_valid, weight=w_valid, reference=train_set)
+            )
+            if early_stopping_rounds is not None:
+                callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
+        try:
+            booster = training.train(
+                params,
+                train_set,
+                n_rounds,
+                loss=loss,
+                valid_sets=valid_sets,
+                valid_names=["valid"][: len(valid_sets)],
+                callbacks=callbacks,
+                n_threads=settings.n_threads,
+                early_stopping_metric=early_stopping_metric,
+            )
+        except lgb.basic.LightGBMError as error:
+            if params.get("device_type") == "gpu" and "OpenCL" in str(error):
+                raise RuntimeError(
+                    "device='cuda' with the LightGBM backend trains with LightGBM's OpenCL GPU build "
+                    f"(device_type='gpu'), which failed here: {error}"
+                ) from error
+            raise
+        rounds = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+        record = training.training_record(booster)
+        return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, history)
+
+    def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
+        kwargs = {} if n_threads is None else {"num_threads": n_threads}
+        return training.predict_margin(
+            model.booster, _sparse_matrix(X), num_iteration=model.n_rounds, **kwargs
+        )
+
+    def check_average(self, settings: BoostingSettings) -> None:
+        """A ValueError, before training, where the models of ``settings`` cannot be averaged."""
+        check_lightgbm_params(self.params(settings))
+
+    def average(self, models: list[TrainedModel]) -> TrainedModel:
+        """One model predicting the mean margin of ``models`` (:mod:`focal_boost._boosters.averaging`)."""
+        booster = average_lightgbm([m.booster for m in models], [m.n_rounds for m in models])
+        record = training.training_record(booster)
+        rounds = booster.current_iteration()
+        return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, {})
+
+
+def _sparse_matrix(X: Any) -> Any:
+    """SciPy sparse *arrays* as sparse *matrices*: LightGBM only recognises the latter."""
+    if scipy.sparse.issparse(X) and not isinstance(X, scipy.sparse.spmatrix):
+        return scipy.sparse.csc_matrix(X) if X.format == "csc" else scipy.sparse.csr_matrix(X)
+    return X
