@@ -15,10 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.special
 
 from focal_boost._kernels import device_arrays as _device_arrays
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import link
 from focal_boost._kernels.checks import (
     check_alpha,
     check_class_indices,
@@ -27,12 +26,15 @@ from focal_boost._kernels.checks import (
     check_labels,
     check_margin,
     check_n_threads,
-    check_sample_weight,
-    weight_problem,
 )
-from focal_boost._kernels.intercept import binary_init_score, multiclass_init_score
-from focal_boost._kernels.prepared import PreparedLoss, prepare_loss
-from focal_boost._kernels.scalar import DOUBLE_MAX
+from focal_boost._kernels.intercept import (
+    balanced_weights,
+    binary_init_score,
+    class_totals,
+    multiclass_init_score,
+)
+from focal_boost._kernels.link import check_finite, log_link
+from focal_boost._kernels.prepared import on_device, prepare_loss, prepared_for
 
 __all__ = ["FocalLoss"]
 
@@ -190,7 +192,7 @@ class FocalLoss:
                 raise ValueError("alpha='balanced' needs the labels: call resolved(y) first")
             y = check_labels(y)
             check_class_indices(y, n_classes)
-            return _balanced(_class_totals(y, sample_weight, n_classes))
+            return balanced_weights(class_totals(y, sample_weight, n_classes))
         if alpha.shape[0] != n_classes:
             raise ValueError(f"alpha has {alpha.shape[0]} per-class values but there are {n_classes} classes")
         return alpha
@@ -216,7 +218,7 @@ class FocalLoss:
             return self
         y = check_labels(y)
         n_classes = check_class_indices(y, n_classes)
-        weights = _balanced(_class_totals(y, sample_weight, n_classes))
+        weights = balanced_weights(class_totals(y, sample_weight, n_classes))
         alpha: float | np.ndarray = float(weights[1]) if n_classes == 2 else weights
         return FocalLoss(self._gamma, alpha, hessian=self._hessian, hessian_floor=self._hessian_floor)
 
@@ -247,10 +249,10 @@ class FocalLoss:
             Threads for the kernel (``None``/``-1``: all of Numba's threads).
         """
         if _device_arrays.is_device_array(margin):
-            return self._on_device("loss", y, margin, sample_weight, (loss_out,))[0]
+            return on_device(self, "loss", y, margin, sample_weight, (loss_out,))[0]
         n_threads = check_n_threads(n_threads)
         margin = check_margin(margin)
-        prepared = self._prepared_for(margin, y, sample_weight)
+        prepared = prepared_for(self, margin, y, sample_weight)
         return prepared.loss(y, margin, sample_weight, loss_out=loss_out, n_threads=n_threads)
 
     def gradient_hessian(
@@ -278,47 +280,14 @@ class FocalLoss:
         (this and :meth:`loss`; ``n_threads`` does not apply there).
         """
         if _device_arrays.is_device_array(margin):
-            grad, hess = self._on_device("grad_hess", y, margin, sample_weight, (gradient_out, hessian_out))
+            grad, hess = on_device(self, "grad_hess", y, margin, sample_weight, (gradient_out, hessian_out))
             return grad, hess
         n_threads = check_n_threads(n_threads)
         margin = check_margin(margin)
-        prepared = self._prepared_for(margin, y, sample_weight)
+        prepared = prepared_for(self, margin, y, sample_weight)
         return prepared.gradient_hessian(
             y, margin, sample_weight, gradient_out=gradient_out, hessian_out=hessian_out, n_threads=n_threads
         )
-
-    def _on_device(self, kind: str, y: Any, margin: Any, sample_weight: Any, outputs: tuple) -> list:
-        """:meth:`loss` (``kind="loss"``) or :meth:`gradient_hessian` with the CUDA kernels."""
-        from focal_boost._kernels import cuda as _cuda
-
-        _device_arrays.check_inputs(y, margin, sample_weight)
-        columns = None if margin.ndim == 1 else margin.shape[1]
-        if isinstance(self._alpha, str):  # "balanced" counts the classes on the host
-            host_y, host_weight = _device_arrays.to_host(y), _device_arrays.to_host(sample_weight)
-            prepared = prepare_loss(self, columns, host_y, host_weight)
-        else:
-            prepared = prepare_loss(self, columns)
-        if kind == "loss":
-            shapes, names = [(margin.shape[0],)], ["loss_out"]
-        else:
-            shapes, names = [margin.shape] * 2, ["gradient_out", "hessian_out"]
-        results = [
-            _device_arrays.empty(margin, shape, margin.dtype)
-            if out is None
-            else _device_arrays.check_output(out, shape, name)
-            for out, shape, name in zip(outputs, shapes, names, strict=True)
-        ]
-        counts = _cuda.run_kernel(kind, prepared, y, margin, sample_weight, *results)
-        _device_arrays.raise_for_counts(counts, y, margin, sample_weight)
-        return results
-
-    def _prepared_for(self, margin: np.ndarray, y: Any, sample_weight: Any) -> PreparedLoss:
-        """This loss prepared for ``margin``'s layout (``alpha="balanced"``: counted on ``y``)."""
-        columns = None if margin.ndim == 1 else margin.shape[1]
-        if isinstance(self._alpha, str):  # the labels and weights are checked before they are counted
-            n = margin.shape[0]
-            return prepare_loss(self, columns, check_labels(y, n), check_sample_weight(sample_weight, n))
-        return prepare_loss(self, columns)
 
     # ------------------------------------------------------------------ initial score
 
@@ -354,7 +323,7 @@ class FocalLoss:
         y = check_labels(y)
         multiclass_requested = n_classes is not None
         n_classes = check_class_indices(y, n_classes)
-        totals = _class_totals(y, sample_weight, n_classes)
+        totals = class_totals(y, sample_weight, n_classes)
         alpha = self._weights_for(totals)
         gamma = self.class_gammas(n_classes)
         effective = totals * alpha
@@ -374,7 +343,9 @@ class FocalLoss:
 
     def _weights_for(self, totals: np.ndarray) -> np.ndarray:
         """:meth:`class_weights` for data with class totals ``totals``."""
-        return _balanced(totals) if isinstance(self._alpha, str) else self.class_weights(totals.shape[0])
+        return (
+            balanced_weights(totals) if isinstance(self._alpha, str) else self.class_weights(totals.shape[0])
+        )
 
     # -------------------------------------------------------------- probabilities
 
@@ -391,8 +362,8 @@ class FocalLoss:
     def predict_log_proba(self, margin: Any) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, computed in log space (log-sigmoid, log-softmax)."""
         margin = np.asarray(check_margin(margin), dtype=np.float64)
-        _check_finite(margin)
-        return _log_link(margin)
+        check_finite(margin)
+        return log_link(margin)
 
     def posterior_proba(self, margin: Any) -> np.ndarray:
         r"""Class-posterior estimates from a focal-trained margin, shape ``(n, K)``.
@@ -419,59 +390,11 @@ class FocalLoss:
     def posterior_log_proba(self, margin: Any) -> np.ndarray:
         """The logarithm of :meth:`posterior_proba`, computed in log space."""
         margin = check_margin(margin)
-        _check_finite(margin)
         if isinstance(self._alpha, str):
+            check_finite(margin)
             raise ValueError(
                 "alpha='balanced' must be fixed from the training labels first: use resolved(y_train)"
             )
-        prepared = prepare_loss(self, None if margin.ndim == 1 else margin.shape[1])
-        alpha, gamma = prepared.alpha, prepared.gamma
-        if np.any(alpha <= 0.0):
-            raise ValueError(
-                f"the posterior is undefined for a class with alpha = 0 (alpha = {alpha.tolist()})"
-            )
-        log_alpha = np.log(alpha)
-        if margin.ndim == 1:
-            logit = np.empty(margin.shape[0])
-            _cpu.binary_posterior_logit(margin, log_alpha[0], log_alpha[1], gamma[0], gamma[1], logit)
-            return _log_link(logit)
-        log_weights = np.empty(margin.shape)
-        _cpu.multiclass_posterior_log(margin, log_alpha, gamma, log_weights)
-        # gamma * s overflows for one-vs-rest margins beyond about 1e308 / gamma: the largest double
-        # is the class that wins (softmax would turn inf - inf into NaN).
-        np.clip(log_weights, -DOUBLE_MAX, DOUBLE_MAX, out=log_weights)
-        return _log_link(log_weights)
-
-
-def _log_link(margin: np.ndarray) -> np.ndarray:
-    """``log sigmoid`` (columns ``[log P(y=0), log P(y=1)]``) or ``log softmax`` of finite margins."""
-    if margin.ndim == 1:
-        return np.column_stack([scipy.special.log_expit(-margin), scipy.special.log_expit(margin)])
-    with np.errstate(over="ignore", invalid="ignore"):  # a spread beyond 1.8e308: -inf, the right limit
-        return scipy.special.log_softmax(margin, axis=1)
-
-
-def _check_finite(margin: np.ndarray) -> None:
-    if not np.all(np.isfinite(margin)):
-        raise ValueError("margin contains NaN or infinite values")
-
-
-def _balanced(totals: np.ndarray) -> np.ndarray:
-    """``alpha="balanced"``: ``alpha_k`` proportional to ``1 / W_k``, summing to 1."""
-    inverse = 1.0 / totals
-    return inverse / inverse.sum()
-
-
-def _class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarray:
-    """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i`` of labels checked by
-    :func:`~focal_boost._kernels.checks.check_class_indices`."""
-    weight = check_sample_weight(sample_weight, y.shape[0])
-    problem = None if weight is None else weight_problem(weight)
-    if problem is not None:
-        raise ValueError(problem)
-    index = y.astype(np.intp)
-    totals = np.bincount(index, weights=weight, minlength=n_classes).astype(np.float64)
-    if np.any(totals <= 0.0):
-        missing = [k for k in range(n_classes) if totals[k] <= 0.0]
-        raise ValueError(f"every class needs a positive (weighted) count; classes {missing} have none")
-    return totals
+        return link.posterior_log_proba(
+            prepare_loss(self, None if margin.ndim == 1 else margin.shape[1]), margin
+        )

@@ -246,7 +246,7 @@ def test_demo_without_output_dir_leaves_nothing_behind(tmp_path):
 def test_scores_put_the_focal_loss_on_the_raw_output(transactions):
     """`focal loss` of a focal model: its raw link output; the other columns: predict_proba."""
     from focal_boost import FocalBoostClassifier
-    from focal_boost.cli import _scores
+    from focal_boost.cli.report import held_out_scores as _scores
     from focal_boost.metrics import focal_loss, summary
 
     frame = pd.read_csv(transactions["csv"])

@@ -308,7 +308,7 @@ def test_device_resident_path_on_the_gpu_builds_the_standard_path_s_model(task, 
 
 
 def test_evaluation_sets_take_the_estimator_s_form_too(binary_data):
-    from focal_boost.xgboost.training import evaluation_sets
+    from focal_boost._boosters.evaluation import evaluation_sets
 
     X, y, X_valid, y_valid = _split(binary_data, 2000)
     w = np.ones(len(y_valid))

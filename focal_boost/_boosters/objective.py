@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,18 @@ def kept_prepared(
     prepared = prepare_loss(loss, margin_columns, hessian_scale=hessian_scale)
     owner._prepared = (loss, prepared)  # with the loss it was made from: ``loss`` may be reassigned
     return prepared
+
+
+def sharing_one_preparation(objective: Any, metric: Any, margin_columns: int | None) -> tuple[Any, Any]:
+    """A run's objective and metric holding one :class:`PreparedLoss`, prepared once for the run.
+
+    The metric computes losses only, which do not read the objective's
+    Hessian scale; both hold the same (resolved) loss.
+    """
+    prepared = objective.prepared(margin_columns)
+    if metric.loss is objective.loss and not isinstance(objective.loss.alpha, str):
+        metric._prepared = (metric.loss, prepared)
+    return objective, metric
 
 
 @dataclass(frozen=True)
@@ -238,6 +251,15 @@ class BoosterObjective:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._buffers = threading.local()
+
+    def __deepcopy__(self, memo: dict) -> BoosterObjective:
+        """A deep copy that keeps the prepared loss (read-only): ``lightgbm.train`` deep-copies its params."""
+        copy = type(self).__new__(type(self))
+        copy.__setstate__(deepcopy(self.__getstate__(), memo))
+        held = self.__dict__.get("_prepared")
+        if held is not None and held[0] is self.loss:
+            copy._prepared = (copy.loss, held[1])
+        return copy
 
     def _outputs(self, margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian arrays reused across rounds (per thread).

@@ -33,10 +33,12 @@ The binary score is the case ``K = 2`` (``b = s_1 = -s_0``).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
 
+from focal_boost._kernels.checks import check_sample_weight, weight_problem
 from focal_boost._kernels.elementary import JIT_OPTIONS
 from focal_boost._kernels.scalar import sigmoid_terms
 
@@ -215,3 +217,24 @@ def _simplex_margins(totals: np.ndarray, alpha: np.ndarray, gamma: np.ndarray) -
         np.ascontiguousarray(alpha, dtype=np.float64),
         np.ascontiguousarray(gamma, dtype=np.float64),
     )
+
+
+def balanced_weights(totals: np.ndarray) -> np.ndarray:
+    """``alpha="balanced"``: ``alpha_k`` proportional to ``1 / W_k``, summing to 1."""
+    inverse = 1.0 / totals
+    return inverse / inverse.sum()
+
+
+def class_totals(y: np.ndarray, sample_weight: Any, n_classes: int) -> np.ndarray:
+    """Weighted count of each class ``W_k = sum_{i: y_i = k} w_i`` of labels checked by
+    :func:`~focal_boost._kernels.checks.check_class_indices`."""
+    weight = check_sample_weight(sample_weight, y.shape[0])
+    problem = None if weight is None else weight_problem(weight)
+    if problem is not None:
+        raise ValueError(problem)
+    index = y.astype(np.intp)
+    totals = np.bincount(index, weights=weight, minlength=n_classes).astype(np.float64)
+    if np.any(totals <= 0.0):
+        missing = [k for k in range(n_classes) if totals[k] <= 0.0]
+        raise ValueError(f"every class needs a positive (weighted) count; classes {missing} have none")
+    return totals

@@ -46,15 +46,13 @@ from focal_boost._kernels.rows import (
     class_index,
     finite_margin,
     multiclass_loss_value,
-    one_vs_rest_margin,
     other_class_terms,
     overflowed,
     rest_complement,
-    rest_max,
     true_class_terms,
     weight_is_valid,
 )
-from focal_boost._kernels.scalar import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER, log_posterior_weight
+from focal_boost._kernels.scalar import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
 
 if TYPE_CHECKING:
     from focal_boost._kernels.prepared import PreparedLoss
@@ -335,28 +333,6 @@ def _multiclass_loss_rows(start, stop, y, margin, weight, per_class, out):
 
 
 # ------------------------------------------------------------------- posterior
-
-
-@njit(**_JIT)
-def binary_posterior_logit(margin, log_alpha_neg, log_alpha_pos, gamma_neg, gamma_pos, out):
-    """Posterior-corrected logit: ``log(eta / (1 - eta))`` for each margin."""
-    for i in range(margin.shape[0]):
-        z = float(margin[i])
-        out[i] = (log_posterior_weight(z, gamma_pos) - log_alpha_pos) - (
-            log_posterior_weight(-z, gamma_neg) - log_alpha_neg
-        )
-
-
-@njit(**_JIT)
-def multiclass_posterior_log(margin, log_alpha, gamma, out):
-    """Unnormalised log posterior ``log h_k(p_k) - log alpha_k`` for each row."""
-    n_rows, n_classes = margin.shape
-    for i in range(n_rows):
-        z_row = margin[i]
-        for k in range(n_classes):
-            m, _ = rest_max(z_row, k)
-            s = one_vs_rest_margin(z_row, k, m)
-            out[i, k] = log_posterior_weight(s, gamma[k]) - log_alpha[k]
 
 
 # --------------------------------------------------------------------- dispatch

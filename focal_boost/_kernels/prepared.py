@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from focal_boost._kernels import device_arrays
 from focal_boost._kernels import loops as _cpu
 from focal_boost._kernels.checks import (
     check_float32_weight_range,
@@ -267,3 +268,38 @@ def _read_only(values: Any, dtype: Any) -> np.ndarray:
     array = np.array(values, dtype=dtype)  # a copy: the caller's array is not frozen
     array.flags.writeable = False
     return array
+
+
+def on_device(loss: FocalLoss, kind: str, y: Any, margin: Any, sample_weight: Any, outputs: tuple) -> list:
+    """``loss.loss`` (``kind="loss"``) or ``loss.gradient_hessian`` of device arrays, by the CUDA kernels."""
+    from focal_boost._kernels import cuda
+
+    device_arrays.check_inputs(y, margin, sample_weight)
+    columns = None if margin.ndim == 1 else margin.shape[1]
+    if isinstance(loss.alpha, str):  # "balanced" counts the classes on the host
+        host_y, host_weight = device_arrays.to_host(y), device_arrays.to_host(sample_weight)
+        prepared = prepare_loss(loss, columns, host_y, host_weight)
+    else:
+        prepared = prepare_loss(loss, columns)
+    if kind == "loss":
+        shapes, names = [(margin.shape[0],)], ["loss_out"]
+    else:
+        shapes, names = [margin.shape] * 2, ["gradient_out", "hessian_out"]
+    results = [
+        device_arrays.empty(margin, shape, margin.dtype)
+        if out is None
+        else device_arrays.check_output(out, shape, name)
+        for out, shape, name in zip(outputs, shapes, names, strict=True)
+    ]
+    counts = cuda.run_kernel(kind, prepared, y, margin, sample_weight, *results)
+    device_arrays.raise_for_counts(counts, y, margin, sample_weight)
+    return results
+
+
+def prepared_for(loss: FocalLoss, margin: np.ndarray, y: Any, sample_weight: Any) -> PreparedLoss:
+    """``loss`` prepared for ``margin``'s layout (``alpha="balanced"``: counted on ``y``)."""
+    columns = None if margin.ndim == 1 else margin.shape[1]
+    if isinstance(loss.alpha, str):  # the labels and weights are checked before they are counted
+        n = margin.shape[0]
+        return prepare_loss(loss, columns, check_labels(y, n), check_sample_weight(sample_weight, n))
+    return prepare_loss(loss, columns)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters.backend import BoostingSettings, Progress, TrainedModel
+from focal_boost._boosters.evaluation import evaluation_sets
 from focal_boost._boosters.objective import raise_missing_num_class
 from focal_boost._util.extras import require
 from focal_boost.dask import data as _dask_data
@@ -63,7 +64,7 @@ def xgboost_train(
     dxgb = require("xgboost.dask", "focal_boost.dask.xgboost_train")
     X, _, y, sample_weight = _dask_data.aligned(X, y, sample_weight)
     evaluation = []
-    for i, (X_eval, y_eval, w_eval, name) in enumerate(xgboost_training.evaluation_sets(eval_set)):
+    for i, (X_eval, y_eval, w_eval, name) in enumerate(evaluation_sets(eval_set)):
         X_eval, _, y_eval, w_eval = _dask_data.aligned(X_eval, y_eval, w_eval, what=f"eval_set[{i}]: ")
         evaluation.append((X_eval, y_eval, w_eval, name))
 

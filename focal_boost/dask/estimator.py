@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._estimator.classifier import FocalBoostClassifier, _is_auto_rounds, warn_if_one_class
+from focal_boost._boosters.evaluation import evaluation_sets
+from focal_boost._estimator.classifier import FocalBoostClassifier
+from focal_boost._estimator.data import warn_if_one_class
+from focal_boost._estimator.params import is_auto_rounds
 from focal_boost._util.extras import require
 from focal_boost.dask import data as _dask_data
 from focal_boost.dask.backends import DASK_BACKENDS
@@ -67,7 +70,7 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         """Aligned Dask collections; the classes and their codes are found on the cluster."""
         if (
             self.early_stopping_rounds is not None
-            and not _is_auto_rounds(self.early_stopping_rounds)
+            and not is_auto_rounds(self.early_stopping_rounds)
             and not eval_set
         ):
             raise ValueError("early stopping on Dask needs an eval_set (no validation split is drawn)")
@@ -83,9 +86,9 @@ class DaskFocalBoostClassifier(FocalBoostClassifier):
         self._set_classes(_dask_data.classes_of(y))
         valid = None
         if eval_set:
-            first = eval_set[0]
+            first = evaluation_sets(eval_set)[0]
             X_valid, _, y_valid, w_valid = _dask_data.aligned(
-                first[0], first[1], first[2] if len(first) > 2 else None, what="eval_set: "
+                first.X, first.y, first.weight, what="eval_set: "
             )
             warn_if_one_class(_dask_data.classes_of(y_valid))
             valid = (X_valid, _dask_data.encoded(y_valid, self.classes_), w_valid)

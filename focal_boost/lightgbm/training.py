@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters import record as _record
-from focal_boost._boosters.objective import LossAndInit, thread_count, training_loss_and_init
+from focal_boost._boosters.objective import (
+    LossAndInit,
+    sharing_one_preparation,
+    thread_count,
+    training_loss_and_init,
+)
 from focal_boost._boosters.record import TrainingRecord
 from focal_boost._util.files import write_atomically
 from focal_boost.lightgbm.objective import FocalMetric, FocalObjective, _constructed, _lightgbm, _weights
@@ -104,12 +109,12 @@ def boost(
                 if metric in curves:  # under the validation metric's name, as the focal metric reports it
                     curves[validation.name] = [float(value) for value in curves.pop(metric)]
     else:
-        training_params = {
-            **params,
-            "objective": FocalObjective(run.loss, n_threads=threads),
-            "metric": "None",
-        }
-        feval = FocalMetric(run.loss, n_threads=threads, metric=validation)
+        objective, feval = sharing_one_preparation(
+            FocalObjective(run.loss, n_threads=threads),
+            FocalMetric(run.loss, n_threads=threads, metric=validation),
+            columns,
+        )
+        training_params = {**params, "objective": objective, "metric": "None"}
         booster = train_function(training_params, train_set, num_boost_round, feval=feval, **kwargs)
     _record.write_lightgbm(booster, TrainingRecord(run.loss, run.init))
     return booster

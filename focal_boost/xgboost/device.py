@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._boosters.evaluation import EvaluationSet, evaluation_sets
 from focal_boost._boosters.objective import training_loss_and_init
 from focal_boost._kernels import cuda
 from focal_boost._kernels.checks import check_booster_weights, check_labels, check_sample_weight
@@ -39,7 +40,7 @@ class DeviceRun:
     num_boost_round: int
     sample_weight: Any
     loss: FocalLoss | None
-    evals: list[tuple[Any, Any, Any, str]]  # (X, y, weight, name), as evaluation_sets gives them
+    evals: list[EvaluationSet]
     early_stopping_rounds: int | None
     early_stopping_metric: Any
     evals_result: dict | None
@@ -248,7 +249,7 @@ def train_on_device(
     """
     xgb = _xgboost()
     on_gpu = str(params.get("device", "cpu")).startswith(("cuda", "gpu"))
-    evals = training.evaluation_sets(evals)
+    evals = evaluation_sets(evals)
     if early_stopping_rounds is not None and not evals:
         raise ValueError("early stopping needs at least one evaluation set in evals")
     run = DeviceRun(

@@ -31,7 +31,12 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters import record as _record
-from focal_boost._boosters.objective import LossAndInit, thread_count, training_loss_and_init
+from focal_boost._boosters.objective import (
+    LossAndInit,
+    sharing_one_preparation,
+    thread_count,
+    training_loss_and_init,
+)
 from focal_boost._boosters.record import TrainingRecord
 from focal_boost._util.extras import require
 from focal_boost.loss import FocalLoss
@@ -66,11 +71,11 @@ class XGBoostRun:
     #: The validation metric reported and watched by early stopping.
     validation: ValidationMetric
 
-    def objective(self) -> FocalObjective:
-        return FocalObjective(self.loss, n_threads=self.n_threads)
-
-    def metric(self) -> RememberingMetric:
-        return RememberingMetric(self.loss, n_threads=self.n_threads, metric=self.validation)
+    def objective_and_metric(self) -> tuple[FocalObjective, RememberingMetric]:
+        """The run's objective and metric, sharing one prepared loss."""
+        objective = FocalObjective(self.loss, n_threads=self.n_threads)
+        metric = RememberingMetric(self.loss, n_threads=self.n_threads, metric=self.validation)
+        return sharing_one_preparation(objective, metric, self.columns)
 
     def base_margin(self, n_rows: int) -> np.ndarray | None:
         """The ``(n_rows, K)`` base margin of a multiclass run's data (None for binary)."""
@@ -133,7 +138,7 @@ def boost(
         return _boost_builtin(
             train_function, run, dtrain, evals, num_boost_round, early_stopping_rounds, callbacks, kwargs
         )
-    objective, metric = run.objective(), run.metric()
+    objective, metric = run.objective_and_metric()
     if remembered_labels is not None:
         objective.remember(dtrain, *remembered_labels)
     exact = exact_history(metric, [name for _, name in evals], early_stopping_rounds, maximize)
@@ -206,28 +211,6 @@ def stopping_direction(metric: ValidationMetric, maximize: bool | None) -> bool:
             f"{'greater' if metric.greater_is_better else 'lower'} is better: leave maximize unset"
         )
     return metric.greater_is_better
-
-
-def evaluation_sets(items: Sequence[tuple]) -> list[tuple[Any, Any, Any, str]]:
-    """Evaluation sets given as arrays, as ``(X, y, weight, name)``: the one form for the array paths.
-
-    Each item is the estimator's ``(X, y)`` or ``(X, y, weight)``, named
-    ``"valid_0"``, ``"valid_1"``, ... by position, or the same with a name
-    last, ``(X, y, name)`` or ``(X, y, weight, name)``.
-    """
-    sets = []
-    for i, item in enumerate(items):
-        named = isinstance(item, tuple | list) and len(item) > 0 and isinstance(item[-1], str)
-        parts = list(item[:-1] if named else item) if isinstance(item, tuple | list) else []
-        if not 2 <= len(parts) <= 3:
-            got = f"{len(item)} items" if isinstance(item, tuple | list) else f"a {type(item).__name__}"
-            raise ValueError(
-                "each evaluation set is (X, y) or (X, y, weight), or with a name last, (X, y, name) or "
-                f"(X, y, weight, name); evaluation set {i} is {got}"
-            )
-        X, y, weight = (*parts, None) if len(parts) == 2 else parts
-        sets.append((X, y, weight, str(item[-1]) if named else f"valid_{i}"))
-    return sets
 
 
 #: Each remembering metric's values of the current round, by the metric's token. Keyed by a

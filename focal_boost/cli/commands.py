@@ -1,0 +1,124 @@
+"""``focal-boost predict``, ``evaluate`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from focal_boost._util.files import check_writable
+from focal_boost.cli.models import load_model
+from focal_boost.cli.report import SCORES_LEGEND, Reporter, UsageError, held_out_scores, shown_label
+from focal_boost.cli.tables import FeatureSchema, _pandas, read_table, target_values, write_table
+from focal_boost.cli.train import positive_class, train
+
+
+def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Write each row's predicted class and class probabilities."""
+    pd = _pandas()
+    check_writable(args.output, "predictions")
+    saved = load_model(args.model)
+    model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
+    frame = read_table(args.data)
+    missing = [name for name in args.keep if name not in frame.columns]
+    if missing:
+        raise UsageError(f"--keep: no column named {missing[0]!r}")
+    X = schema.features(frame)
+    probability = model.predict_proba(X)
+    out = frame[args.keep].copy() if args.keep else pd.DataFrame(index=frame.index)
+    out["prediction"] = model.classes_[np.argmax(probability, axis=1)]
+    for k, label in enumerate(model.classes_):
+        out[f"probability_{label}"] = probability[:, k]
+    write_table(out, args.output)
+    reporter.line(f"wrote {len(out):,} predictions to {args.output}")
+    return {"command": "predict", "rows": len(out), "output": str(args.output)}
+
+
+def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Score a saved model on labelled data."""
+    saved = load_model(args.model)
+    model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
+    frame = read_table(args.data)
+    y = target_values(frame, args.target)
+    unseen = sorted(set(np.unique(y).tolist()) - set(model.classes_.tolist()), key=str)
+    if unseen:
+        raise UsageError(f"target column {args.target!r} has classes the model never saw: {unseen[:5]}")
+    classes = model.classes_
+    saved_positive = saved["metadata"].get("positive_class")
+    if args.positive is None and saved_positive is not None:
+        positive, why = saved_positive, "the model's, from training"
+    else:
+        positive, why = positive_class(classes, np.array([np.sum(y == c) for c in classes]), args.positive)
+    scores = held_out_scores(model, schema.features(frame), y, args.precision, positive=positive)
+    about = "" if positive is None else f"; positive class {shown_label(positive)} ({why})"
+    reporter.table(f"{args.data}: {len(y):,} rows{about}", {"focal model": scores})
+    reporter.line(SCORES_LEGEND)
+    return {"command": "evaluate", "rows": len(y), "positive_class": positive, "scores": scores}
+
+
+def demo(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Simulated card transactions: train, save, predict next month's, evaluate.
+
+    The files go to ``--output-dir`` (kept) or to a temporary folder removed at the end.
+    """
+    if args.output_dir is not None:
+        directory = pathlib.Path(args.output_dir)
+        check_writable(directory / "transactions.csv", "demo files")
+        return _demo_in(directory, args, reporter, kept=True)
+    with tempfile.TemporaryDirectory(prefix="focal-boost-demo-") as temporary:
+        return _demo_in(pathlib.Path(temporary), args, reporter, kept=False)
+
+
+def _demo_in(directory: pathlib.Path, args: argparse.Namespace, reporter: Reporter, *, kept: bool) -> dict:
+    from focal_boost.datasets import make_transactions
+
+    this_month = directory / "transactions.csv"
+    next_month = directory / "next_month.csv"
+    write_table(make_transactions(args.samples, random_state=1, as_frame=True).frame, this_month)
+    write_table(make_transactions(args.samples // 2, random_state=2, as_frame=True).frame, next_month)
+    where = (
+        f"kept in {directory}"
+        if kept
+        else "in a temporary folder, removed at the end (--output-dir keeps them)"
+    )
+    reporter.line(f"demo: simulated card transactions (about 1% fraud); data, model and predictions {where}")
+    common = {"precision": args.precision, "n_jobs": args.n_jobs, "seed": args.seed, "backend": args.backend}
+    train_args = argparse.Namespace(
+        data=this_month,
+        target="target",
+        drop=[],
+        gamma="auto",
+        alpha=None,
+        positive=None,
+        cv=None,
+        test_size=0.25,
+        n_estimators=1000,
+        learning_rate=0.05,
+        max_depth=4,
+        early_stopping_rounds=50,
+        early_stopping_metric=None,
+        model=directory / "fraud_model.joblib",
+        plots=args.plots,
+        **common,
+    )
+    trained = train(train_args, reporter)
+    predictions = directory / "next_month_predictions.csv"
+    predict(
+        argparse.Namespace(model=train_args.model, data=next_month, output=predictions, keep=["amount"]),
+        reporter,
+    )
+    evaluated = evaluate(
+        argparse.Namespace(
+            model=train_args.model, data=next_month, target="target", precision=args.precision, positive=None
+        ),
+        reporter,
+    )
+    return {
+        "command": "demo",
+        "directory": str(directory) if kept else None,
+        "train": trained,
+        "evaluate": evaluated,
+    }
