@@ -30,7 +30,7 @@ from training import ALPHA, GAMMA, data  # benchmarks/ is on sys.path when run a
 
 import focal_boost.xgboost as fx
 from focal_boost import FocalLoss
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import threads as _cpu
 
 
 def _runs(booster: str, X, y, threads: int) -> tuple[dict, type]:

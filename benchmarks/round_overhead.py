@@ -9,7 +9,7 @@ binary and multiclass (K=5) margins:
 * ``objective``: the call a booster makes, ``FocalObjective(loss)(margins,
   data)`` for XGBoost (``DMatrix``, labels remembered as
   :func:`focal_boost.xgboost.train` does) and LightGBM (``Dataset``);
-* ``kernel``: :func:`focal_boost._kernels.loops.run_kernel` alone on the same arrays,
+* ``kernel``: :func:`focal_boost._kernels.threads.run_kernel` alone on the same arrays,
   its arguments prepared outside the timing (the floor any objective pays);
 * ``stubbed``: the objective call with ``_cpu.run_kernel`` replaced by a
   function that returns at once: the Python work measured directly, free of
@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from focal_boost import FocalLoss
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import threads as _cpu
 
 
 def _kernel_call(loss: FocalLoss, n_classes: int | None, y, margin, grad, hess, n_threads: int):

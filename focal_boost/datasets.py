@@ -93,45 +93,23 @@ def make_transactions(
     rng = check_random_state(random_state)
     n = int(n_samples)
 
-    merchant = rng.choice(len(MERCHANT_CATEGORIES), size=n, p=_MERCHANT_SHARE)
-    hour = rng.choice(24, size=n, p=_hour_profile())
-    online = np.isin(merchant, [4, 5, 6])
-    card_present = (rng.uniform(size=n) < np.where(online, 0.05, 0.9)).astype(float)
-    foreign = (rng.uniform(size=n) < 0.04).astype(float)
-    distance = rng.lognormal(np.where(foreign == 1, 6.5, 1.5), 1.0)
-    transactions_24h = rng.poisson(2.0, size=n).astype(float)
-    account_age = rng.exponential(900.0, size=n)
-    amount_vs_usual = rng.lognormal(0.0, 0.6, size=n)
-    amount = np.round(rng.lognormal(3.4, 1.0, size=n) * amount_vs_usual, 2)
-
-    night = ((hour <= 4) | (hour >= 23)).astype(float)
-    young = (account_age < 60).astype(float)
-    score = _SHARPNESS * (
-        _MERCHANT_RISK[merchant]
-        + 0.8 * np.log(amount_vs_usual)
-        + 1.4 * night * online * (amount > 150)
-        + 0.9 * (1 - card_present)
-        + 0.7 * foreign
-        + 0.25 * np.maximum(transactions_24h - 3, 0.0)
-        + 1.2 * young * (distance > 50)
-        + 0.5 * young
-        - 0.6 * card_present * (distance < 10)
-    )
+    columns = _simulated_columns(rng, n)
+    score = _fraud_score(columns)
     intercept = _intercept_for_rate(score, fraud_rate)
     probability = 1.0 / (1.0 + np.exp(-(score + intercept)))
     target = (rng.uniform(size=n) < probability).astype(np.int64)
-
+    merchant = columns["merchant"]
     data = np.column_stack(
         [
-            amount,
-            hour.astype(float),
+            columns["amount"],
+            columns["hour"].astype(float),
             merchant.astype(float),
-            card_present,
-            foreign,
-            np.round(distance, 1),
-            transactions_24h,
-            np.round(account_age),
-            np.round(amount_vs_usual, 3),
+            columns["card_present"],
+            columns["foreign"],
+            np.round(columns["distance"], 1),
+            columns["transactions_24h"],
+            np.round(columns["account_age"]),
+            np.round(columns["amount_vs_usual"], 3),
         ]
     )
     frame = None
@@ -146,6 +124,49 @@ def make_transactions(
         fraud_probability=probability,
         frame=frame,
         DESCR=make_transactions.__doc__,
+    )
+
+
+def _simulated_columns(rng: np.random.RandomState, n: int) -> dict[str, np.ndarray]:
+    """The raw columns of ``n`` simulated transactions, by name."""
+    merchant = rng.choice(len(MERCHANT_CATEGORIES), size=n, p=_MERCHANT_SHARE)
+    hour = rng.choice(24, size=n, p=_hour_profile())
+    online = np.isin(merchant, [4, 5, 6])
+    card_present = (rng.uniform(size=n) < np.where(online, 0.05, 0.9)).astype(float)
+    foreign = (rng.uniform(size=n) < 0.04).astype(float)
+    distance = rng.lognormal(np.where(foreign == 1, 6.5, 1.5), 1.0)
+    transactions_24h = rng.poisson(2.0, size=n).astype(float)
+    account_age = rng.exponential(900.0, size=n)
+    amount_vs_usual = rng.lognormal(0.0, 0.6, size=n)
+    amount = np.round(rng.lognormal(3.4, 1.0, size=n) * amount_vs_usual, 2)
+    return {
+        "merchant": merchant,
+        "hour": hour,
+        "online": online,
+        "card_present": card_present,
+        "foreign": foreign,
+        "distance": distance,
+        "transactions_24h": transactions_24h,
+        "account_age": account_age,
+        "amount_vs_usual": amount_vs_usual,
+        "amount": amount,
+    }
+
+
+def _fraud_score(c: dict[str, np.ndarray]) -> np.ndarray:
+    """The log-odds of fraud up to the intercept: the simulation's ground truth."""
+    night = ((c["hour"] <= 4) | (c["hour"] >= 23)).astype(float)
+    young = (c["account_age"] < 60).astype(float)
+    return _SHARPNESS * (
+        _MERCHANT_RISK[c["merchant"]]
+        + 0.8 * np.log(c["amount_vs_usual"])
+        + 1.4 * night * c["online"] * (c["amount"] > 150)
+        + 0.9 * (1 - c["card_present"])
+        + 0.7 * c["foreign"]
+        + 0.25 * np.maximum(c["transactions_24h"] - 3, 0.0)
+        + 1.2 * young * (c["distance"] > 50)
+        + 0.5 * young
+        - 0.6 * c["card_present"] * (c["distance"] < 10)
     )
 
 

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import threads as _cpu
 from focal_boost._kernels.prepared import prepare_loss
 from focal_boost.loss import FocalLoss
 

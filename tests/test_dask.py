@@ -307,7 +307,7 @@ def test_workers_load_the_kernels_from_numba_s_cache():
     fx.FocalObjective(loss).gradient_hessian(y.astype(np.float32), X[:, 0].astype(np.float32))
 
     def kernel_stats():
-        from focal_boost._kernels import loops as _cpu
+        from focal_boost._kernels import threads as _cpu
 
         dispatchers = [rows for rows, _ in _cpu._KERNELS.values()]  # the compiled row functions
         used = [d.stats for d in dispatchers if d.signatures]  # the kernels this worker ran

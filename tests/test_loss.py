@@ -11,7 +11,7 @@ import scipy.optimize
 import scipy.special
 
 from focal_boost import FocalLoss
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import threads as _cpu
 
 
 @pytest.fixture

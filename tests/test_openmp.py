@@ -12,6 +12,7 @@ import focal_boost.xgboost as fx  # noqa: E402
 from focal_boost import FocalLoss  # noqa: E402
 from focal_boost._kernels import loops as _cpu  # noqa: E402
 from focal_boost._kernels import team as _openmp  # noqa: E402
+from focal_boost._kernels import threads  # noqa: E402
 from focal_boost._kernels.prepared import prepare_loss  # noqa: E402
 
 RUNTIME = _openmp.xgboost_runtime()
@@ -44,7 +45,7 @@ def test_team_run_equals_the_serial_kernel_bit_for_bit(weighted, loss, margin_dt
     serial = (np.empty(n, np.float32), np.empty(n, np.float32))
     counts = _openmp.run_on_team(RUNTIME, 2, rows, y, margin, weight, arguments, *team)
     assert counts == (0, 0, 0)
-    _cpu.run_kernel("grad_hess", prepared, y, margin, weight, *serial, n_threads=1, float32=True)
+    threads.run_kernel("grad_hess", prepared, y, margin, weight, *serial, n_threads=1, float32=True)
     np.testing.assert_array_equal(team[0], serial[0])
     np.testing.assert_array_equal(team[1], serial[1])
 
@@ -96,9 +97,9 @@ def test_inputs_the_team_does_not_cover_fall_back_to_the_pool():
         is None
     )
     reference = (np.empty_like(margin), np.empty_like(margin))
-    _cpu.run_kernel("grad_hess", prepared, y, margin, None, *reference, n_threads=1, float32=True)
+    threads.run_kernel("grad_hess", prepared, y, margin, None, *reference, n_threads=1, float32=True)
     fallback = (np.empty_like(margin), np.empty_like(margin))
-    _cpu.run_kernel(
+    threads.run_kernel(
         "grad_hess", prepared, y.astype(np.float64), margin, None, *fallback,
         n_threads=2, float32=True, openmp_runtime=RUNTIME,
     )  # fmt: skip

@@ -5,7 +5,7 @@ import pytest
 
 import focal_boost.xgboost as fx
 from focal_boost import FocalLoss
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import threads as _cpu
 from focal_boost._kernels.prepared import prepare_loss
 
 TINY = float(np.finfo(np.float32).tiny)

@@ -15,7 +15,7 @@ array once, at the end, with atomics. Arrays are anything with
 CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) they are NumPy arrays, and the
 same kernels run on the host, which is how they are tested without a GPU.
 
-:func:`run_kernel` takes what :func:`focal_boost._kernels.loops.run_kernel` takes
+:func:`run_kernel` takes what :func:`focal_boost._kernels.threads.run_kernel` takes
 (the kind of kernel, a :class:`~focal_boost._kernels.prepared.PreparedLoss`, labels,
 margins, weights or ``None``, the outputs), and the kernels take the
 arguments in the order :mod:`focal_boost._kernels.prepared` describes, so the two
@@ -199,7 +199,7 @@ def _multiclass_loss(y, margin, weight, has_weight, per_class, out, counts):  # 
     _count(counts, bad_labels, bad_margins, bad_weights)
 
 
-#: task -> kernel, the tasks of :func:`focal_boost._kernels.loops.run_kernel`.
+#: task -> kernel, the tasks of :func:`focal_boost._kernels.threads.run_kernel`.
 KERNELS = {
     "binary_grad_hess": _binary_grad_hess,
     "binary_loss": _binary_loss,
@@ -259,7 +259,7 @@ def launch(task: str, y, margin, weight, arguments: tuple, *outputs) -> tuple[in
 
 
 def run_kernel(kind: str, prepared: PreparedLoss, y, margin, weight, *outputs) -> tuple[int, int, int]:
-    """:func:`focal_boost._kernels.loops.run_kernel` on device arrays.
+    """:func:`focal_boost._kernels.threads.run_kernel` on device arrays.
 
     See :func:`device_arguments` and :func:`launch`.
     """

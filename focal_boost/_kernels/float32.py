@@ -17,7 +17,7 @@ What stays in float64 in the variant, because float32 would lose accuracy:
 there is a relative error of ``q**gamma``; the argument is reduced in
 float64), and the labels. The result: within a few float32 ulps of the
 float64 kernel's result rounded to float32 (``tests/test_precision.py``).
-:func:`focal_boost._kernels.loops.run_kernel` uses it for float32 margins and outputs
+:func:`focal_boost._kernels.threads.run_kernel` uses it for float32 margins and outputs
 under the upper Hessian policy (the exact Hessian's last term cancels), when
 every ``gamma`` is a float32 number.
 """

@@ -16,7 +16,7 @@ The kernels' contract is the one calling form
     kernel(y, margin, weight, *prepared.gradient_arguments, gradient, hessian)
     kernel(y, margin, weight, *prepared.loss_arguments, loss)
 
-on the CPU (:func:`focal_boost._kernels.loops.run_kernel`, which takes the prepared
+on the CPU (:func:`focal_boost._kernels.threads.run_kernel`, which takes the prepared
 loss itself) and on the GPU (:func:`focal_boost._kernels.cuda.run_kernel`, with the
 per-class vectors copied to the device once by
 :func:`focal_boost._kernels.cuda.device_arguments`). The arguments are, in order:
@@ -40,8 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from focal_boost._kernels import device_arrays
-from focal_boost._kernels import loops as _cpu
+from focal_boost._kernels import device_arrays, threads
 from focal_boost._kernels.checks import (
     check_float32_weight_range,
     check_labels,
@@ -178,7 +177,7 @@ class PreparedLoss:
         """Weighted gradient and Hessian (times :attr:`hessian_scale`) by the CPU kernels.
 
         As :meth:`focal_boost.loss.FocalLoss.gradient_hessian`, for host arrays.
-        ``float32_kernel``: compute in float32 where :func:`focal_boost._kernels.loops.run_kernel`
+        ``float32_kernel``: compute in float32 where :func:`focal_boost._kernels.threads.run_kernel`
         allows it (float32 margins and outputs; what a booster that stores float32 asks for);
         ``openmp_runtime``: the booster's OpenMP runtime, whose threads then run it.
         """
@@ -194,7 +193,7 @@ class PreparedLoss:
             else check_output(hessian_out, margin.shape, "hessian_out")
         )
         check_float32_weight_range(weight, grad.dtype if grad.dtype == np.float32 else hess.dtype)
-        counts = _cpu.run_kernel(
+        counts = threads.run_kernel(
             "grad_hess",
             self,
             y,
@@ -225,7 +224,9 @@ class PreparedLoss:
             np.empty(n, dtype=margin.dtype) if loss_out is None else check_output(loss_out, (n,), "loss_out")
         )
         check_float32_weight_range(weight, out.dtype)
-        counts = _cpu.run_kernel("loss", self, y, margin, weight, out, n_threads=check_n_threads(n_threads))
+        counts = threads.run_kernel(
+            "loss", self, y, margin, weight, out, n_threads=check_n_threads(n_threads)
+        )
         raise_for_bad_counts(counts, y, margin, weight)
         return out
 

@@ -16,7 +16,7 @@ those of the serial kernel, bit for bit (the row function is the same).
 It covers what the boosters hand their objectives for binary problems:
 float32 labels, outputs and (optional) weights with float32 margins
 (XGBoost: the float32 kernel) or float64 margins (LightGBM: the float64
-kernel); anything else runs on :func:`focal_boost._kernels.loops.run_kernel`'s thread
+kernel); anything else runs on :func:`focal_boost._kernels.threads.run_kernel`'s thread
 pool. Linux builds with GNU OpenMP only (the runtime is found by its loaded
 soname); elsewhere :func:`xgboost_runtime` and :func:`lightgbm_runtime` are
 None.

@@ -19,7 +19,7 @@ import numpy as np
 
 from focal_boost._boosters.backend import BoostingSettings, Progress, TrainedModel
 from focal_boost._boosters.evaluation import evaluation_sets
-from focal_boost._boosters.objective import raise_missing_num_class
+from focal_boost._boosters.misuse import raise_missing_num_class
 from focal_boost._util.extras import require
 from focal_boost.dask import data as _dask_data
 from focal_boost.lightgbm import training as lightgbm_training

@@ -16,12 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._boosters.objective import (
-    BoosterMetric,
-    BoosterObjective,
-    wrapper_got_booster_data,
-    wrong_data,
-)
+from focal_boost._boosters.misuse import wrapper_got_booster_data, wrong_data
+from focal_boost._boosters.objective import BoosterMetric, BoosterObjective
 from focal_boost._kernels.team import lightgbm_runtime as lightgbm_openmp_runtime
 from focal_boost._util.extras import require
 

@@ -65,6 +65,40 @@ def focal_loss(
     """
     gamma = check_gamma(gamma)
     alpha = check_alpha(alpha)
+    y_prob, classes, codes = _checked_probabilities(y_true, y_prob, labels)
+    n_classes = len(classes)
+    eps = np.finfo(y_prob.dtype).eps
+    if y_prob.ndim == 1 or n_classes == 2:
+        positive = y_prob if y_prob.ndim == 1 else y_prob[:, 1]
+        if y_prob.ndim == 2 and not np.allclose(y_prob.sum(axis=1), 1.0, rtol=0.0, atol=np.sqrt(eps)):
+            raise ValueError("the rows of y_prob must sum to 1")
+        # 1 - p_t exactly: the other class's probability.
+        miss = np.where(codes == 1, 1.0 - positive, positive).astype(np.float64)
+    else:
+        if not np.allclose(y_prob.sum(axis=1), 1.0, rtol=0.0, atol=np.sqrt(eps)):
+            raise ValueError("the rows of y_prob must sum to 1")
+        miss = 1.0 - y_prob[np.arange(codes.shape[0]), codes].astype(np.float64)
+    miss = np.clip(miss, 0.0, 1.0 - eps)  # p_t >= eps
+
+    loss = FocalLoss(gamma, alpha)
+    class_alpha = loss.class_weights(n_classes, codes.astype(np.float64) if isinstance(alpha, str) else None)
+    class_gamma = loss.class_gammas(n_classes)
+    per_sample = class_alpha[codes] * miss ** class_gamma[codes] * -np.log1p(-miss)
+
+    weight = None if sample_weight is None else _check_sample_weight(sample_weight, y_prob, dtype=np.float64)
+    if weight is not None and np.any(weight < 0):
+        raise ValueError(f"sample_weight must be >= 0; {int(np.sum(weight < 0))} weights are negative")
+    if weight is None:
+        return float(per_sample.mean() if normalize else per_sample.sum())
+    total = float(np.dot(weight, per_sample))
+    return total / float(weight.sum()) if normalize else total
+
+
+def _checked_probabilities(
+    y_true: Any, y_prob: Any, labels: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(y_prob, classes, codes)`` checked: probabilities in [0, 1], one column per class (1-D:
+    binary), labels among ``labels``; ``codes`` index ``classes``."""
     y_true = column_or_1d(y_true)
     if y_true.dtype.kind == "f":
         assert_all_finite(y_true, input_name="y_true")
@@ -94,32 +128,7 @@ def focal_loss(
     if n_classes < 2:
         raise ValueError("y_prob needs at least two classes")
     codes = np.searchsorted(classes, y_true) if labels is None else _codes(classes, y_true)
-
-    eps = np.finfo(y_prob.dtype).eps
-    if y_prob.ndim == 1 or n_classes == 2:
-        positive = y_prob if y_prob.ndim == 1 else y_prob[:, 1]
-        if y_prob.ndim == 2 and not np.allclose(y_prob.sum(axis=1), 1.0, rtol=0.0, atol=np.sqrt(eps)):
-            raise ValueError("the rows of y_prob must sum to 1")
-        # 1 - p_t exactly: the other class's probability.
-        miss = np.where(codes == 1, 1.0 - positive, positive).astype(np.float64)
-    else:
-        if not np.allclose(y_prob.sum(axis=1), 1.0, rtol=0.0, atol=np.sqrt(eps)):
-            raise ValueError("the rows of y_prob must sum to 1")
-        miss = 1.0 - y_prob[np.arange(codes.shape[0]), codes].astype(np.float64)
-    miss = np.clip(miss, 0.0, 1.0 - eps)  # p_t >= eps
-
-    loss = FocalLoss(gamma, alpha)
-    class_alpha = loss.class_weights(n_classes, codes.astype(np.float64) if isinstance(alpha, str) else None)
-    class_gamma = loss.class_gammas(n_classes)
-    per_sample = class_alpha[codes] * miss ** class_gamma[codes] * -np.log1p(-miss)
-
-    weight = None if sample_weight is None else _check_sample_weight(sample_weight, y_prob, dtype=np.float64)
-    if weight is not None and np.any(weight < 0):
-        raise ValueError(f"sample_weight must be >= 0; {int(np.sum(weight < 0))} weights are negative")
-    if weight is None:
-        return float(per_sample.mean() if normalize else per_sample.sum())
-    total = float(np.dot(weight, per_sample))
-    return total / float(weight.sum()) if normalize else total
+    return y_prob, classes, codes
 
 
 def _codes(classes: np.ndarray, y_true: np.ndarray) -> np.ndarray:
@@ -185,8 +194,7 @@ def summary(
     precision, ROC AUC and recall at ``precision`` of that class, Brier score,
     focal loss (with ``gamma``/``alpha``) and log loss. Multiclass: the same,
     with average precision, ROC AUC and recall one-vs-rest and macro-averaged,
-    and the multiclass Brier score
-    (mean over rows of the squared distance to the one-hot label).
+    and the multiclass Brier score (mean squared distance to the one-hot label).
 
     ``focal_loss_prob``: the probabilities the focal loss is scored on
     (default ``y_prob``). A focal-trained model minimises the focal loss of

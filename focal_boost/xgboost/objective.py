@@ -16,13 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._boosters.objective import (
-    BoosterMetric,
-    BoosterObjective,
-    weighted_mean,
-    wrapper_got_booster_data,
-    wrong_data,
-)
+from focal_boost._boosters.misuse import wrapper_got_booster_data, wrong_data
+from focal_boost._boosters.objective import BoosterMetric, BoosterObjective, weighted_mean
 from focal_boost._kernels.team import xgboost_runtime as xgboost_openmp_runtime
 from focal_boost._util.extras import require
 from focal_boost.loss import FocalLoss

@@ -23,7 +23,6 @@ the rest, once:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,10 +37,10 @@ from focal_boost._boosters.objective import (
     training_loss_and_init,
 )
 from focal_boost._boosters.record import TrainingRecord
-from focal_boost._util.extras import require
 from focal_boost.loss import FocalLoss
 from focal_boost.metrics.validation import ValidationMetric, validation_metric
-from focal_boost.xgboost.objective import FocalMetric, FocalObjective, _weights, _xgboost
+from focal_boost.xgboost.history import RememberingMetric, exact_history, stopping_direction
+from focal_boost.xgboost.objective import FocalObjective, _weights, _xgboost
 
 
 def margin_columns(params: Mapping[str, Any]) -> int | None:
@@ -106,20 +105,12 @@ def boost(
 ) -> Any:
     """Train with focal loss: ``train_function`` on the data of ``make_data``, with the recipe above.
 
-    ``train_function`` is called as ``xgboost.train`` is, ``(params, dtrain,
-    num_boost_round, evals=..., obj=..., custom_metric=..., callbacks=...,
-    **kwargs)``; ``booster_of`` finds the booster in what it returns (for
-    ``xgboost.dask.train``, a dict). ``remembered_labels``: the labels and
-    weights of ``dtrain`` already read, which the objective then uses
-    instead of copying them out of XGBoost every round.
-    ``early_stopping_metric``: the validation metric
-    (:func:`focal_boost.metrics.validation.validation_metric`; default the focal
-    loss), which sets ``maximize``. ``builtin``: train with XGBoost's own
-    ``binary:logistic`` / ``multi:softprob`` and its log-loss metric where the
-    loss is exactly the log loss (:attr:`FocalLoss.is_log_loss`) and the
-    validation metric is that loss: the same model, without a custom
-    objective's per-round cost. Returns what ``train_function`` returns, its
-    booster holding the training record.
+    ``train_function`` is called as ``xgboost.train`` is; ``booster_of`` finds
+    the booster in what it returns (``xgboost.dask.train``: a dict).
+    ``remembered_labels``: ``dtrain``'s labels and weights, read once.
+    ``early_stopping_metric`` sets ``maximize``. ``builtin``: XGBoost's own
+    log loss where the loss is exactly that (:attr:`FocalLoss.is_log_loss`)
+    and so is the validation metric: the same model, cheaper.
     """
     validation = validation_metric(early_stopping_metric)
     maximize = stopping_direction(validation, maximize)
@@ -201,90 +192,6 @@ def _sigmoid(margin: float) -> float:
         if margin >= 0
         else float(np.exp(margin) / (1.0 + np.exp(margin)))
     )
-
-
-def stopping_direction(metric: ValidationMetric, maximize: bool | None) -> bool:
-    """XGBoost's ``maximize`` for early stopping on ``metric``; a ``maximize`` against it is an error."""
-    if maximize is not None and bool(maximize) != metric.greater_is_better:
-        raise ValueError(
-            f"maximize={maximize} contradicts the validation metric {metric.name!r}, for which "
-            f"{'greater' if metric.greater_is_better else 'lower'} is better: leave maximize unset"
-        )
-    return metric.greater_is_better
-
-
-#: Each remembering metric's values of the current round, by the metric's token. Keyed by a
-#: token rather than held by the object: on a Dask worker the metric XGBoost calls and the one
-#: the callback holds can arrive as two unpickled copies.
-_ROUND_VALUES: dict[str, list[float]] = {}
-
-
-class RememberingMetric(FocalMetric):
-    """:class:`~focal_boost.xgboost.FocalMetric` that keeps this round's values, in call order,
-    at full precision."""
-
-    def __init__(
-        self, loss: FocalLoss | None = None, *, n_threads: int | None = None, metric: Any = None
-    ) -> None:
-        super().__init__(loss, n_threads=n_threads, metric=metric)
-        self.token = uuid.uuid4().hex
-
-    def __call__(self, predt: np.ndarray, dmatrix: Any) -> tuple[str, float]:
-        name, value = super().__call__(predt, dmatrix)
-        _ROUND_VALUES.setdefault(self.token, []).append(value)
-        return name, value
-
-    def take_round(self) -> list[float]:
-        """This round's values (and forget them)."""
-        return _ROUND_VALUES.pop(self.token, [])
-
-
-def exact_history(
-    metric: RememberingMetric,
-    names: list[str],
-    early_stopping_rounds: int | None,
-    maximize: bool | None,
-) -> Any:
-    """A callback that puts the metric's full-precision values into XGBoost's history.
-
-    XGBoost passes a custom metric's value through text formatted with ``%f``
-    (six decimals) before early stopping and ``evals_result`` see it. A focal
-    loss of 1e-4 (large ``gamma``, rare positives) would then keep two
-    significant digits, and early stopping would take rounding ties for a
-    plateau. This callback overwrites each round's rounded values with the
-    exact ones. With ``early_stopping_rounds`` it is XGBoost's own
-    ``EarlyStopping``, which decides on the values just written back (a
-    separate callback could run after it: XGBoost 2.1 keeps callbacks in a set).
-    XGBoost evaluates the sets in the order of ``evals`` (``names``), so the
-    metric's values of the round are matched by position; this also works on
-    Dask workers, where the DMatrix objects are the workers' own. A loop that
-    computes the exact values itself (:mod:`focal_boost.xgboost.resident`) never
-    calls the metric, and the callback leaves its history as it is.
-    """
-    xgb = require("xgboost", "focal_boost.xgboost")
-
-    def write_back(evals_log: dict) -> None:
-        values = metric.take_round()
-        if len(values) != len(names):  # not one value per evaluation set: leave XGBoost's
-            return
-        for name, value in zip(names, values, strict=True):
-            record = evals_log.get(name, {}).get(metric.name)
-            if record:
-                record[-1] = value
-
-    class ExactHistory(xgb.callback.TrainingCallback):
-        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            write_back(evals_log)
-            return False
-
-    class ExactEarlyStopping(xgb.callback.EarlyStopping):
-        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            write_back(evals_log)
-            return super().after_iteration(model, epoch, evals_log)
-
-    if early_stopping_rounds is None:
-        return ExactHistory()
-    return ExactEarlyStopping(rounds=early_stopping_rounds, maximize=maximize)
 
 
 def train(
