@@ -106,6 +106,7 @@ def test_callable_from_python(value):
 def test_kernel_loops_are_vectorised():
     """The kernels compile to packed double arithmetic, with no scalar libm calls left."""
     from focal_boost._kernels import loops as _cpu
+    from focal_boost._kernels.rows import BinaryClasses
 
     # Fresh, uncached compilations of the kernels' source (cached code cannot be inspected).
     binary = njit(error_model="numpy", fastmath={"contract"})(_cpu._binary_grad_hess_loop.py_func)
@@ -115,7 +116,7 @@ def test_kernel_loops_are_vectorised():
             y,
             margin,
             None,
-            (0.75, 0.25, gamma, gamma, n, n, n >= 0),
+            BinaryClasses(0.75, 0.25, gamma, gamma, n, n, n >= 0),
             _cpu.HESSIAN_UPPER,
             0.0,
             1.0,

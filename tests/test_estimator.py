@@ -563,11 +563,12 @@ def test_xgboost_on_cuda_takes_the_device_resident_path(imbalanced, monkeypatch)
 
 @pytest.mark.skipif("lightgbm" not in INSTALLED, reason="lightgbm is not installed")
 def test_lightgbm_on_cuda_uses_its_opencl_gpu_build(imbalanced):
-    from focal_boost._estimator.backends import LightGBMBackend
+    from focal_boost._estimator.params import boosting_settings
+    from focal_boost.lightgbm.backend import LightGBMBackend
 
     model = FocalBoostClassifier(backend="lightgbm", device="cuda", n_estimators=5)
     model.n_classes_ = 2  # what fit sets before it asks for the settings
-    assert LightGBMBackend().params(model._settings(seed=0))["device_type"] == "gpu"
+    assert LightGBMBackend().params(boosting_settings(model, seed=0))["device_type"] == "gpu"
     X, y = imbalanced
     error = None
     try:

@@ -32,6 +32,7 @@ from numba import config, cuda, njit
 
 from focal_boost._kernels.elementary import JIT_OPTIONS, exp_nonpositive
 from focal_boost._kernels.rows import (
+    BinaryClasses,
     binary_grad_hess_value,
     binary_loss_value,
     class_index,
@@ -84,7 +85,7 @@ def _count(counts, bad_labels, bad_margins, bad_weights):  # pragma: no cover - 
 def _binary_grad_hess(
     y, margin, weight, has_weight, per_class, policy, floor, hessian_scale, grad, hess, counts
 ):  # pragma: no cover - device code
-    use_integer = per_class[6]
+    use_integer = per_class.use_integer
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
@@ -282,7 +283,7 @@ def compile_ptx(
     f64, i64, flag = types.float64, types.int64, types.boolean
     weight = types.Array(f64, 1, "C")
     counts = types.Array(i64, 1, "C")
-    binary_classes = types.Tuple((f64, f64, f64, f64, i64, i64, flag))
+    binary_classes = types.NamedTuple((f64, f64, f64, f64, i64, i64, flag), BinaryClasses)
     vector = types.Array(f64, 1, "C", readonly=False)
     multiclass_classes = types.Tuple((vector, vector, types.Array(i64, 1, "C"), flag))
     for name in dtypes:

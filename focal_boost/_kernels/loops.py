@@ -108,10 +108,9 @@ def _multiclass_grad_hess_block(
 
     For the largest of the other classes (``top``) ``1 - r`` is the sum of
     the remaining terms (``tail``) over the sum of all, not a difference:
-    :func:`focal_boost._kernels.rows.rest_complement`. (A float32 variant of this
-    kernel was measured at 1.0-1.05x of this one, bound by the transposes
-    and the label pass rather than by arithmetic, and is not kept:
-    ``benchmarks/README.md``.)
+    :func:`focal_boost._kernels.rows.rest_complement`. The kernel is bound by
+    the transposes and the label pass rather than by arithmetic, so it has no
+    float32 variant (``benchmarks/README.md``).
     """
     # Views of the block, indexed by range() variables only: an index LLVM
     # cannot prove non-negative gets Numba's wraparound, which stops
@@ -221,9 +220,9 @@ def _binary_grad_hess_loop(y, margin, weight, per_class, policy, floor, hessian_
     bad_labels = 0
     bad_margins = 0
     bad_weights = 0
-    # Two copies of the loop, one per focusing-factor path (per_class[6], use_integer):
-    # LLVM does not unswitch this branch by itself, and the integer path saves an exp.
-    if per_class[6]:
+    # Two copies of the loop, one per focusing-factor path (use_integer): LLVM does not
+    # unswitch this branch by itself, and the integer path saves an exp.
+    if per_class.use_integer:
         for i in range(margin.shape[0]):
             w = ONE if weight is None else compute_float(weight[i])
             g, h, bl, bm, bw = binary_grad_hess_value(

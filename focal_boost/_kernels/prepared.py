@@ -21,11 +21,12 @@ loss itself) and on the GPU (:func:`focal_boost._kernels.cuda.run_kernel`, with 
 per-class vectors copied to the device once by
 :func:`focal_boost._kernels.cuda.device_arguments`). The arguments are, in order:
 
-* ``per_class``, one tuple: binary (``task == "binary"``) ``(alpha_neg,
+* ``per_class``: binary (``task == "binary"``) a
+  :data:`~focal_boost._kernels.rows.BinaryClasses` named tuple ``(alpha_neg,
   alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, use_integer)``, where
   ``int_*`` is the class's ``gamma`` as an integer, or -1 when it is not a
-  small integer; multiclass ``(alpha, gamma, gamma_int, use_integer)``
-  (vectors of ``K``), which the kernels unpack by these names;
+  small integer, read by name; multiclass ``(alpha, gamma, gamma_int,
+  use_integer)`` (vectors of ``K``), which the kernels unpack by these names;
 * then, for the gradient kernels only: ``policy, floor, hessian_scale``.
 
 A training run prepares its loss once (the adapters' objectives keep it
@@ -50,6 +51,7 @@ from focal_boost._kernels.checks import (
     check_sample_weight,
     raise_for_bad_counts,
 )
+from focal_boost._kernels.rows import BinaryClasses
 from focal_boost._kernels.scalar import HESSIAN_CLIP, HESSIAN_EXACT, HESSIAN_UPPER
 
 if TYPE_CHECKING:
@@ -105,7 +107,7 @@ class PreparedLoss:
     def __post_init__(self) -> None:
         if self.task == "binary":
             alpha, gamma, power = self.alpha, self.gamma, self.gamma_int
-            per_class = (
+            per_class = BinaryClasses(
                 float(alpha[0]),
                 float(alpha[1]),
                 float(gamma[0]),
@@ -124,11 +126,12 @@ class PreparedLoss:
         )
         float32_arguments = None
         if float32_ok:
-            narrow = tuple(np.float32(v) if isinstance(v, float) else v for v in per_class)
             # q**n by n - 1 products multiplies q's float32 error by n; above
             # FLOAT32_INTEGER_GAMMA_LIMIT the float32 kernel takes exp(gamma log q) instead.
             integer = self.use_integer and float(self.gamma.max()) <= FLOAT32_INTEGER_GAMMA_LIMIT
-            narrow = (*narrow[:6], integer)
+            narrow = BinaryClasses(
+                *(np.float32(v) for v in per_class[:4]), per_class.int_neg, per_class.int_pos, integer
+            )
             float32_arguments = (narrow, self.policy, np.float32(self.floor), np.float32(self.hessian_scale))
         object.__setattr__(self, "float32_gradient_arguments", float32_arguments)
 

@@ -16,6 +16,7 @@ CPU. The multiclass helpers take one row of margins (a view).
 
 from __future__ import annotations
 
+import collections
 import math
 
 from numba import njit
@@ -43,23 +44,28 @@ def weight_is_valid(w):
     return (w >= 0.0) & (w <= MAX_WEIGHT)
 
 
+#: A binary loss's per-class parameters, as every binary kernel takes them: the classes'
+#: ``alpha`` and ``gamma``, each ``gamma`` as an integer (-1 where it is not a small integer),
+#: and whether both are (the multiplication path). Made once per run (``PreparedLoss``).
+BinaryClasses = collections.namedtuple(
+    "BinaryClasses", ["alpha_neg", "alpha_pos", "gamma_neg", "gamma_pos", "int_neg", "int_pos", "use_integer"]
+)
+
+
 @njit(**_ROW)
 def binary_row(y, z, w, per_class):
     """Signed-margin inputs for one binary row: ``(sign, s, alpha, gamma, gamma_int, bads)``.
 
-    ``per_class`` is a prepared loss's binary tuple ``(alpha_neg, alpha_pos,
-    gamma_neg, gamma_pos, int_neg, int_pos, use_integer)``
-    (:mod:`focal_boost._kernels.prepared`).
+    ``per_class`` is a :data:`BinaryClasses`.
     """
-    alpha_neg, alpha_pos, gamma_neg, gamma_pos, int_neg, int_pos, _ = per_class
     positive = y == 1.0
     label_ok = positive | (y == 0.0)
     margin_ok = abs(z) < _INF
     weight_ok = weight_is_valid(w)
     sign = ONE if positive else -ONE
-    alpha = alpha_pos if positive else alpha_neg
-    gamma = gamma_pos if positive else gamma_neg
-    gamma_int = int_pos if positive else int_neg
+    alpha = per_class.alpha_pos if positive else per_class.alpha_neg
+    gamma = per_class.gamma_pos if positive else per_class.gamma_neg
+    gamma_int = per_class.int_pos if positive else per_class.int_neg
     return sign, sign * z, alpha, gamma, gamma_int, not label_ok, not margin_ok, not weight_ok
 
 
@@ -82,7 +88,7 @@ def binary_grad_hess_value(y, z, w, per_class, use_integer, policy, floor):
 def binary_loss_value(y, z, w, per_class):
     """``(loss, bad_label, bad_margin, bad_weight)`` for one binary row."""
     _, s, alpha, gamma, gamma_int, bl, bm, bw = binary_row(y, z, w, per_class)
-    return w * focal_loss(s, alpha, gamma, gamma_int, per_class[6]), bl, bm, bw
+    return w * focal_loss(s, alpha, gamma, gamma_int, per_class.use_integer), bl, bm, bw
 
 
 @njit(**_ROW)

@@ -41,6 +41,7 @@ from focal_boost._kernels.loops import (
     binary_grad_hess_rows,
     float32_binary_grad_hess_rows,
 )
+from focal_boost._kernels.rows import BinaryClasses
 
 __all__ = ["lightgbm_runtime", "run_on_team", "xgboost_runtime"]
 
@@ -111,7 +112,7 @@ def _team_member(data):
     grad = carray(_pointer(block[_GRAD]), n, np.float32)
     hess = carray(_pointer(block[_HESS]), n, np.float32)
     f = carray(_pointer(block[_FLOATS]), _FLOAT_SIZE, np.float64)
-    per_class = (
+    per_class = BinaryClasses(
         compute_float(f[0]),
         compute_float(f[1]),
         compute_float(f[2]),
@@ -226,7 +227,8 @@ def run_on_team(
     block[_Y], block[_MARGIN], block[_GRAD], block[_HESS] = (a.ctypes.data for a in (y, margin, grad, hess))
     block[_WEIGHT] = 0 if weight is None else weight.ctypes.data
     block[_FLOATS] = floats.ctypes.data
-    block[_INT_NEG], block[_INT_POS], block[_USE_INTEGER] = per_class[4], per_class[5], per_class[6]
+    block[_INT_NEG], block[_INT_POS] = per_class.int_neg, per_class.int_pos
+    block[_USE_INTEGER] = per_class.use_integer
     block[_POLICY] = policy
     block[_SELF] = block.ctypes.data
     runtime.GOMP_parallel(_region_body(wide), block.ctypes.data, threads, 0)  # releases the GIL

@@ -30,14 +30,13 @@ __all__ = ["resolve_n_threads", "run_kernel"]
 # and the calling thread and the workers of a small pool of Python threads (the kernels release
 # the GIL) each take the next untaken chunk until none is left. Idle workers wait on a queue and
 # never spin, unlike an OpenMP pool: XGBoost ships its own libgomp, and two OpenMP pools
-# spin-waiting on the same cores slowed XGBoost training at 50k-200k rows by 2-3x
-# (benchmarks/README.md). Chunks taken on demand rather than one fixed part per thread, because
-# right after a booster's parallel region its OpenMP threads keep spinning for milliseconds: a
-# worker sharing a core with one of them runs at half speed or starts late, and with fixed parts
-# the caller would wait for it (measured inside XGBoost training: parallel no faster than serial).
-# Now the caller never waits for a chunk nobody has taken, so a run is at worst as fast as a
-# serial one. No Numba parallel region runs, so any threading layer (workqueue included) is safe
-# to call from several threads at once.
+# spin-waiting on the same cores slow XGBoost training at 50k-200k rows by 2-3x
+# (benchmarks/README.md). Chunks are taken on demand rather than one fixed part per thread,
+# because right after a booster's parallel region its OpenMP threads keep spinning for
+# milliseconds: a worker sharing a core with one of them runs at half speed or starts late, and
+# with fixed parts the caller would wait for it. The caller never waits for a chunk nobody has
+# taken, so a run is at worst as fast as a serial one. No Numba parallel region runs, so any
+# threading layer (workqueue included) is safe to call from several threads at once.
 
 
 _POOL: ThreadPoolExecutor | None = None
