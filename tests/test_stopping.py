@@ -1,4 +1,4 @@
-"""Early stopping on the metric users care about (focal_boost.metrics.validation): adapters, estimator."""
+"""Early stopping on the metric users care about (focal_boost._boosters.validation): adapters, estimator."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from focal_boost import FocalBoostClassifier, FocalLoss
+from focal_boost._boosters.validation import NAMED_METRICS, validation_metric
 from focal_boost.datasets import make_transactions
 from focal_boost.metrics import ValidationMetric
-from focal_boost.metrics.validation import NAMED_METRICS, validation_metric
 
 xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip install 'focal-boost[xgboost]')")
 lgb = pytest.importorskip(

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters.misuse import raise_missing_num_class, refuse_call_as_class
+from focal_boost._boosters.validation import validation_metric
 from focal_boost._kernels.checks import check_margin, check_n_threads
 from focal_boost._kernels.prepared import PreparedLoss, prepare_loss
 from focal_boost.loss import FocalLoss
-from focal_boost.metrics.validation import validation_metric
 
 #: A run recipe's ``loss_and_init(loss, margin_columns) -> (loss with alpha resolved, initial
 #: score)``: :func:`training_loss_and_init` on local labels, or class totals on a cluster.
@@ -233,7 +233,7 @@ def weighted_mean(total: float, mass: float) -> float:
 class BoosterMetric:
     """A validation metric of raw margins: by default the (weighted) mean focal loss (lower is better).
 
-    ``metric`` (:func:`focal_boost.metrics.validation.validation_metric`) chooses
+    ``metric`` (:func:`focal_boost._boosters.validation.validation_metric`) chooses
     another: ``"log_loss"``, ``"average_precision"``, ``"roc_auc"`` or a
     function of the posterior-corrected probabilities.
     """

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from focal_boost._boosters.backend import TrainedModel
+from focal_boost._boosters.validation import validation_metric
 from focal_boost._estimator.backends import BACKENDS
 from focal_boost._estimator.data import (
     checked_class_count,
@@ -42,7 +43,6 @@ from focal_boost._estimator.params import (
     thread_count,
 )
 from focal_boost.loss import FocalLoss
-from focal_boost.metrics.validation import validation_metric
 
 __all__ = ["FocalBoostClassifier"]
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters.backend import BoostingSettings
+from focal_boost._boosters.validation import validation_metric
 from focal_boost._estimator.backends import BACKENDS
 from focal_boost._estimator.selection import is_auto
 from focal_boost.loss import FocalLoss
-from focal_boost.metrics.validation import validation_metric
 
 _PROBABILITIES = ("posterior", "raw")
 

@@ -6,10 +6,10 @@ import argparse
 from typing import Any
 
 from focal_boost import __version__
+from focal_boost._boosters.validation import NAMED_METRICS
 from focal_boost.cli.commands import demo, evaluate, predict
 from focal_boost.cli.report import UsageError
 from focal_boost.cli.train import gamma_argument, train
-from focal_boost.metrics.validation import NAMED_METRICS
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:

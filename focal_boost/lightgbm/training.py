@@ -34,10 +34,10 @@ from focal_boost._boosters.objective import (
     training_loss_and_init,
 )
 from focal_boost._boosters.record import TrainingRecord
+from focal_boost._boosters.validation import validation_metric
 from focal_boost._util.files import write_atomically
 from focal_boost.lightgbm.objective import FocalMetric, FocalObjective, _constructed, _lightgbm, _weights
 from focal_boost.loss import FocalLoss
-from focal_boost.metrics.validation import validation_metric
 
 
 def margin_columns(params: Mapping[str, Any]) -> int | None:

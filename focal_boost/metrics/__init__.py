@@ -20,7 +20,7 @@ probabilities with its direction (``early_stopping_metric`` of
 :class:`~focal_boost.FocalBoostClassifier` and of both adapters' ``train``).
 """
 
+from focal_boost._boosters.validation import ValidationMetric
 from focal_boost.metrics.scores import focal_loss, make_focal_loss_scorer, recall_at_precision, summary
-from focal_boost.metrics.validation import ValidationMetric
 
 __all__ = ["ValidationMetric", "focal_loss", "make_focal_loss_scorer", "recall_at_precision", "summary"]

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._boosters.validation import ValidationMetric
 from focal_boost.loss import FocalLoss
-from focal_boost.metrics.validation import ValidationMetric
 from focal_boost.xgboost.objective import FocalMetric, _xgboost
 
 __all__ = ["RememberingMetric", "exact_history", "stopping_direction"]

@@ -37,8 +37,8 @@ from focal_boost._boosters.objective import (
     training_loss_and_init,
 )
 from focal_boost._boosters.record import TrainingRecord
+from focal_boost._boosters.validation import ValidationMetric, validation_metric
 from focal_boost.loss import FocalLoss
-from focal_boost.metrics.validation import ValidationMetric, validation_metric
 from focal_boost.xgboost.history import RememberingMetric, exact_history, stopping_direction
 from focal_boost.xgboost.objective import FocalObjective, _weights, _xgboost
 
