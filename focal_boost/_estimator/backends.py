@@ -1,17 +1,42 @@
-"""The backends :class:`~focal_boost.FocalBoostClassifier` can train with, by name."""
+"""The backends :class:`~focal_boost.FocalBoostClassifier` can train with, by name.
+
+A backend's module is imported when the backend is first looked up, so that
+``import focal_boost`` does not pay for the adapters of boosters it may never use.
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+from collections.abc import Iterator, Mapping
+from typing import ClassVar
 
 from focal_boost._boosters.backend import Backend
-from focal_boost.lightgbm.backend import LightGBMBackend
-from focal_boost.xgboost.backend import XGBoostBackend
 
 __all__ = ["BACKENDS", "installed_backends"]
 
+
+class _Backends(Mapping[str, type[Backend]]):
+    """Backend classes by name, in order of preference; each imported on first lookup."""
+
+    _where: ClassVar[dict[str, tuple[str, str]]] = {
+        "xgboost": ("focal_boost.xgboost.backend", "XGBoostBackend"),
+        "lightgbm": ("focal_boost.lightgbm.backend", "LightGBMBackend"),
+    }
+
+    def __getitem__(self, name: str) -> type[Backend]:
+        module, attribute = self._where[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
 #: Backend classes by name, in order of preference.
-BACKENDS: dict[str, type[Backend]] = {"xgboost": XGBoostBackend, "lightgbm": LightGBMBackend}
+BACKENDS: Mapping[str, type[Backend]] = _Backends()
 
 
 def installed_backends() -> list[str]:

@@ -25,7 +25,6 @@ import numpy as np
 
 from focal_boost._boosters.evaluation import EvaluationSet, evaluation_sets
 from focal_boost._boosters.objective import training_loss_and_init
-from focal_boost._kernels import cuda
 from focal_boost._kernels.checks import check_booster_weights, check_labels, check_sample_weight
 from focal_boost._kernels.device_arrays import to_host
 from focal_boost.loss import FocalLoss
@@ -57,6 +56,8 @@ def gpu_path_unavailable(params: Mapping[str, Any], X: Any, eval_features: list[
         return "CuPy is not installed (pip install 'focal-boost[gpu]')"
     if importlib.util.find_spec("numba_cuda") is None:
         return "numba-cuda is not installed (pip install 'focal-boost[gpu]')"
+    from focal_boost._kernels import cuda  # imports numba.cuda: only when a GPU run is asked for
+
     if cuda.simulated() or not cuda.is_available():
         return "no usable CUDA GPU was found"
     if params.get("booster", "gbtree") != "gbtree":
@@ -158,6 +159,8 @@ def train_resident(
 
 def _array_module() -> Any:
     """CuPy; NumPy under Numba's CUDA simulator, whose kernels take host arrays."""
+    from focal_boost._kernels import cuda
+
     if cuda.simulated():
         return np  # the simulator's kernels take NumPy arrays
     import cupy
