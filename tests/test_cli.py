@@ -54,7 +54,7 @@ def transactions(tmp_path_factory) -> dict[str, pathlib.Path]:
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
 def test_train_predict_evaluate_round_trip(kind, transactions, tmp_path):
     data = transactions[kind]
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.zip"
     trained = focal_boost("train", data, "--target", "target", "-o", model, "--json", *FAST)
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
@@ -103,7 +103,7 @@ def test_cross_validation_table_and_plots(transactions, tmp_path):
         "--alpha",
         "0.25",
         "-o",
-        tmp_path / "m.joblib",
+        tmp_path / "m.zip",
         "--plots",
         plots,
         *FAST,
@@ -119,7 +119,7 @@ def test_demo_runs(tmp_path):
     result = focal_boost("demo", "--samples", "6000", "--output-dir", tmp_path, "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert (tmp_path / "fraud_model.joblib").is_file()
+    assert (tmp_path / "fraud_model.zip").is_file()
     predictions = pd.read_csv(tmp_path / "next_month_predictions.csv")
     assert len(predictions) == 3000
 
@@ -170,7 +170,7 @@ def bad_files(tmp_path, transactions):
         (["train", "{d}/notes.xlsx", "--target", "target"], "unknown file type"),
         (["train", "{train}", "--target", "target", "--gamma", "-1"], "--gamma must be >= 0"),
         (["train", "{train}", "--target", "target", "--alpha", "lots"], "--alpha must be"),
-        (["predict", "{d}/missing.joblib", "{train}", "-o", "{d}/p.csv"], "no such model file"),
+        (["predict", "{d}/missing.zip", "{train}", "-o", "{d}/p.csv"], "no such model file"),
         (["predict", "{train}", "{train}", "-o", "{d}/p.csv"], "not a focal-boost model file"),
     ],
 )
@@ -207,7 +207,7 @@ def test_multiclass_target(tmp_path):
         "--alpha",
         "0.2,0.3,0.5",
         "-o",
-        tmp_path / "m.joblib",
+        tmp_path / "m.zip",
         "--json",
         *FAST,
     )
@@ -269,11 +269,9 @@ def test_outputs_are_checked_before_training(transactions, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     started = time.perf_counter()
-    result = focal_boost(
-        "train", transactions["csv"], "--target", "target", "-o", blocker / "m.joblib", *FAST
-    )
+    result = focal_boost("train", transactions["csv"], "--target", "target", "-o", blocker / "m.zip", *FAST)
     assert result.returncode == 2
-    assert f"{blocker / 'm.joblib'}: cannot write the model: {blocker} is not a folder" in result.stderr
+    assert f"{blocker / 'm.zip'}: cannot write the model: {blocker} is not a folder" in result.stderr
     assert "rows," not in result.stdout  # nothing was read or trained
     assert time.perf_counter() - started < 60
     result = focal_boost("train", transactions["csv"], "--target", "target", "-o", tmp_path, *FAST)
@@ -284,7 +282,7 @@ def test_outputs_are_checked_before_training(transactions, tmp_path):
     )
     assert result.returncode == 2
     assert "cannot write the plots" in result.stderr
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.zip"
     assert focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *FAST).returncode == 0
     result = focal_boost("predict", model, transactions["csv"], "-o", blocker / "p.csv")
     assert result.returncode == 2
@@ -293,11 +291,11 @@ def test_outputs_are_checked_before_training(transactions, tmp_path):
 
 def test_a_failed_write_keeps_the_previous_file(transactions, tmp_path, monkeypatch):
     """Model and predictions are written to a temporary file and renamed: never half a file."""
-    import joblib
+    import zipfile
 
     from focal_boost import cli
 
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.zip"
     assert (
         cli.main(["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *FAST])
         == 0
@@ -307,11 +305,12 @@ def test_a_failed_write_keeps_the_previous_file(transactions, tmp_path, monkeypa
     assert cli.main(["predict", str(model), str(transactions["csv"]), "-o", str(output), "-q"]) == 0
     complete = output.read_text()
 
-    def fail_halfway(value, filename, **kwargs):
-        pathlib.Path(filename).write_bytes(b"half a model")
+    def fail_halfway(self, name, data, *args, **kwargs):
+        write(self, name, data[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(joblib, "dump", fail_halfway)
+    write = zipfile.ZipFile.writestr
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail_halfway)
     assert (
         cli.main(["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *FAST])
         == 2
@@ -331,17 +330,15 @@ def test_a_failed_write_keeps_the_previous_file(transactions, tmp_path, monkeypa
     fresh = tmp_path / "fresh.csv"
     assert cli.main(["predict", str(model), str(transactions["csv"]), "-o", str(fresh), "-q"]) == 130
     assert not fresh.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.joblib", "scores.csv"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.zip", "scores.csv"]  # no temporary left
     monkeypatch.undo()
     assert output.stat().st_mode & 0o777 == model.stat().st_mode & 0o777  # a new file's usual permissions
 
 
 def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
-    import joblib
+    from focal_boost import cli, load_model
 
-    from focal_boost import cli
-
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.zip"
     options = [
         "--gamma",
         "2",
@@ -354,7 +351,7 @@ def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
     ]
     args = ["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *options]
     assert cli.main([*args, "--early-stopping-metric", "average_precision"]) == 0
-    estimator = joblib.load(model)["model"]
+    estimator = load_model(model)
     assert estimator.early_stopping_metric == "average_precision"
     for k, member in enumerate(estimator.members_, start=1):  # each member stopped at its best AP
         curve = estimator.evals_result_[f"valid_{k}"]["average_precision"]
@@ -366,7 +363,7 @@ def test_train_stops_early_on_the_chosen_metric(transactions, tmp_path):
 
 
 def test_train_with_automatic_focusing_says_what_it_chose_and_why(transactions, tmp_path):
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.zip"
     options = ["--n-estimators", "60", "--learning-rate", "0.3", "--n-jobs", "1"]  # --gamma auto: the default
     printed = focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *options)
     assert printed.returncode == 0, printed.stderr
@@ -412,7 +409,7 @@ def mostly_yes(tmp_path_factory) -> pathlib.Path:
 
 
 def test_the_positive_class_is_the_minority_by_default_and_named_everywhere(mostly_yes, tmp_path):
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.zip"
     base = ["train", mostly_yes, "--target", "answer", "--drop", "row_id"]
     args = [*base, "-o", model, *FAST]
     printed = focal_boost(*args)
@@ -425,7 +422,7 @@ def test_the_positive_class_is_the_minority_by_default_and_named_everywhere(most
     assert report["metadata"]["positive_class"] == "no"
     # The scores are those of "no": far from what scoring the 92% "yes" class gives.
     no_ap = report["scores"]["log loss (one model)"]["average precision"]
-    yes_args = [*base, "-o", tmp_path / "yes.joblib", *FAST]
+    yes_args = [*base, "-o", tmp_path / "yes.zip", *FAST]
     yes = json.loads(focal_boost(*yes_args, "--json", "--positive", "yes").stdout)
     assert yes["positive_class"] == "yes"
     assert yes["scores"]["log loss (one model)"]["average precision"] > 0.95
@@ -436,14 +433,14 @@ def test_the_positive_class_is_the_minority_by_default_and_named_everywhere(most
 
 
 def test_a_numeric_alpha_weighs_the_positive_class(mostly_yes, tmp_path):
-    import joblib
+    from focal_boost import load_model
 
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.zip"
     args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", model, "--alpha", "0.75"]
     assert focal_boost(*args, *FAST).returncode == 0
-    assert joblib.load(model)["model"].alpha == {"no": 0.75, "yes": 0.25}
+    assert load_model(model).alpha == {"no": 0.75, "yes": 0.25}
     assert focal_boost(*args, "--positive", "yes", *FAST).returncode == 0
-    assert joblib.load(model)["model"].alpha == {"yes": 0.75, "no": 0.25}
+    assert load_model(model).alpha == {"yes": 0.75, "no": 0.25}
     refused = focal_boost(*args, "--positive", "maybe", *FAST)
     assert refused.returncode == 2
     assert "--positive 'maybe' is not a class of the target (classes: no, yes)" in refused.stderr
@@ -462,17 +459,17 @@ def test_plots_are_of_the_positive_class(mostly_yes, tmp_path, monkeypatch):
 
         monkeypatch.setattr(plots, name, spy)
     args = ["train", str(mostly_yes), "--target", "answer", "--drop", "row_id", "-q"]
-    assert cli.main([*args, "-o", str(tmp_path / "m.joblib"), "--plots", str(tmp_path / "p"), *FAST]) == 0
+    assert cli.main([*args, "-o", str(tmp_path / "m.zip"), "--plots", str(tmp_path / "p"), *FAST]) == 0
     assert seen == ["no", "no"]
 
 
 def test_an_integer_row_identifier_column_is_warned_about(mostly_yes, tmp_path):
-    printed = focal_boost("train", mostly_yes, "--target", "answer", "-o", tmp_path / "m.joblib", *FAST)
+    printed = focal_boost("train", mostly_yes, "--target", "answer", "-o", tmp_path / "m.zip", *FAST)
     assert printed.returncode == 0, printed.stderr
     assert "column 'row_id' looks like a row identifier" in printed.stderr
     assert "--drop row_id" in printed.stderr
     dropped = focal_boost(
-        "train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", tmp_path / "m.joblib", *FAST
+        "train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", tmp_path / "m.zip", *FAST
     )
     assert "identifier" not in dropped.stderr
 
@@ -480,14 +477,14 @@ def test_an_integer_row_identifier_column_is_warned_about(mostly_yes, tmp_path):
 def test_train_is_reproducible_by_default(mostly_yes, tmp_path):
     """The seed defaults to 0: the same data give the same hold-outs, models and scores."""
     args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "--json", "--n-jobs", "1"]
-    runs = [json.loads(focal_boost(*args, "-o", tmp_path / f"m{k}.joblib").stdout) for k in range(2)]
+    runs = [json.loads(focal_boost(*args, "-o", tmp_path / f"m{k}.zip").stdout) for k in range(2)]
     assert runs[0]["scores"] == runs[1]["scores"]
     assert runs[0]["metadata"]["focusing"] == runs[1]["metadata"]["focusing"]
     assert runs[0]["metadata"]["members"] == runs[1]["metadata"]["members"]
 
 
 def test_train_reports_the_paired_difference_from_the_baseline(mostly_yes, tmp_path):
-    args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", tmp_path / "m.joblib"]
+    args = ["train", mostly_yes, "--target", "answer", "--drop", "row_id", "-o", tmp_path / "m.zip"]
     report = json.loads(focal_boost(*args, "--json", *FAST).stdout)
     comparison = report["metadata"]["comparison"]
     scores = report["scores"]
@@ -503,3 +500,84 @@ def test_train_reports_the_paired_difference_from_the_baseline(mostly_yes, tmp_p
     line = next(line for line in printed.splitlines() if line.startswith("average precision, focal_boost"))
     assert "minus log loss (one model)" in line
     assert "paired bootstrap over 400 held-out rows" in line
+
+
+def test_pickle_model_files_are_refused_unless_trusted(transactions, tmp_path):
+    """The format before the model file: refused, never run; --allow-pickle reads it with a warning."""
+    import pickle
+
+    import joblib
+
+    from focal_boost import cli
+    from focal_boost._estimator.loading import read_model_file
+
+    model = tmp_path / "model.zip"
+    assert (
+        cli.main(["train", str(transactions["csv"]), "--target", "target", "-o", str(model), "-q", *FAST])
+        == 0
+    )
+    estimator, extra = read_model_file(model)
+    legacy = tmp_path / "legacy.joblib"
+    joblib.dump({"format": "focal-boost-model/1", "model": estimator, **extra}, legacy)
+    data, expected = transactions["csv"], tmp_path / "expected.csv"
+    assert focal_boost("predict", model, data, "-o", expected).returncode == 0
+
+    refused = focal_boost("predict", legacy, data, "-o", tmp_path / "p.csv")
+    assert refused.returncode == 2
+    assert "a pickle or joblib file" in refused.stderr
+    assert "--allow-pickle" in refused.stderr
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.joblib"
+    evil.write_bytes(pickle.dumps({"format": "focal-boost-model/1", "model": Evil()}))
+    for command in (
+        ["predict", evil, data, "-o", tmp_path / "p.csv"],
+        ["evaluate", evil, data, "--target", "target"],
+    ):
+        assert focal_boost(*command).returncode == 2
+    assert not marker.exists()
+
+    trusted = focal_boost("predict", "--allow-pickle", legacy, data, "-o", tmp_path / "trusted.csv")
+    assert trusted.returncode == 0, trusted.stderr
+    assert "loading a pickle (joblib) file, which runs any code it holds" in trusted.stderr
+    assert (tmp_path / "trusted.csv").read_text() == expected.read_text()
+
+    converted = tmp_path / "converted.zip"
+    assert focal_boost("convert", "--allow-pickle", legacy, "-o", converted).returncode == 0
+    assert focal_boost("predict", converted, data, "-o", tmp_path / "c.csv").returncode == 0
+    assert (tmp_path / "c.csv").read_text() == expected.read_text()
+    assert focal_boost("convert", legacy, "-o", tmp_path / "again.zip").returncode == 2
+
+    estimator.save_model(tmp_path / "python.zip")  # saved in Python: no feature schema for a table
+    result = focal_boost("predict", tmp_path / "python.zip", data, "-o", tmp_path / "p.csv")
+    assert result.returncode == 2
+    assert "not by `focal-boost train`" in result.stderr
+
+
+def test_help_says_the_model_file_holds_no_pickle():
+    result = focal_boost("train", "--help")
+    assert "no pickle" in " ".join(result.stdout.split())
+    result = focal_boost("predict", "--help")
+    assert "--allow-pickle" in result.stdout
+    assert "runs any code" in " ".join(result.stdout.split())
+
+
+def test_export_writes_a_plain_booster(transactions, tmp_path):
+    from focal_boost import load_model
+
+    model = tmp_path / "model.zip"
+    assert focal_boost("train", transactions["csv"], "--target", "target", "-o", model, *FAST).returncode == 0
+    estimator = load_model(model)
+    suffix = ".json" if estimator.backend == "xgboost" else ".txt"
+    result = focal_boost("export", model, "-o", tmp_path / f"plain{suffix}", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["booster"] == estimator.backend
+    assert (tmp_path / f"plain{suffix}").stat().st_size > 0
+    if estimator.backend == "xgboost":
+        refused = focal_boost("export", model, "-o", tmp_path / "plain.bin")
+        assert refused.returncode == 2
+        assert "saved as .json (JSON) or .ubj (UBJSON)" in refused.stderr

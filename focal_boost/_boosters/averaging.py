@@ -67,7 +67,7 @@ def average_xgboost(boosters: Sequence[Any], rounds: Sequence[int]) -> Any:
     bases = []
     drops: list[float] = []
     for document in documents:
-        model = _xgboost_trees(document)
+        model = xgboost_trees(document)
         drops += document["learner"]["gradient_booster"].get("weight_drop", [])
         for tree in model["trees"]:
             if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
@@ -84,7 +84,7 @@ def average_xgboost(boosters: Sequence[Any], rounds: Sequence[int]) -> Any:
         tree_info += model["tree_info"]
         indptr += [indptr[-1] + offset for offset in model["iteration_indptr"][1:]]
         bases.append(_xgboost_base_score(document["learner"]["learner_model_param"]["base_score"]))
-    model = _xgboost_trees(merged)
+    model = xgboost_trees(merged)
     model["trees"] = trees
     model["tree_info"] = tree_info
     model["iteration_indptr"] = indptr
@@ -119,7 +119,7 @@ def check_lightgbm_params(params: dict[str, Any]) -> None:
         )
 
 
-def _xgboost_trees(document: dict[str, Any]) -> dict[str, Any]:
+def xgboost_trees(document: dict[str, Any]) -> dict[str, Any]:
     """The tree model of an XGBoost JSON model: gbtree's own, or the one inside DART."""
     booster = document["learner"]["gradient_booster"]
     return booster["gbtree"]["model"] if booster.get("name") == "dart" else booster["model"]

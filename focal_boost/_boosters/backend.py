@@ -20,7 +20,15 @@ import numpy as np
 
 from focal_boost.loss import FocalLoss
 
-__all__ = ["Backend", "BoostingSettings", "Progress", "TrainedModel", "TrainingData", "merge_params"]
+__all__ = [
+    "Backend",
+    "BoostingSettings",
+    "Progress",
+    "SavingBackend",
+    "TrainedModel",
+    "TrainingData",
+    "merge_params",
+]
 
 #: ``(X, y, sample_weight)`` as a backend receives them: labels already encoded 0..K-1.
 TrainingData = tuple[Any, Any, Any]
@@ -122,4 +130,23 @@ class Backend(Protocol):
 
     def average(self, models: list[TrainedModel]) -> TrainedModel:
         """One model predicting the mean margin of ``models``."""
+        ...
+
+
+class SavingBackend(Backend, Protocol):
+    """A local backend, whose models a model file can hold (:mod:`focal_boost._estimator.saving`)."""
+
+    #: The booster's name inside a model file, its suffix saying the booster's own format.
+    booster_file: str
+
+    def save_booster(self, model: TrainedModel) -> bytes:
+        """The booster in its booster's own format, the training record inside."""
+        ...
+
+    def load_booster(self, data: bytes, n_rounds: int) -> TrainedModel:
+        """The model :meth:`save_booster` wrote, predicting with ``n_rounds``; a ValueError if not one."""
+        ...
+
+    def export_booster(self, model: TrainedModel, suffix: str) -> bytes:
+        """``model``'s plain booster (:mod:`~focal_boost._boosters.export`) in the format ``suffix`` names."""
         ...

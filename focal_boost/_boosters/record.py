@@ -143,18 +143,22 @@ def read_lightgbm(booster: Any) -> TrainingRecord:
 
 
 def lightgbm_text(booster: Any, **kwargs: Any) -> str:
-    """LightGBM's model text with the record as an extra line.
+    """LightGBM's model text with the record as an extra line (:func:`with_last_line`)."""
+    text = booster.model_to_string(**kwargs)
+    return with_last_line(text, f"{LIGHTGBM_LINE}{read_lightgbm(booster).to_json()}")
+
+
+def with_last_line(text: str, line: str) -> str:
+    """LightGBM's model ``text`` with ``line`` added where both of LightGBM's loaders ignore it.
 
     The line goes just before LightGBM's ``pandas_categorical`` line, which its
     Python loader expects last; its C++ loader stops reading at the end of the
     parameters, so it ignores both.
     """
-    text = booster.model_to_string(**kwargs)
-    line = f"{LIGHTGBM_LINE}{read_lightgbm(booster).to_json()}\n"
     body, _, last = text.rstrip("\n").rpartition("\n")
     if last.startswith(_PANDAS_LINE):
-        return f"{body}\n{line}{last}\n"
-    return f"{text.rstrip(chr(10))}\n{line}"
+        return f"{body}\n{line}\n{last}\n"
+    return f"{text.rstrip(chr(10))}\n{line}\n"
 
 
 def record_in_lightgbm_text(text: str) -> TrainingRecord | None:

@@ -11,12 +11,12 @@ import importlib.util
 from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
-from focal_boost._boosters.backend import Backend
+from focal_boost._boosters.backend import SavingBackend
 
 __all__ = ["BACKENDS", "installed_backends"]
 
 
-class _Backends(Mapping[str, type[Backend]]):
+class _Backends(Mapping[str, type[SavingBackend]]):
     """Backend classes by name, in order of preference; each imported on first lookup."""
 
     _where: ClassVar[dict[str, tuple[str, str]]] = {
@@ -24,7 +24,7 @@ class _Backends(Mapping[str, type[Backend]]):
         "lightgbm": ("focal_boost.lightgbm.backend", "LightGBMBackend"),
     }
 
-    def __getitem__(self, name: str) -> type[Backend]:
+    def __getitem__(self, name: str) -> type[SavingBackend]:
         module, attribute = self._where[name]
         return getattr(importlib.import_module(module), attribute)
 
@@ -36,7 +36,7 @@ class _Backends(Mapping[str, type[Backend]]):
 
 
 #: Backend classes by name, in order of preference.
-BACKENDS: Mapping[str, type[Backend]] = _Backends()
+BACKENDS: Mapping[str, type[SavingBackend]] = _Backends()
 
 
 def installed_backends() -> list[str]:

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from focal_boost._boosters.backend import TrainedModel
 from focal_boost._boosters.validation import validation_metric
+from focal_boost._estimator import model_file
 from focal_boost._estimator.backends import BACKENDS
 from focal_boost._estimator.data import (
     checked_class_count,
@@ -47,7 +48,7 @@ from focal_boost.loss import FocalLoss
 __all__ = ["FocalBoostClassifier"]
 
 
-class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
+class FocalBoostClassifier(ClassifierMixin, model_file.ModelFiles, BaseEstimator):
     r"""Gradient-boosted trees (XGBoost or LightGBM) on focal or log loss, early-stopped without losing rows.
 
     Focal loss (Lin et al., 2017), ``FL(p_t) = -alpha_t (1 - p_t)^gamma log p_t``,
@@ -319,11 +320,8 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         return BACKENDS[name]()
 
     def _fit_data(self, X: Any, y: Any, sample_weight: Any, eval_set: Any) -> tuple[tuple, tuple | None]:
-        """Checked ``(train, valid)`` as ``(X, codes, weight)`` triples (``valid`` may be None).
-
-        Sets ``classes_``, ``n_classes_``, ``n_features_in_`` (and
-        ``feature_names_in_``); the labels become codes 0..K-1.
-        """
+        """Checked ``(train, valid)`` as ``(X, codes, weight)`` triples (``valid`` may be None); sets
+        ``classes_``, ``n_classes_``, ``n_features_in_`` (``feature_names_in_``); labels: codes 0..K-1."""
         return fit_data(self, X, y, sample_weight, eval_set)
 
     def _set_classes(self, classes: np.ndarray) -> None:
@@ -366,11 +364,9 @@ class FocalBoostClassifier(ClassifierMixin, BaseEstimator):
         return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`, computed in log space.
+        """Logarithm of :meth:`predict_proba`, which is its ``exp``, so that both rank a row's classes alike.
 
-        :meth:`predict_proba` is its ``exp``, so the two order the classes of
-        a row alike: taking the log of probabilities instead would merge
-        values a rounding apart into ties in one and not the other.
+        (The log of probabilities would merge values a rounding apart into ties in one and not the other.)
         """
         margin = self.decision_function(X)
         convert = (

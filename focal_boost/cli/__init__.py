@@ -5,6 +5,8 @@
     focal-boost train DATA --target COL [--backend ...] [--gamma ...] [--alpha ...] [--cv K]
     focal-boost predict MODEL DATA -o OUT
     focal-boost evaluate MODEL DATA --target COL
+    focal-boost export MODEL -o booster.json
+    focal-boost convert --allow-pickle OLD.joblib -o MODEL
     focal-boost demo
 
 ``train`` compares the estimator's model (by default ``--gamma auto``: focal
@@ -12,7 +14,8 @@ loss where the evidence of its hold-outs says it helps, else log loss, with
 its members averaged into one booster; it prints what it chose and why) with
 what a careful user trains anyway, the booster's own log loss early-stopped on
 one 10% split, on a stratified hold-out or ``--cv K`` folds; prints a table
-and saves the estimator's model with its metadata. Exit status: 0 on success, 2 for bad input or
+and saves the estimator's model with its metadata in a model file (no pickle:
+:mod:`focal_boost._estimator.model_file`). Exit status: 0 on success, 2 for bad input or
 usage (one line on stderr), 1 when something else fails.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._util.files import check_writable
-from focal_boost.cli.models import load_model
+from focal_boost.cli.models import load_model, save_model
 from focal_boost.cli.report import SCORES_LEGEND, Reporter, UsageError, held_out_scores, shown_label
 from focal_boost.cli.tables import FeatureSchema, _pandas, read_table, target_values, write_table
 from focal_boost.cli.train import positive_class, train
@@ -20,7 +20,7 @@ def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     """Write each row's predicted class and class probabilities."""
     pd = _pandas()
     check_writable(args.output, "predictions")
-    saved = load_model(args.model)
+    saved = load_model(args.model, allow_pickle=args.allow_pickle)
     model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
     frame = read_table(args.data)
     missing = [name for name in args.keep if name not in frame.columns]
@@ -39,7 +39,7 @@ def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
 
 def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     """Score a saved model on labelled data."""
-    saved = load_model(args.model)
+    saved = load_model(args.model, allow_pickle=args.allow_pickle)
     model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
     frame = read_table(args.data)
     y = target_values(frame, args.target)
@@ -57,6 +57,28 @@ def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     reporter.table(f"{args.data}: {len(y):,} rows{about}", {"focal model": scores})
     reporter.line(SCORES_LEGEND)
     return {"command": "evaluate", "rows": len(y), "positive_class": positive, "scores": scores}
+
+
+def export(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Write the model's plain booster (``FocalBoostClassifier.export_booster``)."""
+    check_writable(args.output, "booster")
+    model = load_model(args.model, allow_pickle=args.allow_pickle)["model"]
+    try:
+        model.export_booster(args.output)
+    except ValueError as error:  # a suffix the booster does not write
+        raise UsageError(f"{args.output}: {error}") from error
+    reporter.line(f"wrote the plain {model.backend} booster {args.output} ({model.best_iteration_} rounds)")
+    return {"command": "export", "output": str(args.output), "booster": model.backend}
+
+
+def convert(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Rewrite a model file (a trusted pickle with ``--allow-pickle``) as a model file."""
+    check_writable(args.output, "model")
+    saved = load_model(args.model, allow_pickle=args.allow_pickle)
+    schema = FeatureSchema.from_dict(saved["schema"])
+    save_model(args.output, saved["model"], schema, saved["metadata"])
+    reporter.line(f"wrote the model file {args.output}")
+    return {"command": "convert", "output": str(args.output)}
 
 
 def demo(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
@@ -100,19 +122,26 @@ def _demo_in(directory: pathlib.Path, args: argparse.Namespace, reporter: Report
         max_depth=4,
         early_stopping_rounds=50,
         early_stopping_metric=None,
-        model=directory / "fraud_model.joblib",
+        model=directory / "fraud_model.zip",
         plots=args.plots,
         **common,
     )
     trained = train(train_args, reporter)
     predictions = directory / "next_month_predictions.csv"
     predict(
-        argparse.Namespace(model=train_args.model, data=next_month, output=predictions, keep=["amount"]),
+        argparse.Namespace(
+            model=train_args.model, data=next_month, output=predictions, keep=["amount"], allow_pickle=False
+        ),
         reporter,
     )
     evaluated = evaluate(
         argparse.Namespace(
-            model=train_args.model, data=next_month, target="target", precision=args.precision, positive=None
+            model=train_args.model,
+            data=next_month,
+            target="target",
+            precision=args.precision,
+            positive=None,
+            allow_pickle=False,
         ),
         reporter,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from focal_boost import __version__
 from focal_boost._boosters.validation import NAMED_METRICS
-from focal_boost.cli.commands import demo, evaluate, predict
+from focal_boost.cli.commands import convert, demo, evaluate, export, predict
 from focal_boost.cli.report import UsageError
 from focal_boost.cli.train import gamma_argument, train
 
@@ -37,6 +37,16 @@ def _positive_option(parser: argparse.ArgumentParser, *, saved: bool = False) ->
     )
 
 
+def _model_file_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a model file from `focal-boost train`")
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="also read a pickle (joblib) model file, the format before the model file, with a warning: "
+        "loading a pickle runs any code it holds, so pass this only for a file you trust",
+    )
+
+
 def _output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -51,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"focal-boost {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_predict, _add_evaluate, _add_demo):
+    for add in (_add_train, _add_predict, _add_evaluate, _add_export, _add_convert, _add_demo):
         add(commands)
     return parser
 
@@ -82,8 +92,9 @@ def _add_train(commands: Any) -> None:
     train_parser.add_argument(
         "-o",
         "--model",
-        default="focal_boost_model.joblib",
-        help="where to save the model (default focal_boost_model.joblib)",
+        default="focal_boost_model.zip",
+        help="where to save the model: a model file (the booster in its own format and JSON; no pickle) "
+        "that focal_boost.load_model reads too (default focal_boost_model.zip)",
     )
     train_parser.add_argument(
         "--plots",
@@ -133,7 +144,7 @@ def _add_predict(commands: Any) -> None:
     predict_parser = commands.add_parser(
         "predict", help="predict classes and probabilities with a saved model"
     )
-    predict_parser.add_argument("model", help="a model file from `focal-boost train`")
+    _model_file_options(predict_parser)
     predict_parser.add_argument("data", help="CSV, TSV or Parquet file with the model's feature columns")
     predict_parser.add_argument("-o", "--output", required=True, help="CSV, TSV or Parquet file to write")
     predict_parser.add_argument(
@@ -149,7 +160,7 @@ def _add_predict(commands: Any) -> None:
 
 def _add_evaluate(commands: Any) -> None:
     evaluate_parser = commands.add_parser("evaluate", help="score a saved model on labelled data")
-    evaluate_parser.add_argument("model", help="a model file from `focal-boost train`")
+    _model_file_options(evaluate_parser)
     evaluate_parser.add_argument("data", help="CSV, TSV or Parquet file")
     evaluate_parser.add_argument("--target", required=True, help="the label column")
     evaluate_parser.add_argument(
@@ -158,6 +169,32 @@ def _add_evaluate(commands: Any) -> None:
     _positive_option(evaluate_parser, saved=True)
     _output_options(evaluate_parser)
     evaluate_parser.set_defaults(run=evaluate)
+
+
+def _add_export(commands: Any) -> None:
+    export_parser = commands.add_parser(
+        "export", help="write the model's booster for plain XGBoost or LightGBM (no focal_boost needed)"
+    )
+    _model_file_options(export_parser)
+    export_parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the booster file: .json or .ubj for XGBoost, LightGBM's model text (e.g. .txt); its raw "
+        "margin is the model's, its plain prediction the raw sigmoid/softmax (docs/deploy.md)",
+    )
+    _output_options(export_parser)
+    export_parser.set_defaults(run=export)
+
+
+def _add_convert(commands: Any) -> None:
+    convert_parser = commands.add_parser(
+        "convert", help="rewrite a trusted pickle (joblib) model file as a model file"
+    )
+    _model_file_options(convert_parser)
+    convert_parser.add_argument("-o", "--output", required=True, help="the model file to write")
+    _output_options(convert_parser)
+    convert_parser.set_defaults(run=convert)
 
 
 def _add_demo(commands: Any) -> None:

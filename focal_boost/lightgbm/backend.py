@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
+from focal_boost._boosters import export
 from focal_boost._boosters.averaging import average_lightgbm, check_lightgbm_params
 from focal_boost._boosters.backend import (
     RESERVED_COMMON,
@@ -142,6 +143,25 @@ class LightGBMBackend:
         record = training.training_record(booster)
         rounds = booster.current_iteration()
         return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, {})
+
+    #: The booster's name inside a model file (:mod:`focal_boost._estimator.saving`): LightGBM's model text.
+    booster_file = "booster.txt"
+
+    def save_booster(self, model: TrainedModel) -> bytes:
+        """LightGBM's model text up to the model's rounds, with the training record's line."""
+        return training.model_text(model.booster, num_iteration=model.n_rounds).encode()
+
+    def load_booster(self, data: bytes, n_rounds: int) -> TrainedModel:
+        """The model :meth:`save_booster` wrote; a ValueError if ``data`` is not such a booster."""
+        booster = training.booster_from_text(
+            data.decode("utf-8", errors="replace"), "the model file's booster"
+        )
+        record = training.training_record(booster)
+        return TrainedModel(self.name, booster, record.loss, record.init_score, n_rounds, {})
+
+    def export_booster(self, model: TrainedModel, suffix: str) -> bytes:
+        """The plain booster (:mod:`focal_boost._boosters.export`) as LightGBM's model text."""
+        return export.plain_lightgbm_text(model.booster, model.n_rounds).encode()
 
 
 def _sparse_matrix(X: Any) -> Any:

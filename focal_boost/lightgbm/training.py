@@ -199,30 +199,49 @@ def training_record(booster: Any) -> TrainingRecord:
     return _record.read_lightgbm(booster)
 
 
+def model_text(booster: Any, **kwargs: Any) -> str:
+    """LightGBM's model text (``booster.model_to_string(**kwargs)``) with the training record's line.
+
+    LightGBM's own loader ignores that line: ``lightgbm.Booster(model_str=...)``
+    still loads the trees, and :func:`booster_from_text` the trees and the record.
+    """
+    return _record.lightgbm_text(booster, **kwargs)
+
+
+def booster_from_text(text: str, where: str) -> Any:
+    """The booster of a :func:`model_text`, with its training record; ``where`` names the text in errors."""
+    lgb = _lightgbm()
+    try:
+        booster = lgb.Booster(model_str=text)
+    except lgb.basic.LightGBMError as error:
+        raise ValueError(
+            f"{where} is not a LightGBM model LightGBM {lgb.__version__} can read: {error}"
+        ) from error
+    record = _record.record_in_lightgbm_text(text)
+    if record is None:
+        raise ValueError(
+            f"{where} holds no focal_boost record: it was saved by LightGBM's own save_model, "
+            "not by focal_boost.lightgbm.save_model"
+        )
+    _record.write_lightgbm(booster, record)
+    return booster
+
+
 def save_model(booster: Any, filename: str | os.PathLike, **kwargs: Any) -> None:
     """``booster.save_model(filename, **kwargs)`` that keeps the training record, written atomically.
 
-    The file is LightGBM's model text with one more line (``focal_boost:{...}``)
-    that LightGBM's own loader ignores: ``lightgbm.Booster(model_file=...)``
-    still loads the trees, and :func:`load_model` the trees and the record.
+    The file is :func:`model_text`: LightGBM's model text with one more line
+    (``focal_boost:{...}``) that LightGBM's own loader ignores:
+    ``lightgbm.Booster(model_file=...)`` still loads the trees, and
+    :func:`load_model` the trees and the record.
     """
-    text = _record.lightgbm_text(booster, **kwargs)
+    text = model_text(booster, **kwargs)
     write_atomically(filename, lambda temporary: pathlib.Path(temporary).write_text(text))
 
 
 def load_model(filename: str | os.PathLike) -> Any:
     """A booster saved by :func:`save_model`, with its training record."""
-    lgb = _lightgbm()
-    text = pathlib.Path(filename).read_text()
-    booster = lgb.Booster(model_str=text)
-    record = _record.record_in_lightgbm_text(text)
-    if record is None:
-        raise ValueError(
-            f"{filename} holds no focal_boost record: it was saved by LightGBM's own save_model, "
-            "not by focal_boost.lightgbm.save_model"
-        )
-    _record.write_lightgbm(booster, record)
-    return booster
+    return booster_from_text(pathlib.Path(filename).read_text(), str(filename))
 
 
 def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:

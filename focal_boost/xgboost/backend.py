@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._boosters import export
 from focal_boost._boosters.averaging import average_xgboost, check_xgboost_booster
 from focal_boost._boosters.backend import (
     RESERVED_COMMON,
@@ -153,6 +154,33 @@ class XGBoostBackend:
         record = training.training_record(booster)
         rounds = booster.num_boosted_rounds()
         return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, {})
+
+    #: The booster's name inside a model file (:mod:`focal_boost._estimator.saving`): XGBoost's binary JSON.
+    booster_file = "booster.ubj"
+
+    def save_booster(self, model: TrainedModel) -> bytes:
+        """The booster in XGBoost's UBJSON, its training record (a booster attribute) inside."""
+        return bytes(model.booster.save_raw(raw_format="ubj"))
+
+    def load_booster(self, data: bytes, n_rounds: int) -> TrainedModel:
+        """The model :meth:`save_booster` wrote; a ValueError if ``data`` is not such a booster."""
+        try:
+            booster = self.xgb.Booster(model_file=bytearray(data))
+        except self.xgb.core.XGBoostError as error:
+            raise ValueError(
+                f"not an XGBoost model XGBoost {self.xgb.__version__} can read: {error}"
+            ) from error
+        record = training.training_record(booster)
+        return TrainedModel(self.name, booster, record.loss, record.init_score, n_rounds, {})
+
+    def export_booster(self, model: TrainedModel, suffix: str) -> bytes:
+        """The plain booster (:mod:`focal_boost._boosters.export`) as XGBoost saves it for ``suffix``."""
+        if suffix not in (".json", ".ubj"):
+            raise ValueError(
+                f"an XGBoost booster is saved as .json (JSON) or .ubj (UBJSON), not {suffix or 'no suffix'!r}"
+            )
+        plain = export.plain_xgboost(model.booster, model.n_rounds)
+        return bytes(plain.save_raw(raw_format=suffix[1:]))
 
 
 def rounds_to_predict_with(booster: Any, valid: Any, early_stopping_rounds: int | None, n_rounds: int) -> int:
