@@ -63,7 +63,7 @@ def focal_posterior(margin: float | list[float], gamma: list[float], alpha: list
 # --8<-- [end:posterior]
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
     import argparse
     import json
     import pathlib
@@ -99,9 +99,14 @@ def main(argv: list[str] | None = None) -> None:
     gamma = gamma if isinstance(gamma, list) else [gamma, gamma]
     alpha = [1.0, 1.0] if alpha is None else alpha if isinstance(alpha, list) else [1 - alpha, alpha]
     served = np.array([focal_posterior(float(m), gamma, alpha) for m in margin])
+    differences = {
+        "margin": float(np.max(np.abs(margin - model.decision_function(X)))),
+        "probability": float(np.max(np.abs(served - model.predict_proba(X)))),
+    }
     print(f"plain {args.backend} + focal_posterior vs FocalBoostClassifier.predict_proba:")
-    print(f"  largest margin difference       {np.max(np.abs(margin - model.decision_function(X))):.2e}")
-    print(f"  largest probability difference  {np.max(np.abs(served - model.predict_proba(X))):.2e}")
+    print(f"  largest margin difference       {differences['margin']:.2e}")
+    print(f"  largest probability difference  {differences['probability']:.2e}")
+    return differences
 
 
 if __name__ == "__main__":

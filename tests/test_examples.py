@@ -94,3 +94,11 @@ def test_dask_cluster_example_on_its_own_cluster_and_on_an_address(capsys):
     assert remote["workers"] == 1
     assert remote["average precision"] > 0.15
     assert "average precision" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backend", BOOSTERS)
+def test_plain_booster_serves_the_models_probabilities(backend, capsys):
+    differences = _load("plain_booster").main(["--backend", backend])
+    assert differences["margin"] <= 1e-5
+    assert differences["probability"] <= 1e-5
+    assert "largest probability difference" in capsys.readouterr().out

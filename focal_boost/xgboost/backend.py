@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from focal_boost._boosters import export
 from focal_boost._boosters.averaging import average_xgboost, check_xgboost_booster
@@ -16,7 +17,7 @@ from focal_boost._boosters.backend import (
     TrainingData,
     merge_params,
 )
-from focal_boost._boosters.data import check_float32_range
+from focal_boost._boosters.data import check_float32_range, is_frame
 from focal_boost.loss import FocalLoss
 from focal_boost.xgboost import device, training
 from focal_boost.xgboost.objective import _xgboost
@@ -140,6 +141,10 @@ class XGBoostBackend:
         return TrainedModel(self.name, booster, record.loss, record.init_score, rounds, history)
 
     def margin(self, model: TrainedModel, X: Any, n_threads: int | None) -> np.ndarray:
+        # No DMatrix: XGBoost predicts these in place (not csr_array, which it refuses).
+        if isinstance(X, (np.ndarray, scipy.sparse.csr_matrix)) or is_frame(X):
+            check_float32_range(X)
+            return training.predict_margin_in_place(model.booster, X, iteration_range=(0, model.n_rounds))
         return training.predict_margin(
             model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
         )

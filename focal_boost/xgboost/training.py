@@ -300,6 +300,20 @@ def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     return margin
 
 
+def predict_margin_in_place(booster: Any, data: Any, iteration_range: tuple[int, int]) -> np.ndarray:
+    """:func:`predict_margin` of NumPy, SciPy CSR or pandas ``data`` by ``Booster.inplace_predict``.
+
+    The same trees on the same float32 values as through a DMatrix, without
+    building one (most of the time of a prediction of a few rows).
+    """
+    init = training_record(booster).init_score
+    margin = booster.inplace_predict(data, iteration_range=iteration_range, predict_type="margin")
+    margin = np.asarray(margin, dtype=np.float64)
+    if init.ndim == 1:  # multiclass: the initial score is a base margin, which XGBoost only adds
+        margin += init
+    return margin
+
+
 def predict_proba(booster: Any, data: Any, *, posterior: bool = True, **kwargs: Any) -> np.ndarray:
     """Class probabilities, shape ``(n, K)``, of a booster from :func:`train`.
 
