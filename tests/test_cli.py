@@ -581,3 +581,27 @@ def test_export_writes_a_plain_booster(transactions, tmp_path):
         refused = focal_boost("export", model, "-o", tmp_path / "plain.bin")
         assert refused.returncode == 2
         assert "saved as .json (JSON) or .ubj (UBJSON)" in refused.stderr
+
+
+def test_export_writes_onnx(tmp_path):
+    """A model fitted on numeric columns goes to ONNX with the command; its probabilities are the model's."""
+    ort = pytest.importorskip("onnxruntime")
+    from focal_boost import load_model
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.normal(size=(1500, 4)), columns=["a", "b", "c", "d"])
+    frame["target"] = np.where(frame["a"] + rng.normal(size=1500) > 1.8, "fraud", "ok")
+    frame.to_csv(tmp_path / "numeric.csv", index=False)
+    model = tmp_path / "model.zip"
+    trained = focal_boost("train", tmp_path / "numeric.csv", "--target", "target", "-o", model, *FAST)
+    assert trained.returncode == 0, trained.stderr
+    result = focal_boost("export", model, "-o", tmp_path / "model.onnx", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["onnx"] is True
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    X = frame[["a", "b", "c", "d"]].to_numpy(np.float32)
+    labels, probabilities = session.run(["label", "probabilities"], {"X": X})
+    estimator = load_model(model)
+    expected = estimator.predict_proba(pd.DataFrame(X, columns=["a", "b", "c", "d"]))
+    assert np.max(np.abs(probabilities - expected)) <= 1e-5
+    assert set(labels.tolist()) <= {"fraud", "ok"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._util.files import check_writable
+from focal_boost._util.files import check_writable, write_atomically
 from focal_boost.cli.models import load_model, save_model
 from focal_boost.cli.report import SCORES_LEGEND, Reporter, UsageError, held_out_scores, shown_label
 from focal_boost.cli.tables import FeatureSchema, _pandas, read_table, target_values, write_table
@@ -63,12 +63,20 @@ def export(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     """Write the model's plain booster (``FocalBoostClassifier.export_booster``)."""
     check_writable(args.output, "booster")
     model = load_model(args.model, allow_pickle=args.allow_pickle)["model"]
+    as_onnx = pathlib.Path(args.output).suffix.lower() == ".onnx"
     try:
-        model.export_booster(args.output)
-    except ValueError as error:  # a suffix the booster does not write
+        if as_onnx:
+            from focal_boost.onnx import to_onnx
+
+            data = to_onnx(model).SerializeToString()
+            write_atomically(args.output, lambda temporary: temporary.write_bytes(data))
+        else:
+            model.export_booster(args.output)
+    except ValueError as error:  # a suffix the booster does not write, what ONNX cannot express
         raise UsageError(f"{args.output}: {error}") from error
-    reporter.line(f"wrote the plain {model.backend} booster {args.output} ({model.best_iteration_} rounds)")
-    return {"command": "export", "output": str(args.output), "booster": model.backend}
+    what = "ONNX graph" if as_onnx else f"plain {model.backend} booster"
+    reporter.line(f"wrote the {what} {args.output} ({model.best_iteration_} rounds)")
+    return {"command": "export", "output": str(args.output), "booster": model.backend, "onnx": as_onnx}
 
 
 def convert(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:

@@ -173,15 +173,17 @@ def _add_evaluate(commands: Any) -> None:
 
 def _add_export(commands: Any) -> None:
     export_parser = commands.add_parser(
-        "export", help="write the model's booster for plain XGBoost or LightGBM (no focal_boost needed)"
+        "export", help="write the model as ONNX, or its booster for plain XGBoost or LightGBM"
     )
     _model_file_options(export_parser)
     export_parser.add_argument(
         "-o",
         "--output",
         required=True,
-        help="the booster file: .json or .ubj for XGBoost, LightGBM's model text (e.g. .txt); its raw "
-        "margin is the model's, its plain prediction the raw sigmoid/softmax (docs/deploy.md)",
+        help="an ONNX graph (.onnx: trees, initial score and the model's probabilities; pip install "
+        "'focal-boost[onnx]'), or the plain booster: .json or .ubj for XGBoost, LightGBM's model text "
+        "(e.g. .txt), whose raw margin is the model's and plain prediction the raw sigmoid/softmax "
+        "(docs/deploy.md)",
     )
     _output_options(export_parser)
     export_parser.set_defaults(run=export)
