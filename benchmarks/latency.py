@@ -6,9 +6,10 @@ Per call, for 1 and 1,000 rows: the estimator's ``predict_proba`` (posterior
 probabilities) on a NumPy array and on a pandas frame with a text column,
 against the booster alone (XGBoost ``inplace_predict``, LightGBM ``predict``
 of the raw score, then the sigmoid in NumPy), the plain booster of
-``export_booster`` loaded by the booster itself, and a model loaded from its
-model file. The calls interleave, so that machine noise hits all alike; the
-table gives the median in microseconds and the ratio to the booster alone.
+``export_booster`` loaded by the booster itself, a model loaded from its
+model file, and the model's ONNX graph in ONNX Runtime (when installed). The
+calls interleave, so that machine noise hits all alike; the table gives the
+median in microseconds and the ratio to the booster alone.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def _plain(model: FocalBoostClassifier, backend: str, folder: Path) -> Callable[
     return lambda X: booster.predict(X)
 
 
+def _onnx(model: FocalBoostClassifier) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The model's ONNX graph in ONNX Runtime (posterior probabilities), or None without onnxruntime."""
+    try:
+        import onnxruntime as ort
+
+        from focal_boost.onnx import to_onnx
+    except ImportError:
+        return None
+    session = ort.InferenceSession(to_onnx(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    return lambda X: session.run(["probabilities"], {"X": X.astype(np.float32)})[0]
+
+
 def _median_us(call: Callable[[], object], timings: list[float]) -> None:
     start = time.perf_counter()
     call()
@@ -84,6 +97,9 @@ def run(backend: str, repeats: int) -> list[dict[str, object]]:
                 "estimator loaded from its model file": lambda X=X: loaded.predict_proba(X),
                 "estimator, frame with a text column": lambda F=F: on_frame.predict_proba(F),
             }
+            served = _onnx(on_array)
+            if served is not None:
+                calls["ONNX Runtime (the model's probabilities)"] = lambda X=X, run=served: run(X)
             timings: dict[str, list[float]] = {name: [] for name in calls}
             for call in calls.values():  # warm up
                 call()
