@@ -588,3 +588,23 @@ def test_dask_lengths_and_chunks_are_checked_and_aligned(client):
     np.testing.assert_allclose(
         xgboost_predict_margin(client, booster, dX).compute(), fx.predict_margin(booster, X), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
+def test_a_model_fitted_on_the_cluster_saves_and_loads_as_a_local_estimator(client, backend, tmp_path):
+    pytest.importorskip(backend)
+    from sklearn.datasets import make_classification
+
+    from focal_boost import FocalBoostClassifier, load_model
+    from focal_boost.dask import DaskFocalBoostClassifier
+
+    X, y = make_classification(2000, 5, weights=[0.85], random_state=2)
+    dX, dy = da.from_array(X, chunks=(500, 5)), da.from_array(y, chunks=500)
+    model = DaskFocalBoostClassifier(backend=backend, gamma=2.0, n_estimators=15, random_state=0)
+    model.client = client
+    model.fit(dX, dy)
+    model.save_model(tmp_path / "cluster.zip")
+    loaded = load_model(tmp_path / "cluster.zip")
+    assert type(loaded) is FocalBoostClassifier
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(dX).compute())
