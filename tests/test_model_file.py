@@ -333,3 +333,23 @@ def test_values_that_cannot_be_saved_say_where():
         encode({"f": lambda: 0}, "metric")
     with pytest.raises(TypeError, match="dtype complex128"):
         encode(np.array([1j]), "x")
+
+
+def test_corrupt_metadata_and_unknown_attributes(tmp_path):
+    model, X, path = _fitted(tmp_path)
+    good = path.read_bytes()
+
+    def bad_array(metadata, entries):
+        metadata["fitted"]["classes_"] = {"$array": [0, 1], "dtype": "<i8"}  # no shape
+
+    _rewritten(path, bad_array)
+    with pytest.raises(ValueError, match="a corrupt model file"):
+        load_model(path)
+    path.write_bytes(good)
+
+    def extra_attribute(metadata, entries):
+        metadata["fitted"]["predict_proba"] = "not a method"
+
+    _rewritten(path, extra_attribute)
+    loaded = load_model(path)  # only the attributes a model file keeps are set
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))

@@ -55,6 +55,8 @@ FITTED = [
     "members_",
     "focusing_",
 ]
+#: What :func:`read` takes from the metadata's fitted attributes: nothing else is set on the estimator.
+_SAVED = {*FITTED, "category_levels"}
 #: The first bytes of a pickle (protocols 2 to 5) and of joblib's compressed files (zlib, gzip, bz2, xz,
 #: lzma).
 _PICKLE_STARTS = (
@@ -183,26 +185,29 @@ def read(path: str | pathlib.Path) -> SavedModel:
         raise
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError, UnicodeDecodeError, OSError) as error:
         raise ModelFileError(f"{path}: a corrupt or truncated model file ({error})") from error
-    if booster["name"] not in BACKENDS:
-        raise ModelFileError(f"{path}: a model of an unknown booster {booster['name']!r}")
+    try:  # the metadata's values, before any booster is loaded
+        name, rounds = booster["name"], int(booster["rounds"])
+        fitted = {key: decode(value) for key, value in metadata["fitted"].items() if key in _SAVED}
+        params = {key: decode(value) for key, value in metadata["params"].items()}
+        extra = decode(metadata["extra"])
+        written = dict(metadata["written_by"]).get(name, "an unknown version")
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ModelFileError(f"{path}: a corrupt model file ({METADATA}: {error!r})") from error
+    if name not in BACKENDS:
+        raise ModelFileError(f"{path}: a model of an unknown booster {name!r}")
     try:
-        model = BACKENDS[booster["name"]]().load_booster(data, int(booster["rounds"]))
+        model = BACKENDS[name]().load_booster(data, rounds)
     except ValueError as error:
-        written = metadata["written_by"].get(booster["name"], "an unknown version")
         raise ModelFileError(
-            f"{path}: its {booster['name']} booster (written by {booster['name']} {written}) does not load: "
-            f"{error}"
+            f"{path}: its {name} booster (written by {name} {written}) does not load: {error}"
         ) from error
-    model.evals_result = {}
-    fitted = {name: decode(value) for name, value in metadata["fitted"].items()}
-    params = {name: decode(value) for name, value in metadata["params"].items()}
-    return SavedModel(params, fitted, model, decode(metadata["extra"]), metadata)
+    return SavedModel(params, fitted, model, extra, metadata)
 
 
 def restore(estimator: Any, saved: SavedModel) -> Any:
     """``estimator`` (unfitted, with ``saved.params``) given the fitted state of ``saved``; returned."""
     fitted = dict(saved.fitted)
-    levels = fitted.pop("category_levels")
+    levels = fitted.pop("category_levels", None)
     estimator._category_levels = None if levels is None else CategoryLevels(levels)
     for name, value in fitted.items():
         setattr(estimator, name, value)
