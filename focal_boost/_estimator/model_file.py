@@ -36,7 +36,16 @@ from focal_boost._util.portable import decode, encode
 from focal_boost._util.version import __version__
 from focal_boost._util.warnings import warn
 
-__all__ = ["FORMAT_VERSION", "ModelFileError", "ModelFiles", "SavedModel", "read", "restore", "write"]
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelFileError",
+    "ModelFiles",
+    "PickleFileError",
+    "SavedModel",
+    "read",
+    "restore",
+    "write",
+]
 
 #: What the metadata's ``format`` says.
 FORMAT = "focal-boost-model"
@@ -67,12 +76,23 @@ _PICKLE_STARTS = (
     b"\xfd7zXZ\x00",
     b"\x5d\x00\x00",
 )
+#: What reading a pickle says.
+_PICKLE_MESSAGE = (
+    "{path}: a pickle or joblib file, not a focal-boost model file. Loading a pickle runs whatever "
+    "code it holds, so focal_boost does not load one. If you made this file yourself and trust it, "
+    "load it with joblib.load and save it again with model.save_model(path) (the command-line "
+    "tool: --allow-pickle)"
+)
 #: ZIP entries get one fixed time, so that one model always makes the same bytes.
 _ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 class ModelFileError(ValueError):
     """A file that is not a model file this focal_boost can load; the message says why."""
+
+
+class PickleFileError(ModelFileError):
+    """A pickle or joblib file: never loaded here, since loading one runs the code it holds."""
 
 
 @dataclass
@@ -170,7 +190,9 @@ def read(path: str | pathlib.Path) -> SavedModel:
     with path.open("rb") as handle:
         start = handle.read(6)
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(_not_a_model_file(path, start))
+        if start.startswith(_PICKLE_STARTS):
+            raise PickleFileError(_PICKLE_MESSAGE.format(path=path))
+        raise ModelFileError(f"{path}: not a focal-boost model file (not a ZIP archive)")
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -234,14 +256,3 @@ def _checked_metadata(path: pathlib.Path, metadata: Any) -> dict[str, Any]:
     if missing:
         raise ModelFileError(f"{path}: a corrupt model file ({METADATA} lacks {missing[0]!r})")
     return metadata
-
-
-def _not_a_model_file(path: pathlib.Path, start: bytes) -> str:
-    if start.startswith(_PICKLE_STARTS):
-        return (
-            f"{path}: a pickle or joblib file, not a focal-boost model file. Loading a pickle runs whatever "
-            "code it holds, so focal_boost does not load one. If you made this file yourself and trust it, "
-            "load it with joblib.load and save it again with model.save_model(path) (the command-line "
-            "tool: --allow-pickle)"
-        )
-    return f"{path}: not a focal-boost model file (not a ZIP archive)"

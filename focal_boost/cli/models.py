@@ -40,9 +40,11 @@ def load_model(path: str | pathlib.Path, *, allow_pickle: bool = False) -> dict[
     path = pathlib.Path(path)
     try:
         model, extra = read_model_file(path)
-    except model_file.ModelFileError as error:
-        if allow_pickle and path.is_file() and "a pickle or joblib file" in str(error):
+    except model_file.PickleFileError as error:
+        if allow_pickle:
             return _load_pickle(path)
+        raise UsageError(str(error)) from error
+    except model_file.ModelFileError as error:
         raise UsageError(str(error)) from error
     if "schema" not in extra:
         raise UsageError(
