@@ -83,6 +83,44 @@ def test_text_columns_are_categoricals_with_the_training_levels(backend, colours
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predicting_from_codes_gives_the_margins_of_the_categorical_frame(backend, n_classes):
+    """The estimator hands a trained booster one float array, level columns as codes; the booster
+    scores the frame of categoricals it was trained on (what it got before) bit for bit alike."""
+    from focal_boost._estimator.data import validated_features
+
+    rng = np.random.default_rng(n_classes)
+    n = 1200
+    shop = rng.choice(["grocery", "travel", "online", "fuel"], n).astype(object)
+    shop[rng.random(n) < 0.1] = None
+    colour = pd.Categorical(
+        rng.choice(["red", "green", "blue"], n), categories=["red", "green", "blue", "unused"]
+    )
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "shop": shop,
+            "b": rng.normal(size=n).astype(np.float32),
+            "colour": colour,
+            "count": rng.integers(0, 9, n),
+        }
+    )
+    X.loc[rng.random(n) < 0.1, "a"] = np.nan
+    score = X["a"].fillna(0) + (X["shop"] == "online") - 0.8 * (X["colour"] == "red") + rng.normal(size=n)
+    y = np.digitize(score, [0.8, 1.6][: n_classes - 1])
+    model = _fit(backend, X, y, n_estimators=40)
+    new = X.iloc[:300].copy()
+    new.loc[new.index[:20], "shop"] = "pharmacy"  # unseen: missing
+    frame = validated_features(model, new, reset=False)  # categoricals with the training levels
+    assert isinstance(frame, pd.DataFrame)
+    assert isinstance(frame["shop"].dtype, pd.CategoricalDtype)
+    from_frame = model._backend(backend).margin(model._model, frame, 1)
+    np.testing.assert_array_equal(model.decision_function(new), from_frame)
+    one_row = [model.decision_function(new.iloc[[i]]) for i in range(20, 30)]  # seen levels: no warning
+    np.testing.assert_array_equal(np.concatenate(one_row), from_frame[20:30])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_what_read_csv_returns_fits_and_predicts(backend, colours):
     X, y = colours
     buffer = io.StringIO()
@@ -127,6 +165,9 @@ def test_features_beyond_float32(backend):
         frame = pd.DataFrame(big, columns=list("abcd")).assign(e=pd.Categorical(["u", "v"] * 150))
         with pytest.raises(ValueError, match="column 'c' has a value of magnitude"):
             _fit(backend, frame, y, n_estimators=3)
+        clean = frame.assign(c=X[:, 2])
+        with pytest.raises(ValueError, match="column 2 of X has a value of magnitude 1e\\+39"):
+            _fit(backend, clean, y, n_estimators=3).predict(frame)  # the third column, counted from 0
     else:  # LightGBM bins float64 features as they are
         assert np.all(np.isfinite(_fit(backend, big, y, n_estimators=3).predict_proba(big)))
 

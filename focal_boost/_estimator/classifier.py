@@ -328,8 +328,8 @@ class FocalBoostClassifier(ClassifierMixin, model_file.ModelFiles, BaseEstimator
         self.classes_, self.n_classes_ = classes, checked_class_count(classes)
 
     def _prediction_features(self, X: Any) -> Any:
-        """``X`` checked against the features seen in ``fit``."""
-        return self._validate_features(X, reset=False)
+        """``X`` checked against the features seen in ``fit``, as the trained booster predicts from it."""
+        return validated_features(self, X, reset=False, for_prediction=True)
 
     def _probabilities(self, margin: Any, convert: Callable[[Any], Any]) -> Any:
         """``convert`` (a log-link) applied to margins."""

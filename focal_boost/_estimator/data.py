@@ -178,11 +178,18 @@ def take_rows(X: Any, rows: np.ndarray) -> Any:
 
 
 def checked_numeric_columns(frame: Any) -> np.ndarray:
-    """The numeric columns of a DataFrame with categorical columns, checked as an array (finite or NaN)."""
+    """The numeric columns of a DataFrame with categorical columns, checked as an array (finite or NaN).
+
+    Columns of NumPy's integer and float dtypes are one array already, which
+    scikit-learn checks as it checks the frame, several times faster; other
+    dtypes (pandas' nullable ones, booleans, objects) go through its frame path.
+    """
+    if all(isinstance(dtype, np.dtype) and dtype.kind in "iuf" for dtype in frame.dtypes):
+        frame = frame.to_numpy()
     return check_array(frame, dtype=[np.float64, np.float32], input_name="X", **{FINITE_KEYWORD: "allow-nan"})
 
 
-def validated_features(estimator: Any, X: Any, *, reset: bool) -> Any:
+def validated_features(estimator: Any, X: Any, *, reset: bool, for_prediction: bool = False) -> Any:
     """``X`` checked; a DataFrame with categorical or text columns gets them coded to the training levels.
 
     Those columns become pandas categoricals with the levels seen in ``fit``
@@ -190,6 +197,9 @@ def validated_features(estimator: Any, X: Any, *, reset: bool) -> Any:
     same codes in training and prediction; the other columns are checked as
     scikit-learn checks an array (finite or NaN). ``reset`` (in ``fit``)
     records the features and their levels on ``estimator``.
+    ``for_prediction``: such a frame becomes one float array with those
+    columns as their codes instead (:meth:`CategoryLevels.array`), which a
+    trained booster scores alike, faster.
     """
     if reset:
         estimator._category_levels = CategoryLevels.learn(X) if has_levels(X) else None
@@ -212,4 +222,6 @@ def validated_features(estimator: Any, X: Any, *, reset: bool) -> Any:
     check_feature_names_and_count(estimator, X, reset=reset)
     if X.shape[0] == 0:
         raise ValueError("Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required.")
+    if for_prediction:
+        return levels.array(X, checked_numeric_columns)
     return levels.frame(X, checked_numeric_columns)

@@ -19,6 +19,7 @@ command use this, the command adding its own checks of text files on top
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,35 +78,52 @@ class CategoryLevels:
                 levels[name] = tuple(text_levels(values))
         return cls(levels)
 
-    def encode(self, values: Any, name: Any) -> Any:
-        """Column ``name``'s ``values`` (a Series) as a Categorical with the training levels.
+    def codes(self, values: Any, name: Any) -> np.ndarray:
+        """Column ``name``'s ``values`` (a Series) as codes of the training levels, -1 where missing.
 
         A value not among them, and a missing value, become missing.
         """
         import pandas as pd
 
-        levels = self.levels[name]
-        as_text = all(isinstance(level, str) for level in levels)
+        index, as_text = self._indexes[name]
         if is_categorical(values):  # recode its categories, then map its codes: no pass over the values
             categories = np.asarray(values.cat.categories, dtype=object)
             if as_text:
                 categories = categories.astype(str).astype(object)
-            mapping = np.append(pd.Index(levels).get_indexer(categories), -1)  # code -1 (missing) stays -1
-            codes = mapping[values.cat.codes.to_numpy()]
-            return pd.Categorical.from_codes(codes, categories=pd.Index(levels))
-        missing = values.isna().to_numpy()
+            mapping = np.append(index.get_indexer(categories), -1)  # code -1 (missing) stays -1
+            return mapping[values.cat.codes.to_numpy()]
+        values = values.to_numpy(dtype=object)
+        missing = pd.isna(values)
         present = values[~missing]
         if as_text:
-            present = present.astype(object).astype(str)
+            present = np.array([str(v) for v in present], dtype=object)
         codes = np.full(len(values), -1, dtype=np.int64)
-        codes[~missing] = pd.Index(levels).get_indexer(np.asarray(present, dtype=object))
-        return pd.Categorical.from_codes(codes, categories=pd.Index(levels))
+        codes[~missing] = index.get_indexer(present)
+        return codes
+
+    @functools.cached_property
+    def _indexes(self) -> dict[Any, tuple[Any, bool]]:
+        """Per column: its levels as a pandas Index (which keeps its hash table between calls), and
+        whether they are matched as strings."""
+        import pandas as pd
+
+        return {
+            name: (pd.Index(levels), all(isinstance(level, str) for level in levels))
+            for name, levels in self.levels.items()
+        }
+
+    def encode(self, values: Any, name: Any) -> Any:
+        """Column ``name``'s ``values`` as a Categorical with the training levels (:meth:`codes`)."""
+        import pandas as pd
+
+        return pd.Categorical.from_codes(self.codes(values, name), categories=pd.Index(self.levels[name]))
 
     def frame(self, frame: Any, check_numeric: Any) -> Any:
         """``frame`` with its level columns encoded and its other columns passed through ``check_numeric``.
 
         ``check_numeric`` takes the 2-D frame of the other columns and returns
         them as an array (e.g. ``sklearn.utils.check_array``), or raises.
+        What a booster is trained on: it learns which columns are categorical.
         """
         import pandas as pd
 
@@ -115,11 +133,31 @@ class CategoryLevels:
         for name in frame.columns:
             if name in self.levels:
                 columns[name] = self.encode(frame[name], name)
-                warn_if_mostly_unseen(frame[name], columns[name], name)
+                warn_if_mostly_unseen(frame[name], columns[name].codes, name)
             else:
                 columns[name] = checked[:, numeric.index(name)]
         out = pd.DataFrame(columns, index=frame.index)
         out.columns = frame.columns
+        return out
+
+    def array(self, frame: Any, check_numeric: Any) -> np.ndarray:
+        """``frame`` as one float64 array: its level columns as their codes (NaN where missing).
+
+        What a trained booster predicts from: both boosters score a
+        categorical split on the code, and read NaN as missing, so their
+        margins on this array equal those on :meth:`frame`'s (bit for bit,
+        ``tests/test_estimator_inputs.py``) without their per-call conversion
+        of a pandas frame, most of the time of a prediction of a few rows.
+        """
+        numeric = [i for i, name in enumerate(frame.columns) if name not in self.levels]
+        out = np.empty(frame.shape, dtype=np.float64)
+        if numeric:
+            out[:, numeric] = check_numeric(frame.iloc[:, numeric])
+        for i, name in enumerate(frame.columns):
+            if name in self.levels:
+                codes = self.codes(frame.iloc[:, i], name)
+                warn_if_mostly_unseen(frame.iloc[:, i], codes, name)
+                out[:, i] = np.where(codes < 0, np.nan, codes)
         return out
 
 
@@ -127,7 +165,7 @@ class CategoryLevels:
 UNSEEN_SHARE_WARNED = 0.5
 
 
-def warn_if_mostly_unseen(values: Any, encoded: Any, name: Any) -> None:
+def warn_if_mostly_unseen(values: Any, codes: np.ndarray, name: Any) -> None:
     """Warn when most present values of a level column were never seen in training (they become missing).
 
     A few new levels are normal; most of a column unseen means the data differ
@@ -138,7 +176,7 @@ def warn_if_mostly_unseen(values: Any, encoded: Any, name: Any) -> None:
     count = int(present.sum())
     if count == 0:
         return
-    unseen = present & (np.asarray(encoded.codes) < 0)
+    unseen = present & (codes < 0)
     share = float(unseen.sum()) / count
     if share <= UNSEEN_SHARE_WARNED:
         return
