@@ -5,11 +5,13 @@
 Per call, for 1 and 1,000 rows: the estimator's ``predict_proba`` (posterior
 probabilities) on a NumPy array and on a pandas frame with a text column,
 against the booster alone (XGBoost ``inplace_predict``, LightGBM ``predict``
-of the raw score, then the sigmoid in NumPy), the plain booster of
+of the raw score, then the sigmoid in NumPy; on the array, and on the frame
+with that column as a categorical of the training levels), the plain booster of
 ``export_booster`` loaded by the booster itself, a model loaded from its
-model file, and the model's ONNX graph in ONNX Runtime (when installed). The
-calls interleave, so that machine noise hits all alike; the table gives the
-median in microseconds and the ratio to the booster alone.
+model file, and the model's ONNX graph in ONNX Runtime (when installed, its
+threads told not to spin between calls). The calls interleave, so that
+machine noise hits all alike; the table gives the median in microseconds and
+the ratio to the booster alone.
 """
 
 from __future__ import annotations
@@ -67,7 +69,12 @@ def _onnx(model: FocalBoostClassifier) -> Callable[[np.ndarray], np.ndarray] | N
         from focal_boost.onnx import to_onnx
     except ImportError:
         return None
-    session = ort.InferenceSession(to_onnx(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    # Its threads otherwise spin between calls, taking the cores the other paths are timed on.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(
+        to_onnx(model).SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     return lambda X: session.run(["probabilities"], {"X": X.astype(np.float32)})[0]
 
 
@@ -88,10 +95,14 @@ def run(backend: str, repeats: int) -> list[dict[str, object]]:
         loaded = load_model(Path(folder) / "m.zip")
         plain = _plain(on_array, backend, Path(folder))
         alone = _booster_alone(on_array, backend)
+        alone_on_frame = _booster_alone(on_frame, backend)
+        levels = on_frame._category_levels.levels["shop"]
+        coded = frame.assign(shop=pd.Categorical(frame["shop"], categories=levels))
         for n in (1, 1000):
-            X, F = numeric[:n], frame.iloc[:n]
+            X, F, C = numeric[:n], frame.iloc[:n], coded.iloc[:n]
             calls = {
                 "booster alone (raw sigmoid)": lambda X=X: alone(X),
+                "booster alone, frame with a categorical column": lambda C=C: alone_on_frame(C),
                 "plain booster, exported (raw sigmoid)": lambda X=X: plain(X),
                 "estimator, array": lambda X=X: on_array.predict_proba(X),
                 "estimator loaded from its model file": lambda X=X: loaded.predict_proba(X),

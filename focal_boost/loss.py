@@ -395,6 +395,12 @@ class FocalLoss:
             raise ValueError(
                 "alpha='balanced' must be fixed from the training labels first: use resolved(y_train)"
             )
-        return link.posterior_log_proba(
-            prepare_loss(self, None if margin.ndim == 1 else margin.shape[1]), margin
-        )
+        return link.posterior_log_proba(self._prepared(None if margin.ndim == 1 else margin.shape[1]), margin)
+
+    def _prepared(self, margin_columns: int | None) -> Any:
+        """:func:`prepare_loss` for ``margin_columns``, kept: the loss does not change, and preparing
+        it costs more than the correction of one row (the estimator's one-row prediction)."""
+        kept = self.__dict__.setdefault("_prepared_by_columns", {})
+        if margin_columns not in kept:
+            kept[margin_columns] = prepare_loss(self, margin_columns)
+        return kept[margin_columns]

@@ -189,6 +189,22 @@ def checked_numeric_columns(frame: Any) -> np.ndarray:
     return check_array(frame, dtype=[np.float64, np.float32], input_name="X", **{FINITE_KEYWORD: "allow-nan"})
 
 
+def _is_checked_array(estimator: Any, X: Any) -> bool:
+    """Whether ``X`` is what scikit-learn's ``validate_data`` returns unchanged in prediction.
+
+    A 2-D float NumPy array with rows, the fitted width and no infinity, for
+    a model fitted without feature names: checked here in a few microseconds,
+    where ``validate_data`` takes 60-80 (mostly telling dataframe libraries
+    apart), most of the estimator's cost on one row. Anything else goes
+    through ``validate_data``, which raises or warns as scikit-learn does.
+    """
+    if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in (np.float64, np.float32) or X.shape[0] == 0:
+        return False
+    if hasattr(estimator, "feature_names_in_") or X.shape[1] != estimator.n_features_in_:
+        return False
+    return not np.isinf(X).any()
+
+
 def validated_features(estimator: Any, X: Any, *, reset: bool, for_prediction: bool = False) -> Any:
     """``X`` checked; a DataFrame with categorical or text columns gets them coded to the training levels.
 
@@ -205,6 +221,8 @@ def validated_features(estimator: Any, X: Any, *, reset: bool, for_prediction: b
         estimator._category_levels = CategoryLevels.learn(X) if has_levels(X) else None
     levels = getattr(estimator, "_category_levels", None)
     if levels is None:
+        if for_prediction and _is_checked_array(estimator, X):
+            return X
         return validate_data(
             estimator,
             X,

@@ -155,8 +155,9 @@ class CategoryLevels:
             out[:, numeric] = check_numeric(frame.iloc[:, numeric])
         for i, name in enumerate(frame.columns):
             if name in self.levels:
-                codes = self.codes(frame.iloc[:, i], name)
-                warn_if_mostly_unseen(frame.iloc[:, i], codes, name)
+                values = frame.iloc[:, i]
+                codes = self.codes(values, name)
+                warn_if_mostly_unseen(values, codes, name)
                 out[:, i] = np.where(codes < 0, np.nan, codes)
         return out
 
@@ -172,6 +173,8 @@ def warn_if_mostly_unseen(values: Any, codes: np.ndarray, name: Any) -> None:
     from the training data's coding (e.g. the levels' integer codes instead of
     their labels), and the model would silently score the column as missing.
     """
+    if not (codes < 0).any():  # every value a training level
+        return
     present = ~values.isna().to_numpy()
     count = int(present.sum())
     if count == 0:
