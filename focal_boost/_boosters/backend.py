@@ -150,3 +150,11 @@ class SavingBackend(Backend, Protocol):
     def export_booster(self, model: TrainedModel, suffix: str) -> bytes:
         """``model``'s plain booster (:mod:`~focal_boost._boosters.export`) in the format ``suffix`` names."""
         ...
+
+    def contributions(
+        self, model: TrainedModel, X: Any, n_threads: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The booster's exact TreeSHAP of the margin over ``model.n_rounds`` rounds: per-feature
+        ``values`` ``(n, n_features, K)`` and ``base`` ``(n, K)`` (``K = 1`` for binary), float64, the
+        initial score inside ``base``, so that ``values.sum(axis=1) + base`` is the margin."""
+        ...

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from focal_boost._boosters.backend import TrainedModel
 from focal_boost._boosters.validation import validation_metric
-from focal_boost._estimator import model_file
+from focal_boost._estimator import explaining, model_file
 from focal_boost._estimator.backends import BACKENDS
 from focal_boost._estimator.data import (
     checked_class_count,
@@ -48,7 +48,7 @@ from focal_boost.loss import FocalLoss
 __all__ = ["FocalBoostClassifier"]
 
 
-class FocalBoostClassifier(ClassifierMixin, model_file.ModelFiles, BaseEstimator):
+class FocalBoostClassifier(ClassifierMixin, model_file.ModelFiles, explaining.Explaining, BaseEstimator):
     r"""Gradient-boosted trees (XGBoost or LightGBM) on focal or log loss, early-stopped without losing rows.
 
     Focal loss (Lin et al., 2017), ``FL(p_t) = -alpha_t (1 - p_t)^gamma log p_t``,

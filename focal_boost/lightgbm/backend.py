@@ -133,6 +133,23 @@ class LightGBMBackend:
             model.booster, _sparse_matrix(X), num_iteration=model.n_rounds, **kwargs
         )
 
+    def contributions(
+        self, model: TrainedModel, X: Any, n_threads: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """LightGBM's ``pred_contrib`` (exact TreeSHAP) over the best rounds, the initial score (which
+        LightGBM's booster does not hold) added to its expected-value column."""
+        kwargs = {} if n_threads is None else {"num_threads": n_threads}
+        raw = model.booster.predict(
+            _sparse_matrix(X), pred_contrib=True, num_iteration=model.n_rounds, **kwargs
+        )
+        if isinstance(raw, list):  # sparse multiclass input: one sparse matrix per class
+            raw = np.stack([np.asarray(part.toarray()) for part in raw], axis=1)
+        elif scipy.sparse.issparse(raw):
+            raw = raw.toarray()
+        n, n_features = X.shape
+        raw = np.asarray(raw, dtype=np.float64).reshape(n, -1, n_features + 1)  # class-major columns
+        return np.transpose(raw[:, :, :-1], (0, 2, 1)), raw[:, :, -1] + model.init_score
+
     def check_average(self, settings: BoostingSettings) -> None:
         """A ValueError, before training, where the models of ``settings`` cannot be averaged."""
         check_lightgbm_params(self.params(settings))

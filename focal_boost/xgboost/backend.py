@@ -149,6 +149,29 @@ class XGBoostBackend:
             model.booster, self._matrix(X, n_threads=n_threads), iteration_range=(0, model.n_rounds)
         )
 
+    def contributions(
+        self, model: TrainedModel, X: Any, n_threads: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """XGBoost's ``pred_contribs`` (exact TreeSHAP) over the best rounds; the bias column holds
+        ``base_score`` (the binary initial score), the multiclass initial score is added to it."""
+        booster = model.booster
+        check_float32_range(X)
+        matrix = self.xgb.DMatrix(  # a level column arrives as codes: the booster's types say categorical
+            X,
+            feature_names=booster.feature_names,
+            feature_types=booster.feature_types,
+            enable_categorical=True,
+            nthread=-1 if n_threads is None else n_threads,
+        )
+        raw = booster.predict(
+            matrix, pred_contribs=True, iteration_range=(0, model.n_rounds), strict_shape=True
+        )
+        raw = np.asarray(raw, dtype=np.float64)  # (n, K, n_features + 1)
+        base = raw[:, :, -1]
+        if np.ndim(model.init_score) == 1:
+            base = base + model.init_score
+        return np.transpose(raw[:, :, :-1], (0, 2, 1)), base
+
     def check_average(self, settings: BoostingSettings) -> None:
         """A ValueError, before training, where the models of ``settings`` cannot be averaged."""
         check_xgboost_booster(self.params(settings).get("booster"))
