@@ -117,3 +117,17 @@ def reliability(
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     return _save(figure, path)
+
+
+def importance(
+    path: str | pathlib.Path, names: Sequence[str], values: Sequence[float], unit: str
+) -> pathlib.Path:
+    """Each feature's mean absolute contribution as horizontal bars, the largest on top (at most 25)."""
+    plt = _pyplot()
+    order = np.argsort(np.asarray(values, dtype=np.float64))[::-1][:25][::-1]
+    figure, axes = plt.subplots(figsize=(6, 1.5 + 0.3 * len(order)))
+    axes.barh([str(names[i]) for i in order], np.asarray(values, dtype=np.float64)[order], color="#1f77b4")
+    axes.set(xlabel=f"mean |contribution| ({unit})")
+    axes.set_title("Feature importance")
+    axes.grid(alpha=0.3, axis="x")
+    return _save(figure, path)

@@ -605,3 +605,79 @@ def test_export_writes_onnx(tmp_path):
     expected = estimator.predict_proba(pd.DataFrame(X, columns=["a", "b", "c", "d"]))
     assert np.max(np.abs(probabilities - expected)) <= 1e-5
     assert set(labels.tolist()) <= {"fraud", "ok"}
+
+
+def test_explain_writes_each_rows_top_reasons(transactions, tmp_path):
+    model = tmp_path / "model.zip"
+    assert (
+        focal_boost("train", transactions["csv"], "--target", "target", "-o", model, "-q", *FAST).returncode
+        == 0
+    )
+    reasons, plots = tmp_path / "reasons.csv", tmp_path / "plots"
+    done = focal_boost(
+        "explain",
+        model,
+        transactions["csv"],
+        "-o",
+        reasons,
+        "--top",
+        "3",
+        "--keep",
+        "amount",
+        "--plots",
+        plots,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "contributions in probability" in done.stdout
+    assert (plots / "importance.png").stat().st_size > 0
+    out = pd.read_csv(reasons)
+    assert list(out.columns[:4]) == ["amount", "class", "base_value", "output"]
+    assert [c for c in out.columns if c.startswith("reason_")] == ["reason_1", "reason_2", "reason_3"]
+    assert set(out["class"]) == {"fraud"}  # the positive class: the minority
+    # The output is the model's predicted probability of fraud.
+    predictions = tmp_path / "predictions.csv"
+    assert focal_boost("predict", model, transactions["csv"], "-o", predictions).returncode == 0
+    np.testing.assert_allclose(out["output"], pd.read_csv(predictions)["probability_fraud"], atol=1e-5)
+    # Reasons come largest first, with the value the row had.
+    sizes = out[["contribution_1", "contribution_2", "contribution_3"]].abs().to_numpy()
+    assert np.all(np.diff(sizes, axis=1) <= 1e-15)
+    frame = pd.read_csv(transactions["csv"])
+    first = out.iloc[0]
+    shown = frame.loc[0, first["reason_1"]]
+    assert str(first["value_1"]) == str(shown) or float(first["value_1"]) == pytest.approx(float(shown))
+
+
+def test_explain_multiclass_and_its_errors(tmp_path):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(900, 5, n_informative=3, n_classes=3, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
+    frame["kind"] = np.array(["a", "b", "c"])[y]
+    frame.to_csv(tmp_path / "three.csv", index=False)
+    model = tmp_path / "m.zip"
+    assert (
+        focal_boost("train", tmp_path / "three.csv", "--target", "kind", "-o", model, "-q", *FAST).returncode
+        == 0
+    )
+    reasons = tmp_path / "r.csv"
+    done = focal_boost(
+        "explain", model, tmp_path / "three.csv", "-o", reasons, "--space", "margin", "--top", "9"
+    )
+    assert done.returncode == 0, done.stderr
+    out = pd.read_csv(reasons)
+    assert [c for c in out.columns if c.startswith("reason_")] == [f"reason_{r}" for r in range(1, 6)]
+    predicted = focal_boost("predict", model, tmp_path / "three.csv", "-o", tmp_path / "p.csv")
+    assert predicted.returncode == 0
+    assert list(out["class"]) == list(pd.read_csv(tmp_path / "p.csv")["prediction"])
+    fixed = focal_boost("explain", model, tmp_path / "three.csv", "-o", reasons, "--class", "c")
+    assert fixed.returncode == 0, fixed.stderr
+    assert set(pd.read_csv(reasons)["class"]) == {"c"}
+    for arguments, message in [
+        (("--class", "d"), "--class 'd': the model's classes are a, b, c"),
+        (("--space", "log_odds"), "multiclass model has no single one"),
+        (("--top", "0"), "--top must be at least 1"),
+        (("--keep", "nope"), "--keep: no column named 'nope'"),
+    ]:
+        failed = focal_boost("explain", model, tmp_path / "three.csv", "-o", reasons, *arguments)
+        assert failed.returncode == 2, (arguments, failed.stderr)
+        assert message in failed.stderr

@@ -1,9 +1,10 @@
-"""The ``focal-boost`` command: train, predict, evaluate and a demo, from a terminal.
+"""The ``focal-boost`` command: train, predict, explain, evaluate and a demo, from a terminal.
 
 ::
 
     focal-boost train DATA --target COL [--backend ...] [--gamma ...] [--alpha ...] [--cv K]
     focal-boost predict MODEL DATA -o OUT
+    focal-boost explain MODEL DATA -o REASONS [--top 3] [--space probability] [--plots DIR]
     focal-boost evaluate MODEL DATA --target COL
     focal-boost export MODEL -o booster.json
     focal-boost convert --allow-pickle OLD.joblib -o MODEL

@@ -1,4 +1,4 @@
-"""``focal-boost predict``, ``evaluate`` and ``demo``."""
+"""``focal-boost predict``, ``evaluate``, ``explain``, ``export``, ``convert`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,87 @@ def predict(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     write_table(out, args.output)
     reporter.line(f"wrote {len(out):,} predictions to {args.output}")
     return {"command": "predict", "rows": len(out), "output": str(args.output)}
+
+
+#: What each space's contributions are in, for the report and the plot.
+_UNITS = {"margin": "focal margin", "log_odds": "log-odds", "probability": "probability"}
+
+
+def explain(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
+    """Write each row's top reasons: the features that moved its output most, with their contributions."""
+    pd = _pandas()
+    check_writable(args.output, "reasons")
+    saved = load_model(args.model, allow_pickle=args.allow_pickle)
+    model, schema = saved["model"], FeatureSchema.from_dict(saved["schema"])
+    if args.plots:
+        from focal_boost import plots  # fail before explaining if matplotlib is missing
+
+        plots._pyplot()
+        check_writable(pathlib.Path(args.plots) / "importance.png", "plots")
+    frame = read_table(args.data)
+    missing = [name for name in args.keep if name not in frame.columns]
+    if missing:
+        raise UsageError(f"--keep: no column named {missing[0]!r}")
+    X = schema.features(frame)
+    explained = model.explain(X, space=args.space)
+    values, base = explained.values, explained.base_values
+    rows = np.arange(len(X))
+    out = frame[args.keep].copy() if args.keep else pd.DataFrame(index=frame.index)
+    if values.ndim == 3:  # multiclass: the class asked for, else each row's predicted class
+        if args.explain_class is None:
+            column = np.argmax(model.predict_proba(X), axis=1)
+        else:
+            column = np.full(len(X), _class_index(model.classes_, args.explain_class))
+        out["class"] = model.classes_[column]
+        values, base = values[rows, :, column], base[rows, column]
+    else:  # binary: the class asked for, else the positive class of training (the minority by default)
+        positive = saved["metadata"].get("positive_class")
+        wanted = args.explain_class if args.explain_class is not None else positive
+        k = 1 if wanted is None else _class_index(model.classes_, str(wanted))
+        if k == 0:  # the other class: its margin and log-odds are the negatives, its probability 1 - p
+            values, base = -values, (1.0 - base if args.space == "probability" else -base)
+        out["class"] = model.classes_[k]
+    top = min(args.top, values.shape[1])
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    names = np.asarray(explained.feature_names, dtype=object)
+    shown = X.to_numpy(dtype=object)
+    out["base_value"] = base
+    out["output"] = base + values.sum(axis=1)
+    for r in range(top):
+        feature = order[:, r]
+        out[f"reason_{r + 1}"] = names[feature]
+        out[f"value_{r + 1}"] = shown[rows, feature]
+        out[f"contribution_{r + 1}"] = values[rows, feature]
+    write_table(out, args.output)
+    reporter.line(
+        f"wrote the top {top} reasons of {len(out):,} rows to {args.output} "
+        f"(contributions in {_UNITS[args.space]}, adding up to each row's output with the base value)"
+    )
+    written = []
+    if args.plots:
+        from focal_boost import plots
+
+        path = pathlib.Path(args.plots) / "importance.png"
+        written.append(
+            plots.importance(path, explained.feature_names, explained.importance(), _UNITS[args.space])
+        )
+        reporter.line(f"wrote {path}")
+    return {
+        "command": "explain",
+        "rows": len(out),
+        "space": args.space,
+        "output": str(args.output),
+        "importance": dict(zip(explained.feature_names, explained.importance().tolist(), strict=True)),
+        "plots": [str(p) for p in written],
+    }
+
+
+def _class_index(classes: np.ndarray, wanted: str) -> int:
+    """The position of the class the user named (as text) among ``classes``."""
+    for k, label in enumerate(classes):
+        if str(label) == wanted:
+            return k
+    raise UsageError(f"--class {wanted!r}: the model's classes are {', '.join(map(str, classes))}")
 
 
 def evaluate(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:

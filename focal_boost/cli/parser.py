@@ -7,7 +7,7 @@ from typing import Any
 
 from focal_boost import __version__
 from focal_boost._boosters.validation import NAMED_METRICS
-from focal_boost.cli.commands import convert, demo, evaluate, export, predict
+from focal_boost.cli.commands import convert, demo, evaluate, explain, export, predict
 from focal_boost.cli.report import UsageError
 from focal_boost.cli.train import gamma_argument, train
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"focal-boost {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_predict, _add_evaluate, _add_export, _add_convert, _add_demo):
+    for add in (_add_train, _add_predict, _add_explain, _add_evaluate, _add_export, _add_convert, _add_demo):
         add(commands)
     return parser
 
@@ -158,6 +158,45 @@ def _add_predict(commands: Any) -> None:
     predict_parser.set_defaults(run=predict)
 
 
+def _add_explain(commands: Any) -> None:
+    explain_parser = commands.add_parser(
+        "explain", help="each row's top reasons: the features that moved its prediction most"
+    )
+    _model_file_options(explain_parser)
+    explain_parser.add_argument("data", help="CSV, TSV or Parquet file with the model's feature columns")
+    explain_parser.add_argument("-o", "--output", required=True, help="CSV, TSV or Parquet file to write")
+    explain_parser.add_argument(
+        "--top", type=int, default=3, help="reasons per row, by the size of their contribution (default 3)"
+    )
+    explain_parser.add_argument(
+        "--space",
+        choices=["probability", "log_odds", "margin"],
+        default="probability",
+        help="what the contributions add up to: the predicted probability (default), its log-odds "
+        "(binary models) or the model's raw focal margin",
+    )
+    explain_parser.add_argument(
+        "--class",
+        dest="explain_class",
+        default=None,
+        metavar="LABEL",
+        help="explain this class for every row (default: binary, the positive class of training; "
+        "multiclass, each row's predicted class)",
+    )
+    explain_parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="copy this input column to the output (repeatable)",
+    )
+    explain_parser.add_argument(
+        "--plots", default=None, metavar="DIR", help="write a feature-importance plot (importance.png) here"
+    )
+    _output_options(explain_parser)
+    explain_parser.set_defaults(run=explain)
+
+
 def _add_evaluate(commands: Any) -> None:
     evaluate_parser = commands.add_parser("evaluate", help="score a saved model on labelled data")
     _model_file_options(evaluate_parser)
@@ -232,6 +271,8 @@ def check_arguments(args: argparse.Namespace) -> None:
         args.backend = _default_backend()
     if not 0.0 < getattr(args, "precision", 0.5) <= 1.0:
         raise UsageError("--precision must lie in (0, 1]")
+    if getattr(args, "top", 1) < 1:
+        raise UsageError("--top must be at least 1")
     if getattr(args, "cv", None) is not None and args.cv < 2:
         raise UsageError("--cv needs at least 2 folds")
     if not 0.0 < getattr(args, "test_size", 0.5) < 1.0:
