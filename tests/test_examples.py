@@ -102,3 +102,14 @@ def test_plain_booster_serves_the_models_probabilities(backend, capsys):
     assert differences["margin"] <= 1e-5
     assert differences["probability"] <= 1e-5
     assert "largest probability difference" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backend", BOOSTERS)
+def test_explain_fraud_adds_up_and_finds_the_true_drivers(backend, capsys):
+    explained = _load("explain_fraud").main(["--backend", backend, "--samples", "12000"])
+    printed = capsys.readouterr().out
+    assert "the riskiest of 6,000 held-out transactions" in printed
+    assert max(explained["checks"].values()) < 1e-5
+    importance = explained["importance"]
+    top = sorted(importance, key=importance.get, reverse=True)[:3]
+    assert set(top) == {"merchant_category", "amount_vs_usual", "card_present"}
