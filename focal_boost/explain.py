@@ -37,8 +37,8 @@ SPACES = ("margin", "log_odds", "probability")
 
 #: Gauss-Legendre nodes of the multiclass path integral.
 _NODES = 32
-#: Rows per block of the multiclass path integral (its arrays grow with rows x nodes x classes^2).
-_BLOCK_ROWS = 2048
+#: Gradient entries per block of the multiclass path integral (rows x nodes x classes^2): about 64 MB.
+_BLOCK_ENTRIES = 8_000_000
 #: Step of the central differences of the probability map (margins are O(1)-O(10)).
 _STEP = 1e-5
 
@@ -179,8 +179,9 @@ def _integrated(values: np.ndarray, base: np.ndarray, mapped: Callable) -> tuple
     n, _, k = values.shape
     out = np.empty_like(values)
     start = np.empty_like(base)
-    for first in range(0, n, _BLOCK_ROWS):
-        rows = slice(first, min(first + _BLOCK_ROWS, n))
+    block = max(16, _BLOCK_ENTRIES // (_NODES * k * k))
+    for first in range(0, n, block):
+        rows = slice(first, min(first + block, n))
         out[rows], start[rows] = _integrated_block(values[rows], base[rows], mapped, k)
     return out, start
 

@@ -608,3 +608,8 @@ def test_a_model_fitted_on_the_cluster_saves_and_loads_as_a_local_estimator(clie
     loaded = load_model(tmp_path / "cluster.zip")
     assert type(loaded) is FocalBoostClassifier
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(dX).compute())
+    # Explained locally, on in-memory rows; a Dask collection is refused with what to do.
+    explained = model.explain(X[:200], space="probability")
+    np.testing.assert_allclose(explained.output, model.predict_proba(dX).compute()[:200, 1], atol=1e-5)
+    with pytest.raises(TypeError, match=r"compute the rows to explain first \(X.compute\(\)\)"):
+        model.explain(dX)
