@@ -148,6 +148,9 @@ def test_the_multiclass_path_integral_has_converged(monkeypatch):
     monkeypatch.setattr(explain_module, "_NODES", 64)
     fine = model.explain(X.iloc[:200], space="probability").values
     assert np.max(np.abs(coarse - fine)) < 1e-9
+    monkeypatch.setattr(explain_module, "_NODES", 32)
+    monkeypatch.setattr(explain_module, "_BLOCK_ENTRIES", 1)  # blocks of 16 rows: the same values
+    np.testing.assert_array_equal(model.explain(X.iloc[:200], space="probability").values, coarse)
 
 
 def test_a_feature_the_model_never_splits_on_gets_nothing():
