@@ -208,3 +208,17 @@ def test_shap_agrees_on_the_exported_booster_and_plots(backend, n_classes, tmp_p
     shap.plots.beeswarm(one, show=False)
     shap.plots.waterfall(one[0], show=False)
     plt.close("all")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_loaded_model_explains_as_the_saved_one(backend, tmp_path):
+    from focal_boost import load_model
+
+    X, y = _frame(3)
+    model = _model(backend, X, y, gamma=2.0)
+    model.save_model(tmp_path / "model.zip")
+    loaded = load_model(tmp_path / "model.zip")
+    for space in ("margin", "probability"):
+        np.testing.assert_array_equal(
+            loaded.explain(X, space=space).values, model.explain(X, space=space).values
+        )
