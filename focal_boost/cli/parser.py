@@ -140,20 +140,25 @@ def _boosting_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_predict(commands: Any) -> None:
-    predict_parser = commands.add_parser(
-        "predict", help="predict classes and probabilities with a saved model"
-    )
-    _model_file_options(predict_parser)
-    predict_parser.add_argument("data", help="CSV, TSV or Parquet file with the model's feature columns")
-    predict_parser.add_argument("-o", "--output", required=True, help="CSV, TSV or Parquet file to write")
-    predict_parser.add_argument(
+def _rows_in_rows_out(parser: argparse.ArgumentParser) -> None:
+    """DATA, ``-o OUT`` and ``--keep COL``: one output row per input row."""
+    parser.add_argument("data", help="CSV, TSV or Parquet file with the model's feature columns")
+    parser.add_argument("-o", "--output", required=True, help="CSV, TSV or Parquet file to write")
+    parser.add_argument(
         "--keep",
         action="append",
         default=[],
         metavar="COL",
         help="copy this input column to the output (repeatable)",
     )
+
+
+def _add_predict(commands: Any) -> None:
+    predict_parser = commands.add_parser(
+        "predict", help="predict classes and probabilities with a saved model"
+    )
+    _model_file_options(predict_parser)
+    _rows_in_rows_out(predict_parser)
     _output_options(predict_parser)
     predict_parser.set_defaults(run=predict)
 
@@ -163,8 +168,7 @@ def _add_explain(commands: Any) -> None:
         "explain", help="each row's top reasons: the features that moved its prediction most"
     )
     _model_file_options(explain_parser)
-    explain_parser.add_argument("data", help="CSV, TSV or Parquet file with the model's feature columns")
-    explain_parser.add_argument("-o", "--output", required=True, help="CSV, TSV or Parquet file to write")
+    _rows_in_rows_out(explain_parser)
     explain_parser.add_argument(
         "--top", type=int, default=3, help="reasons per row, by the size of their contribution (default 3)"
     )
@@ -182,13 +186,6 @@ def _add_explain(commands: Any) -> None:
         metavar="LABEL",
         help="explain this class for every row (default: binary, the positive class of training; "
         "multiclass, each row's predicted class)",
-    )
-    explain_parser.add_argument(
-        "--keep",
-        action="append",
-        default=[],
-        metavar="COL",
-        help="copy this input column to the output (repeatable)",
     )
     explain_parser.add_argument(
         "--plots", default=None, metavar="DIR", help="write a feature-importance plot (importance.png) here"
