@@ -13,7 +13,7 @@ __all__ = ["check_float32_range", "is_categorical", "is_frame"]
 
 def is_frame(X: Any) -> bool:
     """Whether ``X`` is a pandas DataFrame (without importing pandas)."""
-    return hasattr(X, "dtypes") and hasattr(X, "iloc") and hasattr(X, "columns")
+    return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")  # iloc first: no polars
 
 
 def is_categorical(values: Any) -> bool:

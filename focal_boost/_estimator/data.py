@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array, column_o
 
 from focal_boost._boosters.evaluation import evaluation_sets
 from focal_boost._estimator.features import CategoryLevels, has_levels, is_frame
+from focal_boost._estimator.frames import as_pandas
 from focal_boost._kernels.checks import check_booster_weights
 from focal_boost._util.sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
 
@@ -217,6 +218,7 @@ def validated_features(estimator: Any, X: Any, *, reset: bool, for_prediction: b
     columns as their codes instead (:meth:`CategoryLevels.array`), which a
     trained booster scores alike, faster.
     """
+    X = as_pandas(X)  # polars, pyarrow, Arrow-backed pandas: pandas with NumPy-backed columns
     if reset:
         estimator._category_levels = CategoryLevels.learn(X) if has_levels(X) else None
     levels = getattr(estimator, "_category_levels", None)

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from focal_boost._boosters.backend import TrainedModel
 from focal_boost._estimator.backends import BACKENDS
 from focal_boost._estimator.data import validated_features
+from focal_boost._estimator.frames import as_pandas
 from focal_boost._estimator.params import thread_count
 from focal_boost.explain import Explanation, check_space, explanation
 
@@ -59,5 +60,5 @@ class Explaining:
             classes=list(self.classes_),
             data=features,
             feature_names=names,
-            display_data=None if levels is None else np.asarray(X, dtype=object),
+            display_data=None if levels is None else np.asarray(as_pandas(X), dtype=object),
         )
