@@ -17,6 +17,14 @@ from focal_boost._estimator.backends import installed_backends
 from focal_boost._estimator.classifier import FocalBoostClassifier
 from focal_boost._estimator.loading import load_model
 from focal_boost._util.version import __version__
+from focal_boost._util.warnings import RawProbabilityWarning
 from focal_boost.loss import FocalLoss
 
-__all__ = ["FocalBoostClassifier", "FocalLoss", "__version__", "installed_backends", "load_model"]
+__all__ = [
+    "FocalBoostClassifier",
+    "FocalLoss",
+    "RawProbabilityWarning",
+    "__version__",
+    "installed_backends",
+    "load_model",
+]

@@ -18,6 +18,10 @@ LOCAL_ONE_MODEL = {"n_members": 1, "early_stopping_rounds": None}
 fx = pytest.importorskip("focal_boost.xgboost")
 
 
+# SklearnFocalObjective warns that the wrapper's predict_proba is raw; these tests use it knowingly.
+pytestmark = pytest.mark.filterwarnings("ignore::focal_boost.RawProbabilityWarning")
+
+
 @pytest.fixture(scope="module")
 def client():
     from distributed import Client, LocalCluster
@@ -266,14 +270,14 @@ def test_bad_labels_stop_before_training_with_a_clear_error(client):
     y[3500] = 7.0
     dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
     with pytest.raises(ValueError, match=r"labels go up to 7 .*num_class"):
-        xgboost_train(client, {}, dX, dy, 2)
+        xgboost_train(client, {}, dX, dy, 2, loss=FocalLoss())
     with_nan = np.where(np.arange(4000) == 3500, np.nan, y)
     with pytest.raises(ValueError, match="y contains NaN"):
-        xgboost_train(client, {}, dX, da.from_array(with_nan, chunks=1000), 2)
+        xgboost_train(client, {}, dX, da.from_array(with_nan, chunks=1000), 2, loss=FocalLoss())
     w = np.where(np.arange(4000) == 10, -1.0, 1.0)
     good = da.from_array(np.clip(y, 0, 1), chunks=1000)
     with pytest.raises(ValueError, match="sample_weight must be finite, >= 0 and at most 1e300"):
-        xgboost_train(client, {}, dX, good, 2, sample_weight=da.from_array(w, chunks=1000))
+        xgboost_train(client, {}, dX, good, 2, sample_weight=da.from_array(w, chunks=1000), loss=FocalLoss())
 
 
 def test_an_error_inside_one_worker_s_objective_reaches_the_client(client):
@@ -557,7 +561,7 @@ def test_dask_lengths_and_chunks_are_checked_and_aligned(client):
             dX, da.from_array(y, chunks=1000), eval_set=[(dX[:1000], da.from_array(y[:999], chunks=500))]
         )
     with pytest.raises(ValueError, match="X has 3000 rows but y has 2999 labels"):
-        xgboost_train(client, {}, dX, da.from_array(y[:2999], chunks=1000), 2)
+        xgboost_train(client, {}, dX, da.from_array(y[:2999], chunks=1000), 2, loss=FocalLoss())
     with pytest.warns(UserWarning, match="hold only class 0"):
         DaskFocalBoostClassifier(n_estimators=3, early_stopping_rounds=2).fit(
             dX, da.from_array(y, chunks=1000), eval_set=[(dX[:1000], da.zeros(1000, chunks=500))]
@@ -577,6 +581,7 @@ def test_dask_lengths_and_chunks_are_checked_and_aligned(client):
         eval_set=[(dX[2000:], dy[2000:])],
         early_stopping_rounds=3,
         verbose_eval=False,
+        loss=FocalLoss(),
     )
     booster = result["booster"]
     assert booster.num_boosted_rounds() == booster.best_iteration + 4

@@ -15,6 +15,9 @@ lgb = pytest.importorskip(
 )
 fl = pytest.importorskip("focal_boost.lightgbm")
 
+# SklearnFocalObjective warns that the wrapper's predict_proba is raw; these tests use it knowingly.
+pytestmark = pytest.mark.filterwarnings("ignore::focal_boost.RawProbabilityWarning")
+
 PARAMS = {
     "num_leaves": 15,
     "learning_rate": 0.3,
@@ -105,7 +108,8 @@ def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data
         500,
         valid_sets=[valid_set],
         callbacks=[lgb.early_stopping(10, verbose=False)],
-        keep_training_booster=True,  # keeps the trees after the best round (else LightGBM drops them)
+        keep_training_booster=True,
+        loss=FocalLoss(),  # keeps the trees after the best round (else LightGBM drops them)
     )
     assert booster.current_iteration() == booster.best_iteration + 10
     best = fl.predict_margin(booster, X[2000:], num_iteration=booster.best_iteration)
@@ -171,9 +175,9 @@ def test_objects_and_boosters_pickle(binary_data):
 def test_clear_errors(multiclass_data, binary_data):
     X, y = multiclass_data
     with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
-        fl.train(PARAMS, lgb.Dataset(X, y), 5)
+        fl.train(PARAMS, lgb.Dataset(X, y), 5, loss=FocalLoss())
     with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
-        lgb.train({**PARAMS, "objective": fl.FocalObjective()}, lgb.Dataset(X, y), 5)
+        lgb.train({**PARAMS, "objective": fl.FocalObjective(FocalLoss())}, lgb.Dataset(X, y), 5)
     with pytest.raises(ValueError, match="already has an init_score"):
         fl.train(
             {**PARAMS, "num_class": 3},
@@ -183,7 +187,7 @@ def test_clear_errors(multiclass_data, binary_data):
         )
     Xb, yb = binary_data
     with pytest.raises(ValueError, match="classes \\[1\\]"):
-        fl.train(PARAMS, lgb.Dataset(Xb, np.zeros_like(yb)), 5)
+        fl.train(PARAMS, lgb.Dataset(Xb, np.zeros_like(yb)), 5, loss=FocalLoss())
     plain = lgb.train({**PARAMS, "objective": "binary"}, lgb.Dataset(Xb, yb), 2)
     with pytest.raises(ValueError, match="not trained by focal_boost"):
         fl.predict_margin(plain, Xb)
@@ -259,7 +263,7 @@ def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
     with pytest.raises(TypeError, match=r"FocalMetric is lightgbm\.train's metric .* got a ndarray"):
         fl.FocalMetric(FocalLoss())(np.zeros(300), np.zeros(300))
     with pytest.raises(ValueError, match=r"binary focal loss needs labels 0 and 1, found \[1\.0, 2\.0\]"):
-        fl.train({"verbose": -1}, lgb.Dataset(X, y + 1), 2)
+        fl.train({"verbose": -1}, lgb.Dataset(X, y + 1), 2, loss=FocalLoss())
 
 
 @pytest.mark.parametrize("multiclass", [False, True])

@@ -34,6 +34,7 @@ def _standard(params, X, y, rounds, *, weight=None, loss=None, evals=(), **kwarg
     matrices = [
         (device.quantile_matrix(xgb, params, Xe, ye, we, ref=dtrain), name) for Xe, ye, we, name in evals
     ]
+    loss = FocalLoss() if loss is None else loss
     return fx.train(params, dtrain, rounds, loss=loss, evals=matrices, verbose_eval=False, **kwargs)
 
 
@@ -119,7 +120,7 @@ def test_early_stopping_and_callbacks_behave_as_in_xgboost_train(binary_data):
 
 def test_verbose_eval_prints_the_focal_loss(binary_data, capsys):
     X, y, X_valid, y_valid = _split(binary_data, 2000)
-    fx.train_on_device(PARAMS, X, y, 4, evals=[(X_valid, y_valid, "valid")], verbose_eval=2)
+    fx.train_on_device(PARAMS, X, y, 4, evals=[(X_valid, y_valid, "valid")], verbose_eval=2, loss=FocalLoss())
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["[0]", "[2]", "[3]"]
     assert all("valid-focal_loss:" in line for line in lines)
@@ -129,8 +130,8 @@ def test_pandas_features_and_labels(binary_data):
     pandas = pytest.importorskip("pandas")
     X, y, X_valid, _ = _split(binary_data, 2000)
     frame = pandas.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    booster = fx.train_on_device(PARAMS, frame, pandas.Series(y), 5)
-    plain = fx.train_on_device(PARAMS, X, y, 5)
+    booster = fx.train_on_device(PARAMS, frame, pandas.Series(y), 5, loss=FocalLoss())
+    plain = fx.train_on_device(PARAMS, X, y, 5, loss=FocalLoss())
     assert booster.feature_names == list(frame.columns)
     np.testing.assert_allclose(
         fx.predict_margin(booster, pandas.DataFrame(X_valid, columns=frame.columns)),
@@ -142,21 +143,21 @@ def test_pandas_features_and_labels(binary_data):
 def test_clear_errors(binary_data):
     X, y, X_valid, y_valid = _split(binary_data, 2000)
     with pytest.raises(ValueError, match="early stopping needs at least one evaluation set"):
-        fx.train_on_device(PARAMS, X, y, 5, early_stopping_rounds=3)
+        fx.train_on_device(PARAMS, X, y, 5, early_stopping_rounds=3, loss=FocalLoss())
     with pytest.raises(ValueError, match="X has 2000 rows but y has 1999"):
-        fx.train_on_device(PARAMS, X, y[:-1], 5)
+        fx.train_on_device(PARAMS, X, y[:-1], 5, loss=FocalLoss())
     with pytest.raises(ValueError, match=r"\(X, y, name\) or \(X, y, weight, name\)"):
-        fx.train_on_device(PARAMS, X, y, 5, evals=[(X_valid, "valid")])
+        fx.train_on_device(PARAMS, X, y, 5, evals=[(X_valid, "valid")], loss=FocalLoss())
     bad = y.copy()
     bad[7] = 2.0
     with pytest.raises(ValueError, match="num_class"):
-        fx.train_on_device(PARAMS, X, bad, 5)
+        fx.train_on_device(PARAMS, X, bad, 5, loss=FocalLoss())
     bad_valid = y_valid.copy()
     bad_valid[3] = np.nan
     with pytest.raises(ValueError, match="y contains NaN"):
-        fx.train_on_device(PARAMS, X, y, 5, evals=[(X_valid, bad_valid, "valid")])
+        fx.train_on_device(PARAMS, X, y, 5, evals=[(X_valid, bad_valid, "valid")], loss=FocalLoss())
     with pytest.raises(ValueError, match="sample_weight must have shape"):
-        fx.train_on_device(PARAMS, X, y, 5, sample_weight=np.ones(3))
+        fx.train_on_device(PARAMS, X, y, 5, sample_weight=np.ones(3), loss=FocalLoss())
 
 
 @pytest.mark.skipif(HAS_GPU, reason="checks the fallback on a machine without a usable GPU")
@@ -166,8 +167,8 @@ def test_without_a_gpu_cuda_falls_back_to_the_standard_path_with_one_warning(bin
     params = {**PARAMS, "device": "cuda"}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        first = fx.train_on_device(params, X, y, 5, evals=[(X_valid, y_valid, "valid")])
-        fx.train_on_device(params, X, y, 5)
+        first = fx.train_on_device(params, X, y, 5, evals=[(X_valid, y_valid, "valid")], loss=FocalLoss())
+        fx.train_on_device(params, X, y, 5, loss=FocalLoss())
     ours = [w for w in caught if issubclass(w.category, fx.DeviceFallbackWarning)]
     assert len(ours) == 1, "one warning per reason and process"
     message = str(ours[0].message)
@@ -320,6 +321,6 @@ def test_evaluation_sets_take_the_estimator_s_form_too(binary_data):
     ]
     assert evaluation_sets([(X_valid, y_valid, w)])[0][2] is w
     history: dict = {}
-    fx.train_on_device(PARAMS, X, y, 3, evals=[(X_valid, y_valid)], evals_result=history)
+    fx.train_on_device(PARAMS, X, y, 3, evals=[(X_valid, y_valid)], evals_result=history, loss=FocalLoss())
     assert list(history) == ["valid_0"]
     assert len(history["valid_0"]["focal_loss"]) == 3

@@ -179,6 +179,7 @@ def test_maximize_against_the_metric_is_an_error(data):
             early_stopping_rounds=2,
             early_stopping_metric="average_precision",
             maximize=False,
+            loss=FocalLoss(),
         )
 
 
@@ -186,7 +187,7 @@ def test_a_bad_metric_stops_lightgbm_before_its_datasets_change(data):
     X, y, *_ = data
     train_set = lgb.Dataset(X, label=y)
     with pytest.raises(ValueError, match="must be one of"):
-        fl.train({"verbose": -1}, train_set, 5, early_stopping_metric="aucpr")
+        fl.train({"verbose": -1}, train_set, 5, early_stopping_metric="aucpr", loss=FocalLoss())
     assert train_set.init_score is None
 
 

@@ -15,6 +15,9 @@ from focal_boost import FocalLoss
 xgb = pytest.importorskip("xgboost", reason="XGBoost is not installed (pip install 'focal-boost[xgboost]')")
 fx = pytest.importorskip("focal_boost.xgboost")
 
+# SklearnFocalObjective warns that the wrapper's predict_proba is raw; these tests use it knowingly.
+pytestmark = pytest.mark.filterwarnings("ignore::focal_boost.RawProbabilityWarning")
+
 PARAMS = {"max_depth": 3, "eta": 0.3, "tree_method": "hist", "nthread": 2, "seed": 0}
 
 
@@ -126,6 +129,7 @@ def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data
         evals=[(dvalid, "valid")],
         early_stopping_rounds=10,
         verbose_eval=False,
+        loss=FocalLoss(),
     )
     assert booster.num_boosted_rounds() == booster.best_iteration + 11
     best = (0, booster.best_iteration + 1)
@@ -144,7 +148,7 @@ def test_managed_predictions_use_the_best_round_after_early_stopping(binary_data
     loaded.load_model(path)
     np.testing.assert_array_equal(fx.predict_margin(loaded, X[2000:]), best_margin)
     # Without early stopping every tree is used.
-    plain = fx.train(PARAMS, dtrain, 7)
+    plain = fx.train(PARAMS, dtrain, 7, loss=FocalLoss())
     np.testing.assert_array_equal(
         fx.predict_margin(plain, X[2000:]), fx.predict_margin(plain, X[2000:], iteration_range=(0, 7))
     )
@@ -248,16 +252,16 @@ def test_balanced_alpha_is_fixed_from_the_training_labels(binary_data):
 def test_clear_errors_before_or_at_the_first_round(multiclass_data, binary_data):
     X, y = multiclass_data
     with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
-        fx.train(PARAMS, xgb.DMatrix(X, label=y), 5)
+        fx.train(PARAMS, xgb.DMatrix(X, label=y), 5, loss=FocalLoss())
     with pytest.raises(ValueError, match=r"set params\['num_class'\]"):
-        xgb.train(PARAMS, xgb.DMatrix(X, label=y), 5, obj=fx.FocalObjective())
+        xgb.train(PARAMS, xgb.DMatrix(X, label=y), 5, obj=fx.FocalObjective(FocalLoss()))
     Xb, yb = binary_data
     bad = yb.copy()
     bad[3] = 0.5
     with pytest.raises(ValueError, match="only 0 and 1"):
-        xgb.train(PARAMS, xgb.DMatrix(Xb, label=bad), 5, obj=fx.FocalObjective())
+        xgb.train(PARAMS, xgb.DMatrix(Xb, label=bad), 5, obj=fx.FocalObjective(FocalLoss()))
     with pytest.raises(ValueError, match="classes \\[1\\]"):
-        fx.train(PARAMS, xgb.DMatrix(Xb, label=np.zeros_like(yb)), 5)
+        fx.train(PARAMS, xgb.DMatrix(Xb, label=np.zeros_like(yb)), 5, loss=FocalLoss())
     plain = xgb.train(PARAMS, xgb.DMatrix(Xb, label=yb), 2)
     with pytest.raises(ValueError, match="not trained by focal_boost"):
         fx.predict_margin(plain, Xb)
@@ -393,12 +397,14 @@ def test_objects_used_the_wrong_way_say_what_to_pass(binary_data):
         xgb.XGBClassifier(n_estimators=2, objective=fx.FocalObjective(FocalLoss())).fit(X, y)
     with pytest.raises(TypeError, match=r"FocalMetric is xgboost\.train's metric .* got a ndarray"):
         xgb.XGBClassifier(
-            n_estimators=2, objective=fx.SklearnFocalObjective(), eval_metric=fx.FocalMetric(FocalLoss())
+            n_estimators=2,
+            objective=fx.SklearnFocalObjective(FocalLoss()),
+            eval_metric=fx.FocalMetric(FocalLoss()),
         ).fit(X, y, eval_set=[(X, y)], verbose=False)
     with pytest.raises(
         TypeError, match=r"got a DMatrix: for xgboost\.train use focal_boost\.xgboost\.FocalObjective"
     ):
-        xgb.train({}, dtrain, 2, obj=fx.SklearnFocalObjective())
+        xgb.train({}, dtrain, 2, obj=fx.SklearnFocalObjective(FocalLoss()))
     with pytest.raises(TypeError, match="FocalObjective takes a FocalLoss"):
         fx.FocalObjective(0.25)
     lgb = pytest.importorskip("lightgbm")
@@ -419,10 +425,10 @@ def test_label_messages_point_to_the_cause(binary_data):
     with pytest.raises(
         ValueError, match=r"binary focal loss needs labels 0 and 1, found \[1\.0, 2\.0\]: recode"
     ):
-        fx.train(PARAMS, xgb.DMatrix(X, label=y + 1), 2)
+        fx.train(PARAMS, xgb.DMatrix(X, label=y + 1), 2, loss=FocalLoss())
     three = y + (X[:, 0] > 0)
     with pytest.raises(ValueError, match=r"labels go up to 2 \(3 distinct\) .* set params\['num_class'\]"):
-        fx.train(PARAMS, xgb.DMatrix(X, label=three), 2)
+        fx.train(PARAMS, xgb.DMatrix(X, label=three), 2, loss=FocalLoss())
     with pytest.raises(
         ValueError, match=r"FocalLoss's default is the paper's 0\.25\): for 3 classes pass alpha=None"
     ):

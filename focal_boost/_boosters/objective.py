@@ -36,7 +36,7 @@ def training_loss_and_init(
     or one value per class. Binary labels above 1 are an error that names
     ``num_class``.
     """
-    loss = FocalLoss() if loss is None else loss
+    loss = checked_loss(loss, "train", "train(params, data, loss=FocalLoss(gamma=2.0))")
     if n_classes is None:
         if y.size and np.nanmax(y) > 1:
             raise_missing_num_class(y)
@@ -46,14 +46,22 @@ def training_loss_and_init(
     return loss, np.asarray(loss.init_score(y, weight, n_classes=n_classes), dtype=np.float64)
 
 
-def checked_loss(loss: Any, owner: str) -> FocalLoss:
-    """``loss``, or ``FocalLoss()`` for None; anything else is a TypeError that says what to pass."""
+def checked_loss(loss: Any, owner: str, example: str | None = None) -> FocalLoss:
+    """``loss`` if it is a FocalLoss; else (None too: there is no default) a TypeError saying what to pass.
+
+    ``example``: how to pass one to ``owner`` (default ``owner(FocalLoss(gamma=2.0))``).
+    """
+    example = example or f"{owner}(FocalLoss(gamma=2.0))"
     if loss is None:
-        return FocalLoss()
-    if not isinstance(loss, FocalLoss):
         raise TypeError(
-            f"{owner} takes a FocalLoss (e.g. {owner}(FocalLoss(gamma=2.0))), got {type(loss).__name__}"
+            f"{owner} has no default loss: pass one, e.g. {example}. FocalLoss()'s own alpha=0.25 (the "
+            "paper's value for object detection) down-weights a rare positive class; alpha=None weighs "
+            "the classes alike"
         )
+    if loss is FocalLoss or (isinstance(loss, type) and issubclass(loss, FocalLoss)):
+        raise TypeError(f"{owner} takes a FocalLoss instance, e.g. {example}, not the class FocalLoss")
+    if not isinstance(loss, FocalLoss):
+        raise TypeError(f"{owner} takes a FocalLoss (e.g. {example}), got {type(loss).__name__}")
     return loss
 
 
@@ -111,7 +119,7 @@ class BoosterObjective:
     Parameters
     ----------
     loss : FocalLoss, optional
-        The loss (default ``FocalLoss()``).
+        The loss (required: there is no default).
     n_threads : int, optional
         Threads for the gradient kernel; pass the booster's own thread count
         so that the two thread pools take turns instead of competing.

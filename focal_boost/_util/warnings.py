@@ -6,7 +6,16 @@ import pathlib
 import sys
 import warnings
 
-_PACKAGE = str(pathlib.Path(__file__).resolve().parent)
+_PACKAGE = str(pathlib.Path(__file__).resolve().parent.parent)  # focal_boost/, not focal_boost/_util/
+
+
+class RawProbabilityWarning(UserWarning):
+    """A booster's own ``predict_proba`` will return the raw sigmoid or softmax of a focal margin.
+
+    Those are not the class probabilities: focal loss pulls them towards 1/2
+    and ``alpha`` shifts them. Silence it where that is understood:
+    ``warnings.filterwarnings("ignore", category=RawProbabilityWarning)``.
+    """
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

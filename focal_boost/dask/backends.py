@@ -20,6 +20,7 @@ import numpy as np
 from focal_boost._boosters.backend import BoostingSettings, Progress, TrainedModel
 from focal_boost._boosters.evaluation import evaluation_sets
 from focal_boost._boosters.misuse import raise_missing_num_class
+from focal_boost._boosters.objective import checked_loss
 from focal_boost._util.extras import require
 from focal_boost.dask import data as _dask_data
 from focal_boost.lightgbm import training as lightgbm_training
@@ -42,7 +43,7 @@ def losses_from_totals(y: Any, sample_weight: Any) -> Any:
         totals = _dask_data.class_totals(y, sample_weight, n_classes=columns)
         if columns is None and totals.shape[0] > 2:
             raise_missing_num_class(np.flatnonzero(totals > 0).astype(np.float64))  # the labels present
-        loss = FocalLoss() if loss is None else loss
+        loss = checked_loss(loss, "train", "train(client, params, X, y, loss=FocalLoss(gamma=2.0))")
         return _dask_data.loss_and_init_from_totals(loss, totals, multiclass=columns is not None)
 
     return loss_and_init

@@ -20,6 +20,8 @@ from focal_boost._boosters.misuse import wrapper_got_booster_data, wrong_data
 from focal_boost._boosters.objective import BoosterMetric, BoosterObjective
 from focal_boost._kernels.team import lightgbm_runtime as lightgbm_openmp_runtime
 from focal_boost._util.extras import require
+from focal_boost._util.warnings import RawProbabilityWarning, warn
+from focal_boost.loss import FocalLoss
 
 __all__ = [
     "FocalMetric",
@@ -77,6 +79,16 @@ class SklearnFocalObjective(FocalObjective):
     ``predict_proba`` returns raw scores: pass ``init_score=`` to ``fit`` and
     convert margins with ``loss.posterior_proba``, or use :func:`train`.
     """
+
+    def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
+        super().__init__(loss, n_threads=n_threads)
+        warn(
+            "LGBMClassifier.predict_proba with this objective returns the raw sigmoid or softmax of the "
+            "focal margin, not the class probabilities (focal loss pulls them towards 1/2 and alpha shifts "
+            "them): convert model.predict(X, raw_score=True) plus the init_score with "
+            "loss.posterior_proba, or use FocalBoostClassifier",
+            RawProbabilityWarning,
+        )
 
     def __call__(self, y_true, y_pred, weight=None):  # type: ignore[override]
         _refuse_a_dataset(self, y_pred)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters import record as _record
+from focal_boost._boosters.data import is_frame
 from focal_boost._boosters.objective import (
     LossAndInit,
     sharing_one_preparation,
@@ -252,7 +253,26 @@ def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     (an explicit ``num_iteration`` wins; ``num_iteration=0`` is every tree).
     """
     init = training_record(booster).init_score
+    _refuse_text_columns(data)
     return np.asarray(booster.predict(data, raw_score=True, **kwargs), dtype=np.float64) + init
+
+
+def _refuse_text_columns(data: Any) -> None:
+    """A ValueError for a frame with text columns, which LightGBM refuses with a message about datasets."""
+    if not is_frame(data):
+        return
+    text = [
+        name
+        for name, dtype in data.dtypes.items()
+        if str(dtype) != "category"
+        and (getattr(dtype, "kind", None) in ("O", "U", "T") or str(dtype) == "string")
+    ]
+    if text:
+        raise ValueError(
+            f"column {text[0]!r} holds text: LightGBM reads pandas 'category' columns only. Convert it with "
+            "the training categories in their order (X[col].astype(pd.CategoricalDtype(categories))), "
+            "or use FocalBoostClassifier, which recodes text to the training levels itself"
+        )
 
 
 def predict_proba(booster: Any, data: Any, *, posterior: bool = True, **kwargs: Any) -> np.ndarray:
