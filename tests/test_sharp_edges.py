@@ -139,3 +139,41 @@ def test_nan_labels_are_refused_before_lightgbm_replaces_them():
     y[3] = np.nan
     with pytest.raises(ValueError, match="y contains NaN"):
         fl.train({"verbose": -1}, lgb.Dataset(X, y), 5, loss=FocalLoss())
+
+
+@needs_lightgbm
+@pytest.mark.parametrize(
+    "setting", [{"min_child_weight": 0}, {"backend_params": {"min_sum_hessian_in_leaf": 0}}]
+)
+def test_lightgbm_settings_its_tree_learner_aborts_on_are_refused_first(setting):
+    from sklearn.datasets import make_classification
+
+    from focal_boost import FocalBoostClassifier
+
+    X, y = make_classification(2000, 10, weights=[0.95], random_state=0)
+    # Without the check: LightGBMError "Check failed: (best_split_info.left_count) > (0)" from C++.
+    model = FocalBoostClassifier(backend="lightgbm", gamma=0.0, reg_lambda=0, learning_rate=1, **setting)
+    with pytest.raises(ValueError, match="min_child_weight=0 lets LightGBM split off leaves without Hessian"):
+        model.fit(X, y)
+    FocalBoostClassifier(
+        backend="lightgbm", gamma=0.0, reg_lambda=0, learning_rate=1, min_child_weight=1e-3
+    ).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("setting", "hint"),
+    [
+        ({"scale_pos_weight": 3.0}, "class weights are alpha here: alpha=0.75"),
+        ({"class_weight": "balanced"}, "class weights are alpha here"),
+        ({"colsample_bylevel": 0.5}, r"goes in backend_params, e\.g\. FocalBoostClassifier\(backend_params="),
+    ],
+)
+def test_a_misspelt_or_foreign_parameter_says_where_it_goes(setting, hint):
+    from sklearn.base import clone
+
+    from focal_boost import FocalBoostClassifier
+
+    name = next(iter(setting))
+    with pytest.raises(TypeError, match=rf"got an unexpected keyword argument '{name}': {hint}"):
+        FocalBoostClassifier(**setting)
+    clone(FocalBoostClassifier(gamma=2.0, backend_params={name: setting[name]}))  # the way that works

@@ -10,6 +10,7 @@ scores.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,6 +43,7 @@ from focal_boost._estimator.params import (
     check_parameters,
     class_alpha,
     thread_count,
+    unknown_parameter_message,
 )
 from focal_boost.loss import FocalLoss
 
@@ -179,6 +181,12 @@ class FocalBoostClassifier(ClassifierMixin, model_file.ModelFiles, explaining.Ex
 
     #: Whether ``fit`` can hold out a validation split itself (not on a Dask cluster).
     _holds_out = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> FocalBoostClassifier:
+        unknown = [name for name in kwargs if name not in inspect.signature(cls.__init__).parameters]
+        if unknown:
+            raise TypeError(unknown_parameter_message(cls.__name__, unknown[0]))
+        return super().__new__(cls)
 
     def __init__(
         self,

@@ -145,3 +145,25 @@ def early_stopping_patience(rounds: Any) -> tuple[int | None, bool]:
     number asked for it (``"auto"`` stops early only where there are validation data)."""
     asked = rounds is not None and not is_auto_rounds(rounds)
     return (int(rounds) if asked else (AUTO_PATIENCE if rounds is not None else None)), asked
+
+
+#: Parameters of the boosters' own scikit-learn classifiers that the estimator spells otherwise.
+_RENAMED = {
+    "scale_pos_weight": "class weights are alpha here: alpha=0.75 gives the positive class three times "
+    "the weight of the negative one, alpha='balanced' weighs the classes by their inverse frequency",
+    "class_weight": "class weights are alpha here: a number (the positive class's weight), "
+    "'balanced', or {label: weight}",
+    "num_leaves": "pass it in backend_params={'num_leaves': ...} (LightGBM)",
+    "objective": "the objective is focal loss, set by gamma and alpha",
+    "eval_metric": "early stopping watches early_stopping_metric",
+}
+
+
+def unknown_parameter_message(owner: str, name: str) -> str:
+    """What a user who passed ``name``, which ``owner`` does not take, should pass instead."""
+    hint = _RENAMED.get(
+        name,
+        f"a booster parameter the estimator does not name goes in backend_params, e.g. "
+        f"{owner}(backend_params={{{name!r}: ...}})",
+    )
+    return f"{owner} got an unexpected keyword argument {name!r}: {hint}"

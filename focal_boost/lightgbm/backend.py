@@ -75,7 +75,14 @@ class LightGBMBackend:
             params["device_type"] = "gpu"
         if settings.n_classes > 2:
             params["num_class"] = settings.n_classes
-        return merge_params(params, settings.extra, lightgbm_aliases, LIGHTGBM_RESERVED)
+        merged = merge_params(params, settings.extra, lightgbm_aliases, LIGHTGBM_RESERVED)
+        if merged.get("min_sum_hessian_in_leaf", 1e-3) <= 0:
+            raise ValueError(
+                "min_child_weight=0 lets LightGBM split off leaves without Hessian, which its tree learner "
+                'then aborts on ("Check failed: (best_split_info.left_count) > (0)"): use a small '
+                "positive value, e.g. 1e-3 (LightGBM's default)"
+            )
+        return merged
 
     def train(
         self,
