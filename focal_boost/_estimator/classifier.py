@@ -182,7 +182,19 @@ class FocalBoostClassifier(ClassifierMixin, model_file.ModelFiles, explaining.Ex
     #: Whether ``fit`` can hold out a validation split itself (not on a Dask cluster).
     _holds_out = True
 
+    class _InitSignature:
+        """The class's signature is its ``__init__``'s, as without :meth:`__new__` (scikit-learn reads it)."""
+
+        def __get__(self, instance: Any, owner: type) -> inspect.Signature:
+            if instance is not None:
+                raise AttributeError("__signature__")
+            signature = inspect.signature(owner.__init__)
+            return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    __signature__ = _InitSignature()
+
     def __new__(cls, *args: Any, **kwargs: Any) -> FocalBoostClassifier:
+        """Check the keyword names first, so that a foreign or misspelt one says where it goes."""
         unknown = [name for name in kwargs if name not in inspect.signature(cls.__init__).parameters]
         if unknown:
             raise TypeError(unknown_parameter_message(cls.__name__, unknown[0]))
