@@ -227,7 +227,8 @@ def test_xgboost_train_on_the_cluster_stops_on_a_metric_of_all_validation_rows(c
     assert abs(alone - reference) > 1e-3
 
 
-# lightgbm.dask sets the thread count per worker and says so about the estimator's n_jobs default.
+# lightgbm.dask sets the thread count per worker and says so about the estimator's n_jobs default
+# (its own warning, on a path that uses DaskLGBMClassifier directly).
 @pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_lightgbm_dask_classifier_with_the_focal_objective(client):
     lgb = pytest.importorskip(
@@ -332,7 +333,6 @@ def test_workers_load_the_kernels_from_numba_s_cache():
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_dask_estimator_is_close_to_the_local_one(client, backend, n_classes):
     pytest.importorskip(backend)
     from sklearn.datasets import make_classification
@@ -481,7 +481,6 @@ def test_dask_xgb_classifier_with_the_focal_objective(client):
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
-@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_dask_estimator_on_dask_dataframes(client, backend):
     pytest.importorskip(backend)
     pd = pytest.importorskip("pandas")
@@ -509,7 +508,6 @@ def test_dask_estimator_on_dask_dataframes(client, backend):
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
-@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_dask_estimator_with_empty_partitions(client, backend):
     """A partition left empty by a filter: training and prediction both work, results unchanged."""
     pytest.importorskip(backend)
@@ -596,7 +594,6 @@ def test_dask_lengths_and_chunks_are_checked_and_aligned(client):
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
-@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_a_model_fitted_on_the_cluster_saves_and_loads_as_a_local_estimator(client, backend, tmp_path):
     pytest.importorskip(backend)
     from sklearn.datasets import make_classification

@@ -12,6 +12,7 @@ loss and the initial score from class totals computed on the cluster.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from focal_boost._boosters.evaluation import evaluation_sets
 from focal_boost._boosters.misuse import raise_missing_num_class
 from focal_boost._boosters.objective import checked_loss
 from focal_boost._util.extras import require
+from focal_boost._util.warnings import RawProbabilityWarning
 from focal_boost.dask import data as _dask_data
 from focal_boost.lightgbm import training as lightgbm_training
 from focal_boost.lightgbm.backend import LightGBMBackend
@@ -207,13 +209,22 @@ class DaskLightGBMBackend:
         def dask_fit(params: dict[str, Any], init_score: Any, num_boost_round: int, **_: Any) -> Any:
             objective = params["objective"]  # the recipe's; LGBMClassifier calls it with arrays
             owned = ("objective", "metric", "num_class")  # LGBMClassifier sets num_class from the labels
+            with warnings.catch_warnings():
+                # Its raw predict_proba is never used: the booster is taken, with the loss recorded.
+                warnings.simplefilter("ignore", RawProbabilityWarning)
+                wrapped = LightGBMSklearnObjective(objective.loss, n_threads=objective.n_threads)
             model = lgb.DaskLGBMClassifier(
                 client=self.get_client(),
-                objective=LightGBMSklearnObjective(objective.loss, n_threads=objective.n_threads),
+                objective=wrapped,
                 n_estimators=num_boost_round,
                 **{key: value for key, value in params.items() if key not in owned},
             )
-            model.fit(X, codes, sample_weight=weight, init_score=init_score)
+            with warnings.catch_warnings():
+                # lightgbm.dask sets each worker's threads itself and says so for n_jobs on every fit.
+                warnings.filterwarnings(
+                    "ignore", message="Parameter (n_jobs|num_threads|nthreads?) will be ignored"
+                )
+                model.fit(X, codes, sample_weight=weight, init_score=init_score)
             return model.booster_
 
         booster = lightgbm_training.boost(
