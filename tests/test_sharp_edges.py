@@ -180,3 +180,24 @@ def test_a_misspelt_or_foreign_parameter_says_where_it_goes(setting, hint):
     with pytest.raises(TypeError, match=rf"got an unexpected keyword argument '{name}': {hint}"):
         FocalBoostClassifier(**setting)
     clone(FocalBoostClassifier(gamma=2.0, backend_params={name: setting[name]}))  # the way that works
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("xgboost", marks=needs_xgboost), pytest.param("lightgbm", marks=needs_lightgbm)]
+)
+def test_weights_scale_with_min_child_weight_and_reg_lambda_as_documented(backend):
+    from sklearn.datasets import make_classification
+
+    from focal_boost import FocalBoostClassifier
+
+    X, y = make_classification(3000, 8, weights=[0.9], random_state=0)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=3000)
+    base = {"backend": backend, "gamma": 2.0, "random_state": 0, "n_jobs": 1}
+
+    def proba(weight, scale):
+        model = FocalBoostClassifier(min_child_weight=scale, reg_lambda=scale, **base)
+        return model.fit(X, y, sample_weight=weight).predict_proba(X)[:, 1]
+
+    reference = proba(w, 1.0)
+    assert np.max(np.abs(proba(1000 * w, 1000.0) - reference)) < 1e-6  # scaled together: the same model
+    assert np.max(np.abs(proba(1000 * w, 1.0) - reference)) > 0.1  # weights alone: another model
