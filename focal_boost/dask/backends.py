@@ -12,6 +12,7 @@ loss and the initial score from class totals computed on the cluster.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -219,13 +220,16 @@ class DaskLightGBMBackend:
                 n_estimators=num_boost_round,
                 **{key: value for key, value in params.items() if key not in owned},
             )
-            with warnings.catch_warnings():
-                # lightgbm.dask sets each worker's threads itself and says so for n_jobs on every fit.
-                warnings.filterwarnings(
-                    "ignore", message="Parameter (n_jobs|num_threads|nthreads?) will be ignored"
-                )
-                model.fit(X, codes, sample_weight=weight, init_score=init_score)
-            return model.booster_
+
+            def fit() -> Any:
+                with warnings.catch_warnings():
+                    # lightgbm.dask sets each worker's threads itself and says so for n_jobs on every fit.
+                    warnings.filterwarnings(
+                        "ignore", message="Parameter (n_jobs|num_threads|nthreads?) will be ignored"
+                    )
+                    return model.fit(X, codes, sample_weight=weight, init_score=init_score).booster_
+
+            return fit_watching_workers(self.get_client(), fit)
 
         booster = lightgbm_training.boost(
             dask_fit,
@@ -264,3 +268,42 @@ class DaskLightGBMBackend:
 
 #: The Dask counterparts of :data:`focal_boost._estimator.backends.BACKENDS`, made with a way to the client.
 DASK_BACKENDS = {"xgboost": DaskXGBoostBackend, "lightgbm": DaskLightGBMBackend}
+
+
+#: How often (seconds) a LightGBM fit on a cluster checks that its workers are all still there.
+WORKER_CHECK_SECONDS = 1.0
+
+
+def fit_watching_workers(client: Any, fit: Callable[[], Any]) -> Any:
+    """``fit()``, or a RuntimeError as soon as a worker present at its start leaves the cluster.
+
+    ``lightgbm.dask`` pins one task to each worker and joins them in one
+    LightGBM network: a worker lost while the network forms leaves its task
+    with no worker allowed to run it and the others waiting for their peer
+    (LightGBM's socket ``time_out``, 120 minutes by default), so the fit would
+    hang. The fit runs in a thread; this one watches the scheduler's workers.
+    """
+    workers = set(client.scheduler_info()["workers"])
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["booster"] = fit()
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="focal-boost-lightgbm-dask-fit", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(WORKER_CHECK_SECONDS)
+        lost = workers - set(client.scheduler_info()["workers"]) if thread.is_alive() else set()
+        if lost:
+            raise RuntimeError(
+                f"Dask worker(s) {', '.join(sorted(lost))} left the cluster during LightGBM training; "
+                "lightgbm.dask cannot finish without them (its other workers wait for their peers): "
+                "fit again once the cluster is whole. The surviving workers' tasks end at LightGBM's "
+                "socket time_out (backend_params={'time_out': minutes}, default 120)"
+            )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["booster"]
