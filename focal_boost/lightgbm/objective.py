@@ -55,6 +55,11 @@ class FocalObjective(BoosterObjective):
     """Focal loss as ``lightgbm.train({"objective": FocalObjective(loss), ...}, ...)``.
 
     ``n_threads``: pass LightGBM's ``num_threads`` so the two thread pools take turns.
+
+    LightGBM replaces NaN labels with 0 when it builds a ``Dataset``, before
+    an objective sees them, so this objective cannot refuse them: check labels
+    first, or train with :func:`focal_boost.lightgbm.train`, which refuses
+    them on a ``Dataset`` not yet built (as ``FocalBoostClassifier`` does).
     """
 
     # LightGBM stores float32 gradients and flattens (n, K) ones column by
