@@ -201,3 +201,17 @@ def test_weights_scale_with_min_child_weight_and_reg_lambda_as_documented(backen
     reference = proba(w, 1.0)
     assert np.max(np.abs(proba(1000 * w, 1000.0) - reference)) < 1e-6  # scaled together: the same model
     assert np.max(np.abs(proba(1000 * w, 1.0) - reference)) > 0.1  # weights alone: another model
+
+
+@needs_lightgbm
+def test_the_estimator_leaks_no_lightgbm_deprecation_of_eval_set():
+    """LightGBM 4.7 deprecates LGBMClassifier.fit(eval_set=...); the estimator trains with lightgbm.train."""
+    from focal_boost import FocalBoostClassifier
+
+    X, y = _binary(600)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        FocalBoostClassifier(backend="lightgbm", gamma=2.0, n_estimators=20).fit(
+            X[:400], y[:400], eval_set=[(X[400:], y[400:])]
+        )
+    assert [str(w.message) for w in caught] == []

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from focal_boost._util.warnings import RawProbabilityWarning, warn
+
 __all__ = ["raise_missing_num_class", "refuse_call_as_class", "wrapper_got_booster_data", "wrong_data"]
 
 
@@ -115,3 +117,13 @@ def refuse_call_as_class(cls: type, args: tuple) -> None:
             f"{cls.__module__}.{cls.__name__} was called with ({names}), as a booster calls its objective "
             f"or metric: pass an instance, {cls.__name__}(FocalLoss(...)), not the class{wrappers}"
         )
+
+
+def warn_raw_probabilities(wrapper: str, convert: str) -> None:
+    """A :class:`RawProbabilityWarning`: ``wrapper``'s ``predict_proba`` is not the class probabilities."""
+    warn(
+        f"{wrapper}.predict_proba with this objective returns the raw sigmoid or softmax of the focal "
+        "margin, not the class probabilities (focal loss pulls them towards 1/2 and alpha shifts them): "
+        f"{convert} with loss.posterior_proba, or use FocalBoostClassifier",
+        RawProbabilityWarning,
+    )

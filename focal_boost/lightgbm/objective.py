@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._boosters.misuse import wrapper_got_booster_data, wrong_data
+from focal_boost._boosters.misuse import warn_raw_probabilities, wrapper_got_booster_data, wrong_data
 from focal_boost._boosters.objective import BoosterMetric, BoosterObjective
 from focal_boost._kernels.team import lightgbm_runtime as lightgbm_openmp_runtime
 from focal_boost._util.extras import require
-from focal_boost._util.warnings import RawProbabilityWarning, warn
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -87,12 +86,8 @@ class SklearnFocalObjective(FocalObjective):
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         super().__init__(loss, n_threads=n_threads)
-        warn(
-            "LGBMClassifier.predict_proba with this objective returns the raw sigmoid or softmax of the "
-            "focal margin, not the class probabilities (focal loss pulls them towards 1/2 and alpha shifts "
-            "them): convert model.predict(X, raw_score=True) plus the init_score with "
-            "loss.posterior_proba, or use FocalBoostClassifier",
-            RawProbabilityWarning,
+        warn_raw_probabilities(
+            "LGBMClassifier", "convert model.predict(X, raw_score=True) plus the init_score"
         )
 
     def __call__(self, y_true, y_pred, weight=None):  # type: ignore[override]

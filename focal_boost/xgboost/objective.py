@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from focal_boost._boosters.misuse import wrapper_got_booster_data, wrong_data
+from focal_boost._boosters.misuse import warn_raw_probabilities, wrapper_got_booster_data, wrong_data
 from focal_boost._boosters.objective import BoosterMetric, BoosterObjective, weighted_mean
 from focal_boost._kernels.team import xgboost_runtime as xgboost_openmp_runtime
 from focal_boost._util.extras import require
-from focal_boost._util.warnings import RawProbabilityWarning, warn
 from focal_boost.loss import FocalLoss
 
 __all__ = [
@@ -199,12 +198,9 @@ class SklearnFocalObjective(FocalObjective):
 
     def __init__(self, loss: FocalLoss | None = None, *, n_threads: int | None = None) -> None:
         super().__init__(loss, n_threads=n_threads)
-        warn(
-            "XGBClassifier.predict_proba with this objective returns the raw sigmoid or softmax of the "
-            "focal margin, not the class probabilities (focal loss pulls them towards 1/2 and alpha shifts "
-            "them): convert model.predict(X, output_margin=True) with loss.posterior_proba (binary: pass "
-            "base_score, see the class docstring), or use FocalBoostClassifier",
-            RawProbabilityWarning,
+        warn_raw_probabilities(
+            "XGBClassifier",
+            "convert model.predict(X, output_margin=True) (binary: fitted with base_score, see this class)",
         )
 
     def __call__(self, y_true, y_pred, *, sample_weight=None):  # type: ignore[override]
