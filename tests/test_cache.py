@@ -122,7 +122,7 @@ def test_dask_worker_processes_share_the_cache():
     expected = loss.gradient_hessian(y, z)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -58,7 +58,7 @@ _SCRIPT = textwrap.dedent(
     from focal_boost.dask import DaskFocalBoostClassifier
 
     if __name__ == "__main__":
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
         rng = np.random.default_rng(0)
         X = rng.normal(size=(100_000, 10))
