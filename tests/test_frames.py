@@ -139,3 +139,33 @@ def test_a_date_column_at_prediction_is_refused_too(backend):
     when = frame.with_columns(pl.Series("count", pd.date_range("2024-01-01", periods=200, freq="h")))
     with pytest.raises(TypeError, match="column 'count' holds dates"):
         model.predict_proba(when)
+
+
+def test_the_booster_level_helpers_read_polars_frames_as_pandas():
+    """LightGBM's own Arrow path has no dictionary type: the helpers go through pandas."""
+    frame, y = _polars(400)
+    equivalent = frame.to_pandas()
+    categorical = equivalent[["amount", "colour", "size", "count"]]  # the boosters' own frames: no text
+    polars_categorical = frame.select(["amount", "colour", "size", "count"])
+    if importlib.util.find_spec("xgboost"):
+        import xgboost as xgb
+
+        import focal_boost.xgboost as fx
+        from focal_boost import FocalLoss
+
+        booster = fx.train(
+            {}, xgb.DMatrix(categorical, label=y, enable_categorical=True), 10, loss=FocalLoss()
+        )
+        np.testing.assert_array_equal(
+            fx.predict_proba(booster, polars_categorical), fx.predict_proba(booster, categorical)
+        )
+    if importlib.util.find_spec("lightgbm"):
+        import lightgbm as lgb
+
+        import focal_boost.lightgbm as fl
+        from focal_boost import FocalLoss
+
+        booster = fl.train({"verbose": -1}, lgb.Dataset(categorical, y), 10, loss=FocalLoss())
+        np.testing.assert_array_equal(
+            fl.predict_proba(booster, polars_categorical), fl.predict_proba(booster, categorical)
+        )

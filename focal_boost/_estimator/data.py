@@ -15,8 +15,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
 
 from focal_boost._boosters.evaluation import evaluation_sets
+from focal_boost._boosters.frames import as_pandas
 from focal_boost._estimator.features import CategoryLevels, has_levels, is_frame
-from focal_boost._estimator.frames import as_pandas
 from focal_boost._kernels.checks import check_booster_weights
 from focal_boost._util.sklearn_compat import FINITE_KEYWORD, check_feature_names_and_count, validate_data
 

@@ -8,9 +8,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from focal_boost._boosters.backend import TrainedModel
+from focal_boost._boosters.frames import as_pandas
 from focal_boost._estimator.backends import BACKENDS
 from focal_boost._estimator.data import validated_features
-from focal_boost._estimator.frames import as_pandas
 from focal_boost._estimator.params import thread_count
 from focal_boost.explain import Explanation, check_space, explanation
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from focal_boost._boosters import record as _record
 from focal_boost._boosters.data import is_frame
+from focal_boost._boosters.frames import as_pandas
 from focal_boost._boosters.objective import (
     LossAndInit,
     sharing_one_preparation,
@@ -253,6 +254,7 @@ def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     (an explicit ``num_iteration`` wins; ``num_iteration=0`` is every tree).
     """
     init = training_record(booster).init_score
+    data = as_pandas(data)  # polars, pyarrow: LightGBM's own Arrow path has no dictionary (category) type
     _refuse_text_columns(data)
     return np.asarray(booster.predict(data, raw_score=True, **kwargs), dtype=np.float64) + init
 

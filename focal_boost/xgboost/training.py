@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from focal_boost._boosters import record as _record
+from focal_boost._boosters.frames import as_pandas
 from focal_boost._boosters.objective import (
     LossAndInit,
     sharing_one_preparation,
@@ -291,7 +292,7 @@ def predict_margin(booster: Any, data: Any, **kwargs: Any) -> np.ndarray:
     """
     xgb = _xgboost()
     init = training_record(booster).init_score
-    dmatrix = data if isinstance(data, xgb.DMatrix) else xgb.DMatrix(data, enable_categorical=True)
+    dmatrix = data if isinstance(data, xgb.DMatrix) else xgb.DMatrix(as_pandas(data), enable_categorical=True)
     kwargs["iteration_range"] = best_iteration_range(booster, kwargs.get("iteration_range"))
     margin = booster.predict(dmatrix, output_margin=True, **kwargs).astype(np.float64)
     if init.ndim == 1 and dmatrix.get_base_margin().size == 0:
