@@ -281,6 +281,23 @@ def test_bad_labels_stop_before_training_with_a_clear_error(client):
         xgboost_train(client, {}, dX, good, 2, sample_weight=da.from_array(w, chunks=1000), loss=FocalLoss())
 
 
+def _on_both_workers(client, values, rows=1000):
+    """``values`` as a Dask array whose blocks of ``rows`` alternate between the two workers.
+
+    XGBoost trains on the workers that hold data: left to the scheduler, a busy
+    machine can put every block on one worker, and the run is then not distributed.
+    """
+    import dask
+
+    workers = sorted(client.scheduler_info()["workers"])
+    blocks = []
+    for i, start in enumerate(range(0, values.shape[0], rows)):
+        part = values[start : start + rows]
+        future = client.scatter(part, workers=[workers[i % len(workers)]])
+        blocks.append(da.from_delayed(dask.delayed(future), shape=part.shape, dtype=part.dtype))
+    return da.concatenate(blocks)
+
+
 def test_an_error_inside_one_worker_s_objective_reaches_the_client(client):
     """A bad label in one partition only: every worker raises the failing worker's message."""
     from xgboost import dask as dxgb
@@ -289,7 +306,7 @@ def test_an_error_inside_one_worker_s_objective_reaches_the_client(client):
     X = rng.normal(size=(4000, 5))
     y = (X[:, 0] > 1).astype(np.float64)
     y[3500] = 7.0  # in the last partition only
-    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    dX, dy = _on_both_workers(client, X), _on_both_workers(client, y)
     for _ in range(3):  # not a race: the same clear error every time
         dtrain = dxgb.DaskDMatrix(client, dX, dy)
         with pytest.raises(ValueError, match=r"num_class.*\(in the focal objective on worker rank \d\)"):
