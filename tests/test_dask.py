@@ -474,7 +474,9 @@ def test_dask_xgb_classifier_with_the_focal_objective(client):
     rng = np.random.default_rng(4)
     X = rng.normal(size=(4000, 5))
     y = (X[:, 0] + rng.normal(size=4000) > 1.5).astype(np.float64)
-    dX, dy = da.from_array(X, chunks=(1000, 5)), da.from_array(y, chunks=1000)
+    # Blocks pinned to workers: both fits below see the same partitions on the same workers (left to
+    # the scheduler, a busy machine can place them differently, and the quantile sketches differ).
+    dX, dy = _on_both_workers(client, X), _on_both_workers(client, y)
     loss, init = initial_score(FocalLoss(2.0, 0.25), dy)
     model = dxgb.DaskXGBClassifier(
         objective=fx.SklearnFocalObjective(loss),
