@@ -45,6 +45,7 @@ class Explaining:
                 f"got a Dask {type(X).__name__}: compute the rows to explain first (X.compute())"
             )
         model: TrainedModel = self._model
+        X = as_pandas(X)  # once: for the features and for display_data
         features = validated_features(self, X, reset=False, for_prediction=True)
         values, base = BACKENDS[model.backend]().contributions(model, features, thread_count(self.n_jobs))
         names = getattr(self, "feature_names_in_", None)
@@ -60,5 +61,5 @@ class Explaining:
             classes=list(self.classes_),
             data=features,
             feature_names=names,
-            display_data=None if levels is None else np.asarray(as_pandas(X), dtype=object),
+            display_data=None if levels is None else np.asarray(X, dtype=object),
         )

@@ -116,7 +116,7 @@ class CategoryLevels:
         """Column ``name``'s ``values`` as a Categorical with the training levels (:meth:`codes`)."""
         import pandas as pd
 
-        return pd.Categorical.from_codes(self.codes(values, name), categories=pd.Index(self.levels[name]))
+        return pd.Categorical.from_codes(self.codes(values, name), categories=self._indexes[name][0])
 
     def frame(self, frame: Any, check_numeric: Any) -> Any:
         """``frame`` with its level columns encoded and its other columns passed through ``check_numeric``.
